@@ -1,0 +1,18 @@
+// Builds every bundle GitHub runs (committed, checked fresh by .ci/run).
+// Each entry is its own ncc bundle, so the token step never loads what only another entry needs.
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+
+const ENTRIES = [
+  // [source, output folder]
+  ['src/index.ts', 'dist']
+]
+
+for (const [, out] of ENTRIES) rmSync(out, { recursive: true, force: true })
+for (const [src, out] of ENTRIES) {
+  // --minify keeps the token step's bundle under 600 KB: @actions/core pulls in undici for OIDC,
+  // which this kit never uses but cannot tree-shake away.
+  execFileSync('npx', ['ncc', 'build', src, '-o', out, '--minify', '--license', 'licenses.txt', '--quiet'], {
+    stdio: 'inherit'
+  })
+}

@@ -1,0 +1,66 @@
+// nx.json, read as Nx reads it (JSONC: comments and trailing commas), in both layouts:
+// Nx ≥ 17's top-level `nxCloud*` keys and the older `tasksRunnerOptions.default.options`,
+// which Nx prefers when both are present. A missing nx.json is not an error; a malformed one is.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser'
+import { type NxConfig, type TokenLevel, PolicyError } from './types.js'
+
+export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '' }
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
+  const errors: ParseError[] = []
+  const json = parse(text, errors, { allowTrailingComma: true, disallowComments: false })
+  if (errors.length > 0 || json === null || typeof json !== 'object' || Array.isArray(json)) {
+    const first = errors[0]
+    const where = first ? ` (${printParseErrorCode(first.error)} at ${lineCol(text, first.offset)})` : ''
+    throw new PolicyError(
+      `Input 'working-directory' points at a malformed ${path}${where}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
+    )
+  }
+  const legacy: any = (json as any).tasksRunnerOptions?.default?.options ?? {}
+  const pick = (legacyKey: string, topKey: string): string => {
+    const v = legacy[legacyKey] ?? (json as any)[topKey]
+    return typeof v === 'string' ? v : ''
+  }
+  return {
+    path,
+    accessToken: pick('accessToken', 'nxCloudAccessToken'),
+    encryptionKey: pick('encryptionKey', 'nxCloudEncryptionKey'),
+    url: pick('url', 'nxCloudUrl'),
+    cloudId: typeof (json as any).nxCloudId === 'string' ? (json as any).nxCloudId : ''
+  }
+}
+
+export function readNxConfig(workspaceDir: string): NxConfig {
+  const path = join(workspaceDir, 'nx.json')
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_NX_JSON }
+    throw new PolicyError(
+      `Input 'working-directory' points at an unreadable ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}). Accepted: a readable nx.json, or none.`
+    )
+  }
+  return parseNxJson(text, path)
+}
+
+/**
+ * Legacy Nx Cloud tokens are base64 of `<uuid>|read-write` or `<uuid>|read-only` (`|read` too).
+ * Anything else — newer opaque tokens included — is `unknown` and is not judged.
+ */
+export function tokenLevel(token: string): TokenLevel {
+  if (token === '' || !/^[A-Za-z0-9+/=_-]+$/.test(token)) return 'unknown'
+  const decoded = Buffer.from(token, 'base64').toString('utf8')
+  const m = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\|(read-write|read-only|read)$/i.exec(decoded)
+  if (!m) return 'unknown'
+  return m[1].toLowerCase() === 'read-write' ? 'read-write' : 'read-only'
+}
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n')
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`
+}
