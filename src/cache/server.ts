@@ -38,8 +38,6 @@ export interface ServerOptions {
   /** Bytes per upload at most; a larger one is answered 403. */
   maxEntrySize: number
   source: EntrySource
-  /** Called once the stop request has been answered. */
-  onStop?: () => void
   log?: (line: string) => void
 }
 
@@ -68,13 +66,13 @@ export interface ServerStats {
   bytesStored: number
 }
 
-export interface StopAnswer {
+/** What the server reports: on its stats path, and in stats.json when it is stopped. */
+export interface ServerReport {
   stats: ServerStats
   uploads: string[]
 }
 
-/** Paths this kit answers besides Nx's own: `post` stops the server through it. */
-export const STOP_PATH = '/v1/nx-cloud-access/stop'
+/** The one path this kit answers besides Nx's own (same bearer token): the statistics so far. */
 export const STATS_PATH = '/v1/nx-cloud-access/stats'
 
 /** Nx task hashes are decimal strings today; accept what can safely name a file, nothing else. */
@@ -246,16 +244,9 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
         req.resume()
         return text(res, 401, 'Unauthorized: this cache needs the bearer token of its own job.')
       }
-      if (path === STOP_PATH && req.method === 'POST') {
-        req.resume()
-        const body = JSON.stringify({ stats, uploads } satisfies StopAnswer)
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-        res.end(body, () => opts.onStop?.())
-        return
-      }
       if (path === STATS_PATH && req.method === 'GET') {
         req.resume()
-        const body = JSON.stringify({ stats, uploads } satisfies StopAnswer)
+        const body = JSON.stringify({ stats, uploads } satisfies ServerReport)
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
         return res.end(body)
       }
