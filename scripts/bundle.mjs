@@ -5,7 +5,12 @@ import { rmSync } from 'node:fs'
 
 const ENTRIES = [
   // [source, output folder]
-  ['src/index.ts', 'dist']
+  ['src/index.ts', 'dist'],
+  // The cache action: main starts the server, which runs detached from its own bundle; post saves.
+  // Only the server and post load @actions/cache.
+  ['src/cache/entry-main.ts', 'cache/dist/main'],
+  ['src/cache/entry-server.ts', 'cache/dist/server'],
+  ['src/cache/entry-post.ts', 'cache/dist/post']
 ]
 
 for (const [, out] of ENTRIES) rmSync(out, { recursive: true, force: true })
