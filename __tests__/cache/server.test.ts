@@ -24,7 +24,7 @@ afterEach(async () => {
 })
 
 async function start(
-  opts: { write?: boolean; maxEntries?: number; maxEntrySize?: number; source?: EntrySource } = {}
+  opts: { write?: boolean; maxEntries?: number; maxEntrySize?: number; source?: EntrySource; restoreTimeoutMs?: number } = {}
 ): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'nca-srv-'))
   const restored: string[] = []
@@ -35,6 +35,8 @@ async function start(
     uploadsFile: join(dir, 'uploads.txt'),
     maxEntries: opts.maxEntries ?? 100,
     maxEntrySize: opts.maxEntrySize ?? 1024 * 1024,
+    restoreTimeoutMs: opts.restoreTimeoutMs,
+    maxRestoreTimeouts: 2,
     source: opts.source ?? {
       async restore(hash) {
         restored.push(hash)
@@ -90,6 +92,27 @@ describe('GET /v1/cache/{hash}', () => {
     const res = await fetch(`${s.url}/v1/cache/999`, { headers: auth })
     expect(res.status).toBe(404)
     expect(s.srv.stats).toMatchObject({ misses: 1, restoreErrors: 1 })
+  })
+
+  it('answers a miss when the source outlasts the time budget, and stops asking it after two such', async () => {
+    const asked: string[] = []
+    const s = await start({
+      restoreTimeoutMs: 50,
+      source: {
+        restore: async hash => {
+          asked.push(hash)
+          await new Promise(r => setTimeout(r, 400))
+          return Buffer.from('too late')
+        }
+      }
+    })
+    const t0 = Date.now()
+    expect((await fetch(`${s.url}/v1/cache/1`, { headers: auth })).status).toBe(404)
+    expect(Date.now() - t0).toBeLessThan(350)
+    expect((await fetch(`${s.url}/v1/cache/2`, { headers: auth })).status).toBe(404)
+    expect((await fetch(`${s.url}/v1/cache/3`, { headers: auth })).status).toBe(404)
+    expect(asked).toEqual(['1', '2'])
+    expect(s.srv.stats).toMatchObject({ misses: 3, restoreTimeouts: 2 })
   })
 
   it('asks the source once for concurrent GETs of one hash', async () => {

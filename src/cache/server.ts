@@ -38,6 +38,14 @@ export interface ServerOptions {
   /** Bytes per upload at most; a larger one is answered 403. */
   maxEntrySize: number
   source: EntrySource
+  /**
+   * How long a GET waits on the source before answering a miss (the restore goes on and lands on
+   * disk for a later GET). The Actions cache client retries a failing service for half a minute;
+   * Nx should not wait that long per task. After `maxRestoreTimeouts` of them, the source is not
+   * asked again: every GET of an unknown entry is a miss at once.
+   */
+  restoreTimeoutMs?: number
+  maxRestoreTimeouts?: number
   log?: (line: string) => void
 }
 
@@ -48,6 +56,8 @@ export interface ServerStats {
   misses: number
   /** Of the misses, how many were failed restores (answered as misses). */
   restoreErrors: number
+  /** Of the misses, how many outlasted restoreTimeoutMs. */
+  restoreTimeouts: number
   /** PUTs kept for saving (200). */
   stored: number
   /** PUTs answered 403 because this run may not write. */
@@ -83,6 +93,7 @@ export function emptyStats(): ServerStats {
     hits: 0,
     misses: 0,
     restoreErrors: 0,
+    restoreTimeouts: 0,
     stored: 0,
     refused: 0,
     tooLarge: 0,
@@ -110,6 +121,8 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
   const uploadSet = new Set<string>()
   const inFlight = new Map<string, Promise<Buffer | null>>()
   const log = opts.log ?? (() => undefined)
+  const restoreTimeoutMs = opts.restoreTimeoutMs ?? 20000
+  const maxRestoreTimeouts = opts.maxRestoreTimeouts ?? 3
   const expected = createHash('sha256').update(`Bearer ${opts.token}`).digest()
   mkdirSync(opts.entriesDir, { recursive: true })
 
@@ -148,9 +161,23 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
         body = null
       }
     }
-    if (body === null) {
+    if (body === null && stats.restoreTimeouts < maxRestoreTimeouts) {
       try {
-        body = await restore(hash)
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<'late'>(r => {
+          timer = setTimeout(() => r('late'), restoreTimeoutMs)
+        })
+        const got = await Promise.race([restore(hash), late]).finally(() => clearTimeout(timer))
+        if (got === 'late') {
+          stats.restoreTimeouts++
+          log(
+            `restore of ${hash} took over ${restoreTimeoutMs} ms, answered as a miss` +
+              (stats.restoreTimeouts >= maxRestoreTimeouts ? '; the Actions cache is not asked again in this job' : '')
+          )
+          body = null
+        } else {
+          body = got
+        }
       } catch (e) {
         stats.restoreErrors++
         log(`restore of ${hash} failed, answered as a miss: ${e instanceof Error ? e.message : String(e)}`)
