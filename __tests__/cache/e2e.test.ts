@@ -174,3 +174,71 @@ describe('the cache action on a runner, with the real nx CLI', () => {
     expect(run.env).toEqual({})
   })
 })
+
+describe('post when things go wrong', () => {
+  const push = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
+
+  /** main, then uploads straight to the server as Nx would PUT them. */
+  async function mainWithUploads(hashes: string[]): Promise<ActionRun> {
+    const env = { RUNNER_OS: 'Linux', ...svc.env() }
+    const main = await runAction({ ...push, entry: MAIN, env })
+    expect(main.status).toBe(0)
+    for (const h of hashes) {
+      const res = await fetch(`${main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER}/v1/cache/${h}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN}` },
+        body: `entry ${h}`
+      })
+      expect(res.status).toBe(200)
+    }
+    return main
+  }
+
+  it('after a 429, post stops saving, warns once with the count not saved, and succeeds', async () => {
+    const main = await mainWithUploads(['9001', '9002', '9003', '9004'])
+    const reserved = svc.requests.filter(r => r.call === 'CreateCacheEntry' && r.status === 200).length
+    svc.rateLimitAfter = reserved + 1
+    try {
+      const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
+      expect(post.status).toBe(0)
+      expect(post.warnings).toHaveLength(1)
+      expect(post.warnings[0]).toContain('429')
+      expect(post.warnings[0]).toContain('3 entries not saved')
+      expect(post.outputs.saved).toBe('1')
+      expect(post.errors).toEqual([])
+    } finally {
+      svc.rateLimitAfter = Infinity
+    }
+  })
+
+  it('a server that died before post: post says so and still saves what it recorded', async () => {
+    const main = await mainWithUploads(['9101', '9102'])
+    const pid = Number(main.state['nca-pid'])
+    process.kill(pid, 'SIGKILL')
+    expect(await waitGone(pid)).toBe(true)
+    const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
+    expect(post.status).toBe(0)
+    expect(post.warnings.join(' ')).toContain('left no statistics')
+    expect(post.outputs.saved).toBe('2')
+    expect(finalized()).toEqual(expect.arrayContaining(['nx-cloud-access-v1-Linux-9101', 'nx-cloud-access-v1-Linux-9102']))
+  })
+
+  it('post never signals a process that is not the server (a reused pid)', async () => {
+    const main = await mainWithUploads([])
+    const { spawn } = await import('node:child_process')
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' })
+    try {
+      const post = await runAction({
+        ...push,
+        entry: POST,
+        env: { RUNNER_OS: 'Linux', ...svc.env() },
+        state: { ...main.state, 'nca-pid': String(bystander.pid) }
+      })
+      expect(post.status).toBe(0)
+      expect(alive(bystander.pid!)).toBe(true)
+    } finally {
+      bystander.kill()
+      process.kill(Number(main.state['nca-pid']), 'SIGTERM')
+    }
+  })
+})
