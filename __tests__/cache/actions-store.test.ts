@@ -12,12 +12,16 @@ import { type ActionsCacheService, startActionsCacheService } from '../helpers/a
 let svc: ActionsCacheService
 const cwd = process.cwd()
 const savedEnv = { ...process.env }
+const write = process.stdout.write.bind(process.stdout)
 
 beforeAll(async () => {
   svc = await startActionsCacheService()
   Object.assign(process.env, svc.env())
+  // The library's log lines (hundreds of ::debug::) are not this test's subject.
+  process.stdout.write = (() => true) as typeof process.stdout.write
 })
 afterAll(async () => {
+  process.stdout.write = write
   process.chdir(cwd)
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k]
   Object.assign(process.env, savedEnv)
