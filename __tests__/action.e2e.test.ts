@@ -166,6 +166,7 @@ describe('exports', () => {
     })
     expect(run.env.NX_SKIP_NX_CACHE).toBe('true')
     expect(run.outputs['skip-cache']).toBe('true')
+    expect(run.outputs.reason).toMatch(/^main-only: [^.]*read-write-token; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/)
   })
 
   test('setup off exports NX_NO_CLOUD=true and no token', async () => {

@@ -254,11 +254,12 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
     ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''
   ].filter((s, i, all) => s !== '' && all.indexOf(s) === i)
 
-  const skip = config.skipCache ? ' The cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true).' : ''
+  // One sentence: which rule decided.
+  const skip = config.skipCache ? '; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)' : ''
   const reason =
     config.setup === 'off'
-      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true).${skip}`
-      : `${config.setup}: ${grant.why}, ${token.clause}.${skip}`
+      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
+      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
 
   return {
     setup: config.setup,
