@@ -19,6 +19,12 @@ export interface Config {
   writeBranches: string[] | null
   writeEvents: string[]
   skipCache: boolean
+  /**
+   * `rebuild-command`: the pre-deploy rebuild the composite runs after this step. When set, the
+   * cache is skipped for the rest of the job whatever `skip-cache` says. Optional so that Configs
+   * built by other entries need not name it; absent means ''.
+   */
+  rebuildCommand?: string
   selfHostedCacheUrl: string
   workingDirectory: string
   githubToken: string
