@@ -5,7 +5,9 @@ import { rmSync } from 'node:fs'
 
 const ENTRIES = [
   // [source, output folder]
-  ['src/index.ts', 'dist']
+  ['src/index.ts', 'dist'],
+  // The pre-deploy rebuild's check (the composite's rebuild step): @actions/core only.
+  ['src/rebuild-index.ts', 'dist/rebuild']
 ]
 
 for (const [, out] of ENTRIES) rmSync(out, { recursive: true, force: true })
