@@ -185,3 +185,18 @@ describe('later Nx commands of the same job', () => {
     expect(deployed()).toBe(cachedOut.app)
   })
 })
+
+describe('setup off: the rebuild alone', () => {
+  it('needs no token or key, turns Nx Cloud off, and rebuilds fresh', async () => {
+    const offInputs = { setup: 'off', 'rebuild-command': REBUILD }
+    const policy = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), workspace: ws.dir, inputs: offInputs })
+    expect(policy.errors).toEqual([])
+    expect(policy.env).toEqual({ NX_NO_CLOUD: 'true', NX_SKIP_NX_CACHE: 'true' })
+    const old = outs()
+    const run = await runCompositeStep({ id: 'rebuild', inputs: offInputs, jobEnv: baseNxEnv(ws.dir, policy.env), workspace: ws.dir })
+    expect(run.errors).toEqual([])
+    expect(run.status).toBe(0)
+    expect(run.outputs.rebuilt).toBe(TASKS.join(' '))
+    for (const p of PROJECTS) expect(outs()[p]).not.toBe(old[p])
+  })
+})
