@@ -137,6 +137,13 @@ describe('action.yml rebuild step', () => {
     expect(run.errors[0]).toMatch(/lib-a:build \[remote cache\], lib-b:build \[remote cache\], app:build \[remote cache\]/)
   })
 
+  it('catches cache hits in --output-style=summary, which names no task, by its counts', async () => {
+    const run = await rebuild(`NX_SKIP_NX_CACHE=false ${REBUILD} --output-style=summary`)
+    expect(run.status).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/run summary counts 3 task\(s\) from the cache/)
+  })
+
   it('fails the step when a build fails, with the command\'s exit status', async () => {
     const run = await rebuild(REBUILD, { FAIL_BUILD: 'lib-b' })
     expect(run.status).toBe(1)

@@ -75,6 +75,15 @@ describe('analyseRebuildOutput', () => {
     expect(cacheUseError(r)).toMatch(/run summary counts 2 task\(s\) from the cache \(Cache: +2\/3 hit \(67%\)\)/)
   })
 
+  it('counts --output-style=summary, which prints no task lines', () => {
+    const headline = `\n${E}[7m${E}[1m${E}[32m NX ${E}[39m${E}[22m${E}[27m  3 tasks: 3 succeeded, 2 cached\nRe-run with --output-style=static to inline logs.\n`
+    const r = analyseRebuildOutput(headline)
+    expect(r.summaryHits).toBe(2)
+    expect(cacheUseError(r)).toMatch(/counts 2 task\(s\) from the cache \(NX +3 tasks: 3 succeeded, 2 cached\)/)
+    const fresh = analyseRebuildOutput(`\n NX   3 tasks: 3 succeeded\n  Cache:             Skipped (--skip-nx-cache)\n`)
+    expect(cacheUseError(fresh)).toBeNull()
+  })
+
   it('does not let a carriage return hide a marker', () => {
     const r = analyseRebuildOutput('> nx run lib-a:build\r✔  nx run lib-a:build  [local cache]\n')
     expect(r.cached.map(c => c.task)).toEqual(['lib-a:build'])

@@ -6,6 +6,7 @@
 //                                     `... [existing outputs match the cache, left as is]`
 //   the run summary                   `Cache:  2/3 hit (67%)`
 //   the closing line                  `Nx read the output from the cache instead of running the command for 2 out of 3 tasks.`
+//   --output-style=summary's headline `NX   3 tasks: 3 succeeded, 2 cached` (it prints no task lines)
 // Any one of them fails the rebuild: a command that sets NX_SKIP_NX_CACHE=false, or a tool that
 // ignores it, is caught rather than trusted.
 
@@ -43,6 +44,7 @@ const TASK_LINE = /^(?:[✔✖√×>-]\s*)?nx run (\S+)(?:\s+\[[^\]]*\])?$/
 const TASK_ANYWHERE = /\bnx run (\S+)/
 const SUMMARY_HITS = /^Cache:\s+(\d+)\/(\d+) hit/
 const READ_FROM_CACHE = /Nx read the output from the cache instead of running the command for (\d+) out of (\d+) tasks?/
+const SUMMARY_STYLE_CACHED = /\d+ tasks?: .*?\b(\d+) cached\b/
 
 export function analyseRebuildOutput(text: string): RebuildReport {
   const ran: string[] = []
@@ -63,7 +65,7 @@ export function analyseRebuildOutput(text: string): RebuildReport {
       if (!ran.includes(task[1])) ran.push(task[1])
       return
     }
-    const hits = SUMMARY_HITS.exec(line) ?? READ_FROM_CACHE.exec(line)
+    const hits = SUMMARY_HITS.exec(line) ?? READ_FROM_CACHE.exec(line) ?? SUMMARY_STYLE_CACHED.exec(line)
     if (hits && Number(hits[1]) > 0) {
       // Both lines of one run count the same hits: keep the larger count per run, not the sum.
       summaryLines.push(line)
