@@ -184,6 +184,16 @@ describe('later Nx commands of the same job', () => {
     expect(deployed()).not.toBe(fresh.app) // built once more, fresh, not restored
   })
 
+  it('deploy with --exclude-task-dependencies ships exactly what the rebuild built, without building again', async () => {
+    const run = await rebuild(REBUILD)
+    expect(run.status).toBe(0)
+    const fresh = outs()
+    const later = await ws.nx(['run', 'app:deploy', '--exclude-task-dependencies'], jobEnv as Record<string, string>)
+    expect(later.status).toBe(0)
+    expect(outs()).toEqual(fresh)
+    expect(deployed()).toBe(fresh.app)
+  })
+
   it('(control) without NX_SKIP_NX_CACHE the same deploy restores the old outputs over the fresh build', async () => {
     expect((await rebuild(REBUILD)).status).toBe(0)
     const later = await ws.nx(['run', 'app:deploy'], withoutSkip(jobEnv))
