@@ -22,6 +22,7 @@ describe('inputs', () => {
       writeBranches: null,
       writeEvents: ['push', 'workflow_dispatch', 'schedule'],
       skipCache: false,
+      rebuildCommand: '',
       selfHostedCacheUrl: '',
       workingDirectory: '.'
     })

@@ -43,7 +43,9 @@ test('the policy step passes every input as INPUT_<NAME>, and no token input has
     expect(action.inputs[name].default).toBeUndefined()
   }
   for (const name of Object.keys(action.outputs)) {
-    expect(action.outputs[name].value).toBe(`\${{ steps.policy.outputs.${name} }}`)
+    // `rebuilt` comes from the pre-deploy rebuild step; every other output from the policy step.
+    const from = name === 'rebuilt' ? 'rebuild' : 'policy'
+    expect(action.outputs[name].value).toBe(`\${{ steps.${from}.outputs.${name} }}`)
   }
   expect(step.run).toContain('node "$GITHUB_ACTION_PATH/dist/index.js"')
 })
