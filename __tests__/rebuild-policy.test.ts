@@ -34,6 +34,7 @@ function config(over: Partial<Config> = {}): Config {
     writeBranches: null,
     writeEvents: ['push'],
     skipCache: false,
+    rebuildCommand: '',
     selfHostedCacheUrl: '',
     workingDirectory: '.',
     githubToken: '',

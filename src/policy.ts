@@ -216,7 +216,7 @@ function overrideAmbient(name: string, value: string, ambient: Env, exports: Rec
 export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: Env): Decision {
   // A pre-deploy rebuild must not read or write any cache, nor may any later Nx command of the
   // job restore old outputs over it: rebuild-command forces skip-cache.
-  const rebuild = (config.rebuildCommand ?? '') !== ''
+  const rebuild = config.rebuildCommand !== ''
   const skipCache = config.skipCache || rebuild
   const notices: string[] = []
   const warnings: string[] = []

@@ -21,10 +21,9 @@ export interface Config {
   skipCache: boolean
   /**
    * `rebuild-command`: the pre-deploy rebuild the composite runs after this step. When set, the
-   * cache is skipped for the rest of the job whatever `skip-cache` says. Optional so that Configs
-   * built by other entries need not name it; absent means ''.
+   * cache is skipped for the rest of the job whatever `skip-cache` says; '' when unset.
    */
-  rebuildCommand?: string
+  rebuildCommand: string
   selfHostedCacheUrl: string
   workingDirectory: string
   githubToken: string
