@@ -4,6 +4,7 @@
 
 import * as core from '@actions/core'
 import type { Decision } from './types.js'
+import { escapeHtml } from './html.js'
 
 /** POLICY.md: say what becomes of a read-only run's uploads when explaining read-only. */
 export const READ_ONLY_NOTE =
@@ -65,8 +66,4 @@ export async function apply(d: Decision): Promise<void> {
     if (notes.length > 0) summary.addList(notes.map(escapeHtml))
     await summary.write()
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }

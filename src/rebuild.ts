@@ -8,6 +8,7 @@
 import * as core from '@actions/core'
 import { readFileSync } from 'node:fs'
 import { analyseRebuildOutput, cacheUseError } from './rebuild-output.js'
+import { escapeHtml } from './html.js'
 
 export async function runRebuildCheck(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const path = env.NCA_REBUILD_LOG ?? ''
@@ -39,8 +40,4 @@ export async function runRebuildCheck(env: NodeJS.ProcessEnv = process.env): Pro
     if (report.ran.length > 0) s.addList(report.ran.map(t => `<code>${escapeHtml(t)}</code>`))
     await s.write()
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
