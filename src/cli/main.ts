@@ -1,6 +1,7 @@
 // The command line: `explain` and `audit`. Returns the exit code: 0 clean, 1 findings at or above
 // --fail-on (audit) or a run the action would fail (explain), 2 bad usage.
 
+import { audit, AUDIT_USAGE } from './audit/command.js'
 import { type Io, UsageError } from './common.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 
@@ -8,6 +9,7 @@ export const USAGE = `Usage: nx-cloud-access <command> [options]
 
 Commands:
   explain   what would a run get (read-write, read-only or none), and why
+  audit     is this repository set up safely? (nx.json and .github/workflows)
 
 Run 'nx-cloud-access <command> --help' for a command's options.
 `
@@ -18,6 +20,8 @@ export async function cli(argv: string[], io: Io): Promise<number> {
     switch (command) {
       case 'explain':
         return await explain(rest, io)
+      case 'audit':
+        return await audit(rest, io)
       case '--help':
       case '-h':
       case 'help':
@@ -27,7 +31,7 @@ export async function cli(argv: string[], io: Io): Promise<number> {
         io.err(USAGE)
         return 2
       default:
-        throw new UsageError(`Unknown command '${command}'. Accepted: explain.`)
+        throw new UsageError(`Unknown command '${command}'. Accepted: explain, audit.`)
     }
   } catch (e) {
     // parseArgs reports unknown options and missing values with a code of its own.
@@ -43,4 +47,4 @@ export async function cli(argv: string[], io: Io): Promise<number> {
   }
 }
 
-export { EXPLAIN_USAGE }
+export { AUDIT_USAGE, EXPLAIN_USAGE }
