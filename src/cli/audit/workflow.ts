@@ -2,7 +2,7 @@
 // as GitHub reads it: anchors, aliases and merge keys resolve to the node they name, so a key in
 // an anchored block keeps the position of the anchor — where a fix must be made.
 
-import { LineCounter, type Document, type Node, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import { LineCounter, type Document, type Node, type YAMLMap, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml'
 
 export interface Loc {
   file: string
@@ -55,11 +55,33 @@ interface Reader {
   doc: Document
   lc: LineCounter
   file: string
+  /** Anchored nodes by name, in document order: built once, as Alias.resolve() walks the whole document per call. */
+  anchors: Map<string, { offset: number; node: Node }[]>
 }
 
+function anchorIndex(doc: Document): Reader['anchors'] {
+  const anchors: Reader['anchors'] = new Map()
+  visit(doc, (_key, node) => {
+    if (isNode(node) && !isAlias(node) && node.anchor) {
+      const list = anchors.get(node.anchor) ?? []
+      list.push({ offset: node.range?.[0] ?? 0, node })
+      anchors.set(node.anchor, list)
+    }
+  })
+  return anchors
+}
+
+/** An alias names the closest anchor of that name before it (YAML 1.2, 7.1). */
 function deref(r: Reader, node: unknown): unknown {
   let n = node
-  for (let i = 0; i < 64 && isAlias(n); i++) n = n.resolve(r.doc)
+  for (let i = 0; i < 64 && isAlias(n); i++) {
+    const at = n.range?.[0] ?? 0
+    const candidates = r.anchors.get(n.source) ?? []
+    let found: Node | undefined
+    for (const c of candidates) if (c.offset < at) found = c.node
+    if (!found) return null
+    n = found
+  }
   return n
 }
 
@@ -74,10 +96,20 @@ interface Item {
   value: unknown
 }
 
+const itemCache = new WeakMap<object, Item[]>()
+
 /** A map's entries, merge keys (`<<: *anchor`) expanded; explicit keys win over merged ones. */
 function items(r: Reader, node: unknown, depth = 0): Item[] {
   const map = deref(r, node)
   if (!isMap(map) || depth > 16) return []
+  const cached = itemCache.get(map)
+  if (cached) return cached
+  const result = collectItems(r, map, depth)
+  itemCache.set(map, result)
+  return result
+}
+
+function collectItems(r: Reader, map: YAMLMap, depth: number): Item[] {
   const own: Item[] = []
   const merged: Item[] = []
   for (const pair of map.items) {
@@ -119,11 +151,11 @@ function triggers(r: Reader, node: unknown): string[] {
 export function readWorkflow(file: string, source: string): Workflow {
   const lc = new LineCounter()
   const doc = parseDocument(source, { lineCounter: lc, merge: true, uniqueKeys: false, prettyErrors: false })
-  const r: Reader = { doc, lc, file }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
     return { file, triggers: [], env: [], jobs: [], error: { line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] } }
   }
+  const r: Reader = { doc, lc, file, anchors: anchorIndex(doc) }
   const root = doc.contents
   const on = get(r, root, 'on')
   const jobs: Job[] = []
@@ -156,7 +188,7 @@ export function readWorkflow(file: string, source: string): Workflow {
       loc: loc(r, j.keyNode),
       env: entries(r, get(r, j.value, 'env')?.value),
       steps,
-      environment: env !== undefined && deref(r, env.value) !== null && text(r, env.value) !== '' || (env !== undefined && isMap(deref(r, env.value))),
+      environment: env !== undefined && (isMap(deref(r, env.value)) || text(r, env.value) !== ''),
       uses: text(r, uses?.value),
       usesLoc: uses ? loc(r, uses.keyNode) : null,
       secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
