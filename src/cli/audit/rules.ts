@@ -41,7 +41,9 @@ export const RULES: RuleInfo[] = [
 
 export const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
 const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
-const NX_COMMAND = /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-\S+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?)?nx(?:-cloud)?(?=$|[\s;&|)`])/
+// `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
+const NX_COMMAND =
+  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-\S+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
 const DEPLOYS = /(?:^|[^a-z])(?:deploy|publish|releas)/i
 const SECRET = /\$\{\{[^}]*\bsecrets\./
 
