@@ -56,6 +56,8 @@ describe('each rule fires where it must, and only there', () => {
       [
         ['untrusted-trigger-token', 'high', `${W}/comment.yml`, 5],
         ['untrusted-trigger-token', 'high', `${W}/comment.yml`, 9],
+        // secrets: inherit to a remote reusable workflow: it cannot be followed offline.
+        ['untrusted-trigger-token', 'high', `${W}/comment.yml`, 13],
         ['untrusted-trigger-token', 'high', `${W}/pr-target.yml`, 6],
         ['untrusted-trigger-token', 'high', `${W}/pr-target.yml`, 23]
       ]

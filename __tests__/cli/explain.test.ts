@@ -141,6 +141,8 @@ describe('bad usage exits 2', () => {
     [['explain', '--event', 'push', '--bogus']],
     [['explain', '--event', 'push', '--input', 'write-events=pull_request']],
     [['explain', '--event', 'push', '--payload', '/nonexistent/payload.json']],
+    [['explain', '--all', '--event', 'push']],
+    [['explain', '--event', 'push', '--payload', 'p.json', '--head-repo', 'a/b']],
     [['frobnicate']],
     [[]]
   ])('%j', args => {

@@ -81,7 +81,6 @@ export async function explain(argv: string[], io: Io): Promise<number> {
       event: { type: 'string' },
       ref: { type: 'string' },
       actor: { type: 'string' },
-      repo: { type: 'string' },
       'head-repo': { type: 'string' },
       'base-repo': { type: 'string' },
       'base-ref': { type: 'string' },
@@ -109,7 +108,6 @@ export async function explain(argv: string[], io: Io): Promise<number> {
     event: values.event,
     ref: values.ref,
     actor: values.actor,
-    repo: values.repo,
     headRepo: values['head-repo'],
     baseRepo: values['base-repo'],
     baseRef: values['base-ref'],
@@ -136,6 +134,11 @@ export async function explain(argv: string[], io: Io): Promise<number> {
   const setting = withAssumptions(inputs, ambient, nx)
 
   if (values.all) {
+    const perRun = ['event', 'ref', 'actor', 'head-repo', 'base-ref', 'payload'] as const
+    const given = perRun.filter(k => values[k] !== undefined)
+    if (given.length > 0) {
+      throw new UsageError(`--all explains its own table of runs; it does not take --${given.join(', --')}.`)
+    }
     const setups = values.setup !== undefined ? [base.setup] : [...SETUPS]
     return explainAll(setups, run, setting, values.json === true, io)
   }
@@ -269,7 +272,6 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
     // Repository-level flags (--base-repo, --default-branch, --public) apply to every row.
     const flags: RunFlags = {
       ...c.flags,
-      repo: run.repo,
       baseRepo: run.baseRepo,
       defaultBranch: run.defaultBranch,
       public: run.public

@@ -9,7 +9,6 @@ export interface RunFlags {
   event?: string
   ref?: string
   actor?: string
-  repo?: string
   headRepo?: string
   baseRepo?: string
   baseRef?: string
@@ -25,7 +24,7 @@ export function runFromFlags(f: RunFlags): RunInput {
   const event = f.event ?? ''
   if (event === '') throw new UsageError('explain needs --event (or --all).')
   if (f.payload !== undefined) return runFromPayloadFile(f, event)
-  const base = f.baseRepo ?? f.repo ?? 'acme/monorepo'
+  const base = f.baseRepo ?? 'acme/monorepo'
   const head = f.headRepo ?? base
   const actor = f.actor ?? 'octocat'
   const defaultBranch = f.defaultBranch ?? 'main'
@@ -65,6 +64,12 @@ function queueTarget(ref: string | undefined): string | null {
 }
 
 function runFromPayloadFile(f: RunFlags, event: string): RunInput {
+  // The payload says who the repositories are; a flag that would say otherwise is a contradiction.
+  const clashing = (['headRepo', 'baseRepo', 'baseRef', 'defaultBranch', 'public'] as const).filter(k => f[k] !== undefined)
+  if (clashing.length > 0) {
+    const names = clashing.map(k => '--' + k.replace(/[A-Z]/g, c => '-' + c.toLowerCase()))
+    throw new UsageError(`--payload carries the repository and pull request; it does not take ${names.join(', ')} (only --event, --ref, --actor).`)
+  }
   let payload: Payload
   try {
     payload = JSON.parse(readFileSync(f.payload as string, 'utf8')) as Payload
@@ -74,7 +79,7 @@ function runFromPayloadFile(f: RunFlags, event: string): RunInput {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new UsageError(`--payload ${f.payload}: not a JSON object (a webhook payload).`)
   }
-  const repository = String(payload.repository?.full_name ?? f.repo ?? '')
+  const repository = String(payload.repository?.full_name ?? '')
   const ref = f.ref ?? refOfPayload(payload, event)
   const actor = f.actor ?? String(payload.sender?.login ?? '')
   return { event, ref, actor, repository, payload }

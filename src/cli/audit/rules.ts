@@ -282,7 +282,7 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
     const uses = callee && !callee.error ? secretTokenUses(callee, repo, new Set()) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
-      const seenAt = uses && uses.length > 0 ? ` puts one in ${uses[0].name} (${where(uses[0].loc)})` : ' cannot be followed by this audit'
+      const seenAt = uses && uses.length > 0 ? ` puts one in ${uses[0].name} (${where(uses[0].loc)})` : ' this offline audit cannot read, so every Nx Cloud secret among them reaches code it cannot judge'
       out.push({
         rule: 'untrusted-trigger-token',
         severity: 'high',
