@@ -161,6 +161,18 @@ describe('exit codes', () => {
     expect(r.stderr).toContain('malformed')
   })
 
+  it('a directory where nothing uses Nx Cloud has nothing to report (and needs no key)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-audit-'))
+    expect(runCli(['audit', dir, '--fail-on', 'info']).status).toBe(0)
+    writeFileSync(join(dir, 'nx.json'), '{ "targetDefaults": {} }')
+    expect(runCli(['audit', dir, '--format', 'json', '--fail-on', 'info']).stdout).toBe('{\n  "findings": []\n}\n')
+    // Once nx.json names a cloud workspace, the missing key is a finding.
+    writeFileSync(join(dir, 'nx.json'), '{ "nxCloudId": "65a1b2c3d4e5f6a7b8c9d0e1" }')
+    const r = runCli(['audit', dir, '--format', 'json', '--fail-on', 'medium'])
+    expect(JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(['no-encryption-key'])
+    expect(r.status).toBe(1)
+  })
+
   it('audits the current directory by default', () => {
     const r = runCli(['audit', '--format', 'json'], { cwd: join(FIXTURES, 'unpinned-action') })
     expect(JSON.parse(r.stdout).findings).toHaveLength(3)

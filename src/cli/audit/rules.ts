@@ -368,7 +368,8 @@ function nxJsonFindings(repo: Repo, setups: Set<Setup>, opts: Options): Finding[
     }
   }
   const everyOff = [...setups].every(s => s === 'off')
-  if (!everyOff && (nx?.config.encryptionKey ?? '') === '' && !keyInWorkflows(repo)) {
+  // A directory where nothing uses Nx Cloud (no kit, no token, no cloud id in nx.json) needs no key.
+  if (!everyOff && cloudInUse(repo) && (nx?.config.encryptionKey ?? '') === '' && !keyInWorkflows(repo)) {
     out.push({
       rule: 'no-encryption-key',
       severity: 'medium',
@@ -380,6 +381,17 @@ function nxJsonFindings(repo: Repo, setups: Set<Setup>, opts: Options): Finding[
     })
   }
   return out
+}
+
+function cloudInUse(repo: Repo): boolean {
+  const nx = repo.nxJson?.config
+  if (nx && (nx.accessToken !== '' || nx.cloudId !== '' || nx.url !== '')) return true
+  for (const w of repo.workflows.values()) {
+    if (w.jobs.some(j => j.steps.some(isKit))) return true
+    const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.steps.flatMap(s => s.env)])]
+    if (tokenEntries(envs).length > 0) return true
+  }
+  return false
 }
 
 function keyInWorkflows(repo: Repo): boolean {
