@@ -180,6 +180,24 @@ describe('exit codes', () => {
   })
 })
 
+describe('no secret or token value is ever printed', () => {
+  it.each([
+    ['nx-json-read-write-token', 'MGI3YzNjNGUtMWQyYS00YTViLTljOGQtN2U2ZjVhNGIzYzJkfHJlYWQtd3JpdGU='],
+    ['inherited-env-token', 'literal-token-in-a-file'],
+    ['clean-shared-read-write', 'shared-setup-key']
+  ])('%s', (name, value) => {
+    // The fixture holds the value, so the check can fail.
+    const nxJson = readFileSync(join(FIXTURES, name, 'nx.json'), 'utf8')
+    const e2e = name === 'inherited-env-token' ? readFileSync(join(FIXTURES, name, W, 'e2e.yaml'), 'utf8') : ''
+    expect(nxJson + e2e).toContain(value)
+    for (const format of ['text', 'json', 'sarif']) {
+      const r = runCli(['audit', join(FIXTURES, name), '--public', '--format', format])
+      expect(r.stdout.length).toBeGreaterThan(0)
+      expect(r.stdout + r.stderr).not.toContain(value)
+    }
+  })
+})
+
 describe('text output', () => {
   it('groups findings by file, with line, severity, rule, why and fix; no colour off a terminal', () => {
     const r = runCli(['audit', join(FIXTURES, 'inherited-env-token')])

@@ -125,6 +125,16 @@ describe('explain --all', () => {
     expect(cell('push to main', 'off')).toBe('none')
   })
 
+  it('a setup the action would refuse shows as fails, with the reason once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-explain-all-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
+    const r = runCli(['explain', '--all', '--dir', dir])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^push to main\s+fails\s+fails\s+read-write\s+none$/m)
+    expect(r.stdout.match(/^main-only fails: /gm)).toHaveLength(1)
+    expect(r.stdout).not.toContain(RW)
+  })
+
   it('with --setup, only that setup; text is a table', () => {
     const r = runCli(['explain', '--all', '--setup', '1', '--dir', tmp])
     expect(r.status).toBe(0)
