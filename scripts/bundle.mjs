@@ -1,11 +1,15 @@
 // Builds every bundle GitHub runs (committed, checked fresh by .ci/run).
 // Each entry is its own ncc bundle, so the token step never loads what only another entry needs.
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 
 const ENTRIES = [
   // [source, output folder]
   ['src/index.ts', 'dist'],
+  // The pre-deploy rebuild's check (the composite's rebuild step): @actions/core only.
+  ['src/rebuild-index.ts', 'dist/rebuild'],
+  // The command line (`bin: nx-cloud-access`): its own bundle, so the token step does not grow.
+  ['src/cli/index.ts', 'dist/cli'],
   // The cache action: main starts the server, which runs detached from its own bundle; post saves.
   // Only the server and post load @actions/cache.
   ['src/cache/entry-main.ts', 'cache/dist/main'],
@@ -13,6 +17,7 @@ const ENTRIES = [
   ['src/cache/entry-post.ts', 'cache/dist/post']
 ]
 
+// Outputs nested in another entry's folder (dist/cli in dist) are removed with it, so clean first.
 for (const [, out] of ENTRIES) rmSync(out, { recursive: true, force: true })
 for (const [src, out] of ENTRIES) {
   // --minify keeps the token step's bundle under 600 KB: @actions/core pulls in undici for OIDC,
@@ -21,3 +26,9 @@ for (const [src, out] of ENTRIES) {
     stdio: 'inherit'
   })
 }
+
+// `npx nx-cloud-access` runs dist/cli/index.js directly: it needs its shebang and the x bit.
+const cli = 'dist/cli/index.js'
+const code = readFileSync(cli, 'utf8')
+if (!code.startsWith('#!')) writeFileSync(cli, `#!/usr/bin/env node\n${code}`)
+chmodSync(cli, 0o755)

@@ -4,6 +4,11 @@
 
 import * as core from '@actions/core'
 import type { Decision } from './types.js'
+import { escapeHtml } from './html.js'
+
+/** POLICY.md: say what becomes of a read-only run's uploads when explaining read-only. */
+export const READ_ONLY_NOTE =
+  'Read-only: what this run uploads, Nx Cloud keeps in a cache isolated to this branch; it never reaches the main branch, other pull requests or laptops.'
 
 export function outputsOf(d: Decision): Record<string, string> {
   return {
@@ -32,9 +37,12 @@ export function summaryRows(d: Decision): [string, string][] {
   ]
 }
 
+const masked = new Set<string>()
+
 export function mask(secrets: readonly string[]): void {
   for (const s of secrets) {
-    if (s === '') continue
+    if (s === '' || masked.has(s)) continue
+    masked.add(s)
     core.setSecret(s)
     // A multi-line value is also masked line by line, so no fragment of it shows.
     if (/[\r\n]/.test(s)) for (const line of s.split(/\r?\n|\r/)) if (line.trim() !== '') core.setSecret(line)
@@ -49,15 +57,13 @@ export async function apply(d: Decision): Promise<void> {
   for (const w of d.warnings) core.warning(w)
   core.info(`nx-cloud-access: ${d.access}. ${d.reason}`)
   if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary
+    const summary = core.summary
       .addHeading(`Nx Cloud access: ${d.access}`, 3)
       .addRaw(`<p>${escapeHtml(d.reason)}</p>`, true)
       .addTable(summaryRows(d).map(([k, v]) => [{ data: k, header: true }, escapeHtml(v)]))
-      .addList([...d.warnings, ...d.notices].map(escapeHtml))
-      .write()
+    const notes = [...d.warnings, ...d.notices]
+    if (d.access === 'read-only' && d.exports.NX_NO_CLOUD !== 'true') notes.push(READ_ONLY_NOTE)
+    if (notes.length > 0) summary.addList(notes.map(escapeHtml))
+    await summary.write()
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }

@@ -97,6 +97,7 @@ export function readInputs(env: Env): Config {
     writeBranches: getInput(env, 'write-branches') === '' ? null : parseList(getInput(env, 'write-branches')),
     writeEvents: parseWriteEvents(getInput(env, 'write-events')),
     skipCache: parseBoolean(env, 'skip-cache', false),
+    rebuildCommand: getInput(env, 'rebuild-command'),
     selfHostedCacheUrl: parseUrl(getInput(env, 'self-hosted-cache-url'), 'self-hosted-cache-url'),
     workingDirectory: getInput(env, 'working-directory') || '.'
   }

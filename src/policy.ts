@@ -214,6 +214,10 @@ function overrideAmbient(name: string, value: string, ambient: Env, exports: Rec
 }
 
 export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: Env): Decision {
+  // A pre-deploy rebuild must not read or write any cache, nor may any later Nx command of the
+  // job restore old outputs over it: rebuild-command forces skip-cache.
+  const rebuild = config.rebuildCommand !== ''
+  const skipCache = config.skipCache || rebuild
   const notices: string[] = []
   const warnings: string[] = []
   checkPremises(config, facts, nx, warnings)
@@ -241,7 +245,7 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
     }
   }
   if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
-  if (config.skipCache) exports.NX_SKIP_NX_CACHE = 'true'
+  if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
 
   const secrets = [
     config.readWriteToken,
@@ -254,11 +258,14 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
     ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''
   ].filter((s, i, all) => s !== '' && all.indexOf(s) === i)
 
-  const skip = config.skipCache ? ' The cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true).' : ''
+  // One sentence: which rule decided.
+  const skip = skipCache
+    ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
+    : ''
   const reason =
     config.setup === 'off'
-      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true).${skip}`
-      : `${config.setup}: ${grant.why}, ${token.clause}.${skip}`
+      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
+      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
 
   return {
     setup: config.setup,
@@ -266,7 +273,7 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
     tokenSource: token.source,
     reason,
     encryption: encryption.state,
-    skipCache: config.skipCache,
+    skipCache,
     facts,
     exports,
     secrets,

@@ -19,6 +19,11 @@ export interface Config {
   writeBranches: string[] | null
   writeEvents: string[]
   skipCache: boolean
+  /**
+   * `rebuild-command`: the pre-deploy rebuild the composite runs after this step. When set, the
+   * cache is skipped for the rest of the job whatever `skip-cache` says; '' when unset.
+   */
+  rebuildCommand: string
   selfHostedCacheUrl: string
   workingDirectory: string
   githubToken: string

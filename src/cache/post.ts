@@ -4,6 +4,7 @@
 import * as core from '@actions/core'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { escapeHtml } from '../html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from './actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
 import { type ServerReport, type ServerStats, readUploadsFile } from './server.js'
@@ -172,8 +173,4 @@ async function report_(r: PostReport): Promise<void> {
       .addTable(postSummaryRows(r).map(([k, v]) => [{ data: k, header: true }, escapeHtml(v)]))
       .write()
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }

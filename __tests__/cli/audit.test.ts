@@ -1,0 +1,257 @@
+// `audit` on fixture repositories (__tests__/fixtures/audit/<name>): the exact findings
+// (rule, severity, file, line), the exit codes, and SARIF that validates against SARIF 2.1.0.
+
+import { describe, expect, it } from '@jest/globals'
+import AjvDraft04 from 'ajv-draft-04'
+import ajvFormats from 'ajv-formats'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { REPO_ROOT } from '../helpers/run-action.js'
+import { runCli } from '../helpers/run-cli.js'
+
+const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'audit')
+const W = '.github/workflows'
+// CommonJS packages: under NodeNext their default import is module.exports, whose .default is the class.
+const Ajv = AjvDraft04.default
+const addFormats = ajvFormats.default
+
+type Row = [rule: string, severity: string, file: string, line: number]
+
+function audit(name: string, ...args: string[]): { status: number; rows: Row[]; findings: Record<string, string | number>[]; stderr: string } {
+  const r = runCli(['audit', join(FIXTURES, name), '--format', 'json', ...args])
+  const findings = r.stdout === '' ? [] : JSON.parse(r.stdout).findings
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    findings,
+    rows: findings.map((f: Record<string, string | number>) => [f.rule, f.severity, f.file, f.line])
+  }
+}
+
+describe('clean repositories, one per setup', () => {
+  it.each(['clean-main-only', 'clean-ci-read-write', 'clean-shared-read-write', 'clean-off'])('%s: no findings, exit 0', name => {
+    const r = audit(name, '--fail-on', 'info')
+    expect(r.rows).toEqual([])
+    expect(r.status).toBe(0)
+  })
+})
+
+describe('each rule fires where it must, and only there', () => {
+  const cases: [string, Row[]][] = [
+    ['nx-json-read-write-token', [['nx-json-read-write-token', 'high', 'nx.json', 4]]],
+    ['no-encryption-key', [['no-encryption-key', 'medium', 'nx.json', 1]]],
+    // Not the empty token of the Test step, not the docs job that runs no Nx.
+    ['step-env-token', [['step-env-token', 'high', `${W}/ci.yml`, 12]]],
+    [
+      'inherited-env-token',
+      [
+        ['inherited-env-token', 'high', `${W}/ci.yml`, 3],
+        ['inherited-env-token', 'high', `${W}/e2e.yaml`, 6],
+        ['inherited-env-token', 'high', `${W}/e2e.yaml`, 19]
+      ]
+    ],
+    [
+      'untrusted-trigger-token',
+      [
+        ['untrusted-trigger-token', 'high', `${W}/comment.yml`, 5],
+        ['untrusted-trigger-token', 'high', `${W}/comment.yml`, 9],
+        // secrets: inherit to a remote reusable workflow: it cannot be followed offline.
+        ['untrusted-trigger-token', 'high', `${W}/comment.yml`, 13],
+        ['untrusted-trigger-token', 'high', `${W}/pr-target.yml`, 6],
+        ['untrusted-trigger-token', 'high', `${W}/pr-target.yml`, 23]
+      ]
+    ],
+    [
+      'deploy-without-rebuild',
+      [
+        ['deploy-without-rebuild', 'high', `${W}/release.yml`, 13],
+        ['deploy-without-rebuild', 'high', `${W}/release.yml`, 22]
+      ]
+    ],
+    [
+      'unpinned-action',
+      [
+        ['unpinned-action', 'high', `${W}/ci.yml`, 6],
+        // The aliased step in job c is the same key: one finding, at the anchor.
+        ['unpinned-action', 'low', `${W}/ci.yml`, 12],
+        ['unpinned-action', 'low', `${W}/ci.yml`, 13]
+      ]
+    ],
+    ['workflow-unreadable', [['workflow-unreadable', 'medium', `${W}/broken.yml`, 6]]]
+  ]
+  it.each(cases)('%s', (name, expected) => {
+    const r = audit(name, '--fail-on', 'info')
+    expect(r.rows).toEqual(expected)
+    expect(r.status).toBe(1)
+    for (const f of r.findings) {
+      expect(String(f.message)).toMatch(/\S.*\.$/)
+      expect(String(f.fix)).toMatch(/\S.*\.$/)
+    }
+  })
+})
+
+describe('what the findings say', () => {
+  it('an anchored env block is reported once, at the anchor, naming every job that inherits it', () => {
+    const f = audit('inherited-env-token').findings.find(x => x.file === `${W}/e2e.yaml` && x.line === 6)
+    expect(f?.message).toContain("jobs 'e2e-chrome', 'e2e-firefox' and 'e2e-webkit'")
+  })
+
+  it('a workflow-level env names only the jobs that run Nx before the kit', () => {
+    const f = audit('inherited-env-token').findings.find(x => x.file === `${W}/ci.yml`)
+    expect(f?.message).toContain("jobs 'build' and 'test'")
+    expect(f?.message).not.toContain('lint')
+  })
+
+  it('the untrusted-trigger rule wins over the inherited-env rule on the same key', () => {
+    // Job 'legacy' runs Nx with no kit, so the key is an inherited-env finding too: one finding remains.
+    const rules = audit('untrusted-trigger-token').findings.filter(x => x.file === `${W}/pr-target.yml` && x.line === 6)
+    expect(rules.map(x => x.rule)).toEqual(['untrusted-trigger-token'])
+    expect(rules[0].message).toContain("jobs 'build', 'safe' and 'legacy'")
+  })
+
+  it('secrets: inherit to a local reusable workflow is reported at the caller, naming where the token lands', () => {
+    const f = audit('untrusted-trigger-token').findings.find(x => x.line === 5)
+    expect(f?.message).toContain('issue_comment')
+    expect(f?.message).toContain(`${W}/reusable-build.yml:10`)
+  })
+
+  it('deploy-without-rebuild applies under ci-read-write only', () => {
+    expect(audit('deploy-without-rebuild', '--setup', 'main-only').rows).toEqual([])
+    expect(audit('deploy-without-rebuild', '--setup', '2').rows.map(r => r[3])).toEqual([13, 22])
+  })
+
+  it('--setup judges every workflow under it: shared-read-write accepts the committed read-write token', () => {
+    expect(audit('nx-json-read-write-token', '--setup', '3').rows).toEqual([])
+    expect(audit('nx-json-read-write-token', '--setup', 'ci-read-write').rows).toEqual([['nx-json-read-write-token', 'high', 'nx.json', 4]])
+  })
+
+  it('--public: a read-write token in nx.json is a finding even under shared-read-write', () => {
+    expect(audit('clean-shared-read-write', '--public').rows).toEqual([['nx-json-read-write-token', 'high', 'nx.json', 6]])
+  })
+})
+
+describe('exit codes', () => {
+  it('--fail-on sets the threshold: a medium finding fails at medium, not at high', () => {
+    expect(audit('no-encryption-key').status).toBe(0)
+    expect(audit('no-encryption-key', '--fail-on', 'medium').status).toBe(1)
+    expect(audit('unpinned-action', '--fail-on', 'high').status).toBe(1)
+  })
+
+  it.each([
+    [['audit', '/nonexistent/dir']],
+    [['audit', '.', '--format', 'xml']],
+    [['audit', '.', '--fail-on', 'critical']],
+    [['audit', '.', '--setup', 'everyone']],
+    [['audit', '.', '--bogus']],
+    [['audit', 'a', 'b']],
+    [['inspect']]
+  ])('%j is bad usage: exit 2', args => {
+    const r = runCli(args)
+    expect(r.status).toBe(2)
+    expect(r.stderr).not.toBe('')
+  })
+
+  it('a malformed nx.json cannot be audited: exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-audit-'))
+    cpSync(join(FIXTURES, 'clean-main-only'), dir, { recursive: true })
+    writeFileSync(join(dir, 'nx.json'), '{ "nxCloudAccessToken": ')
+    const r = runCli(['audit', dir])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain('malformed')
+  })
+
+  it('a directory where nothing uses Nx Cloud has nothing to report (and needs no key)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-audit-'))
+    expect(runCli(['audit', dir, '--fail-on', 'info']).status).toBe(0)
+    writeFileSync(join(dir, 'nx.json'), '{ "targetDefaults": {} }')
+    expect(runCli(['audit', dir, '--format', 'json', '--fail-on', 'info']).stdout).toBe('{\n  "findings": []\n}\n')
+    // Once nx.json names a cloud workspace, the missing key is a finding.
+    writeFileSync(join(dir, 'nx.json'), '{ "nxCloudId": "65a1b2c3d4e5f6a7b8c9d0e1" }')
+    const r = runCli(['audit', dir, '--format', 'json', '--fail-on', 'medium'])
+    expect(JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(['no-encryption-key'])
+    expect(r.status).toBe(1)
+  })
+
+  it('audits the current directory by default', () => {
+    const r = runCli(['audit', '--format', 'json'], { cwd: join(FIXTURES, 'unpinned-action') })
+    expect(JSON.parse(r.stdout).findings).toHaveLength(3)
+    expect(r.status).toBe(1)
+  })
+})
+
+describe('no secret or token value is ever printed', () => {
+  it.each([
+    ['nx-json-read-write-token', 'MGI3YzNjNGUtMWQyYS00YTViLTljOGQtN2U2ZjVhNGIzYzJkfHJlYWQtd3JpdGU='],
+    ['inherited-env-token', 'literal-token-in-a-file'],
+    ['clean-shared-read-write', 'shared-setup-key']
+  ])('%s', (name, value) => {
+    // The fixture holds the value, so the check can fail.
+    const nxJson = readFileSync(join(FIXTURES, name, 'nx.json'), 'utf8')
+    const e2e = name === 'inherited-env-token' ? readFileSync(join(FIXTURES, name, W, 'e2e.yaml'), 'utf8') : ''
+    expect(nxJson + e2e).toContain(value)
+    for (const format of ['text', 'json', 'sarif']) {
+      const r = runCli(['audit', join(FIXTURES, name), '--public', '--format', format])
+      expect(r.stdout.length).toBeGreaterThan(0)
+      expect(r.stdout + r.stderr).not.toContain(value)
+    }
+  })
+})
+
+describe('text output', () => {
+  it('groups findings by file, with line, severity, rule, why and fix; no colour off a terminal', () => {
+    const r = runCli(['audit', join(FIXTURES, 'inherited-env-token')])
+    expect(r.status).toBe(1)
+    const out = r.stdout
+    expect(out).not.toMatch(/\u001b\[/)
+    expect(out.indexOf(`${W}/ci.yml\n`)).toBeGreaterThanOrEqual(0)
+    expect(out.indexOf(`${W}/ci.yml\n`)).toBeLessThan(out.indexOf(`${W}/e2e.yaml\n`))
+    expect(out).toMatch(/^ {3}6 {2}high {4}inherited-env-token$/m)
+    expect(out).toMatch(/^ {2}19 {2}high {4}inherited-env-token$/m)
+    expect(out).toContain('Fix: Remove NX_CLOUD_AUTH_TOKEN from env:')
+    expect(out).toContain('3 findings (3 high); 3 at or above --fail-on high.')
+  })
+
+  it('a clean repository says so', () => {
+    const r = runCli(['audit', join(FIXTURES, 'clean-main-only')])
+    expect(r.stdout).toBe('No findings in nx.json and 1 workflow file.\n')
+  })
+})
+
+describe('SARIF', () => {
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, '__tests__', 'fixtures', 'sarif', 'sarif-2.1.0-rtm.5.json'), 'utf8'))
+  // The schema's language-tag pattern is not valid under the u flag; ajv must compile it without.
+  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false })
+  addFormats(ajv)
+  const validate = ajv.compile(schema)
+
+  it.each(['untrusted-trigger-token', 'unpinned-action', 'no-encryption-key', 'clean-main-only'])('%s: valid SARIF 2.1.0 with the same findings', name => {
+    const r = runCli(['audit', join(FIXTURES, name), '--format', 'sarif'])
+    const log = JSON.parse(r.stdout)
+    const ok = validate(log)
+    expect(validate.errors ?? []).toEqual([])
+    expect(ok).toBe(true)
+    const json = audit(name).findings
+    const results = log.runs[0].results
+    expect(results.map((x: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }) => [
+      x.ruleId,
+      x.locations[0].physicalLocation.artifactLocation.uri,
+      x.locations[0].physicalLocation.region.startLine
+    ])).toEqual(json.map(f => [f.rule, f.file, f.line]))
+    // Exit codes do not depend on the format.
+    expect(r.status).toBe(audit(name).status)
+  })
+
+  it('maps severities to levels, and every result names a rule of the driver', () => {
+    const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
+    const run = log.runs[0]
+    expect(run.results.map((x: { level: string }) => x.level)).toEqual(['error', 'note', 'note'])
+    for (const x of run.results) expect(run.tool.driver.rules[x.ruleIndex].id).toBe(x.ruleId)
+  })
+
+  it('the validator rejects a broken log (the check can fail)', () => {
+    const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
+    log.runs[0].results[0].locations[0].physicalLocation.region.startLine = 0
+    expect(validate(log)).toBe(false)
+  })
+})

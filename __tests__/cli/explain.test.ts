@@ -1,0 +1,164 @@
+// `explain` through the bundled command line: the shared RUN_CASES table (the same runs the
+// action's end-to-end tests use) must get the same access from a real-shaped payload file.
+
+import { describe, expect, it } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { KEY, RO, RUN_CASES, RW } from '../fixtures/run-cases.js'
+import { runCli } from '../helpers/run-cli.js'
+
+const tmp = mkdtempSync(join(tmpdir(), 'nca-explain-'))
+
+function caseArgs(c: (typeof RUN_CASES)[number], i: number): string[] {
+  const file = join(tmp, `payload-${i}.json`)
+  writeFileSync(file, JSON.stringify(c.payload))
+  const inputs = { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }
+  return [
+    'explain',
+    '--payload',
+    file,
+    '--event',
+    c.event,
+    '--ref',
+    c.ref,
+    '--setup',
+    c.setup,
+    ...(c.actor ? ['--actor', c.actor] : []),
+    ...Object.entries(inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]),
+    '--dir',
+    tmp,
+    '--json'
+  ]
+}
+
+describe('explain --payload agrees with the shared table of runs', () => {
+  it.each(RUN_CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) => {
+    const r = runCli(caseArgs(c, i))
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.access).toBe(c.expect.access)
+    expect(out.tokenSource).toBe(c.expect.tokenSource)
+    // What would be exported shows no secret, only ***.
+    for (const secret of [RW, RO, KEY]) expect(r.stdout).not.toContain(secret)
+    if (c.expect.access !== 'none') expect(out.exports.NX_CLOUD_ACCESS_TOKEN).toBe('***')
+  })
+})
+
+describe('explain from flags', () => {
+  it('a PR from a fork is untrusted under ci-read-write, and says why', () => {
+    const r = runCli(['explain', '--event', 'pull_request', '--head-repo', 'mallory/fork', '--setup', '2', '--json', '--dir', tmp])
+    expect(r.status).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out).toMatchObject({ access: 'read-only', setup: 'ci-read-write', trusted: false, tokenSource: 'read-only-token' })
+    expect(out.reason).toContain('mallory/fork')
+  })
+
+  it('a same-repository PR by dependabot[bot] reads only; by a person it writes (setup 2)', () => {
+    const bot = runCli(['explain', '--event', 'pull_request', '--actor', 'dependabot[bot]', '--setup', '2', '--json', '--dir', tmp])
+    const human = runCli(['explain', '--event', 'pull_request', '--actor', 'octocat', '--setup', '2', '--json', '--dir', tmp])
+    expect(JSON.parse(bot.stdout).access).toBe('read-only')
+    expect(JSON.parse(human.stdout).access).toBe('read-write')
+  })
+
+  it('a merge queue ref names its target; it writes only when merge_group is a write event', () => {
+    const ref = 'refs/heads/gh-readonly-queue/main/pr-9-' + 'a'.repeat(40)
+    const base = ['explain', '--event', 'merge_group', '--ref', ref, '--json', '--dir', tmp]
+    expect(JSON.parse(runCli(base).stdout).access).toBe('read-only')
+    expect(JSON.parse(runCli([...base, '--input', 'write-events=push,merge_group']).stdout).access).toBe('read-write')
+  })
+
+  it('text output: the decision, the rule and the exports, secrets as ***', () => {
+    const r = runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--input', `read-write-token=${RW}`, '--dir', tmp])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('push refs/heads/main under main-only: read-write')
+    expect(r.stdout).toContain('matches write-branches (main')
+    expect(r.stdout).toContain('NX_CLOUD_ACCESS_TOKEN=***')
+    expect(r.stdout).not.toContain(RW)
+    expect(r.stdout).not.toMatch(/\u001b\[/)
+  })
+
+  it('an empty read-write-token: the run reads only and the warning says so', () => {
+    const r = runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--input', 'read-write-token=', '--json', '--dir', tmp])
+    const out = JSON.parse(r.stdout)
+    expect(out.access).toBe('read-only')
+    expect(out.warnings.join(' ')).toContain("'read-write-token' is empty")
+  })
+
+  it('a read-write token committed in nx.json under main-only: the action would fail the run (exit 1)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-explain-nx-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
+    const r = runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--json', '--dir', dir])
+    expect(r.status).toBe(1)
+    const out = JSON.parse(r.stdout)
+    expect(out.access).toBe('none')
+    expect(out.error).toContain('commits a read-write Nx Cloud token')
+    expect(r.stdout).not.toContain(RW)
+    expect(r.stdout).not.toContain(KEY)
+    // Under shared-read-write the same nx.json is the premise, and every run writes with it.
+    const shared = runCli(['explain', '--event', 'pull_request', '--head-repo', 'x/y', '--setup', '3', '--input', 'read-write-token=', '--json', '--dir', dir])
+    expect(JSON.parse(shared.stdout)).toMatchObject({ access: 'read-write', tokenSource: 'nx.json' })
+  })
+
+  it('an ambient NX_CLOUD_AUTH_TOKEN is overridden, and the notice says so', () => {
+    const r = runCli(['explain', '--event', 'pull_request', '--env', 'NX_CLOUD_AUTH_TOKEN=ambient-secret-123', '--json', '--dir', tmp])
+    const out = JSON.parse(r.stdout)
+    expect(out.exports.NX_CLOUD_AUTH_TOKEN).toBe('***')
+    expect(out.notices.join(' ')).toContain('NX_CLOUD_AUTH_TOKEN was set')
+    expect(r.stdout).not.toContain('ambient-secret-123')
+  })
+})
+
+describe('explain --all', () => {
+  it('prints the common runs for every setup', () => {
+    const r = runCli(['explain', '--all', '--json', '--dir', tmp])
+    expect(r.status).toBe(0)
+    const runs: { run: string; setup: string; access: string }[] = JSON.parse(r.stdout).runs
+    const cell = (run: string, setup: string): string | undefined => runs.find(x => x.run === run && x.setup === setup)?.access
+    expect(new Set(runs.map(x => x.setup))).toEqual(new Set(['main-only', 'ci-read-write', 'shared-read-write', 'off']))
+    expect(cell('push to main', 'main-only')).toBe('read-write')
+    expect(cell('pull request, same repository', 'main-only')).toBe('read-only')
+    expect(cell('pull request, same repository', 'ci-read-write')).toBe('read-write')
+    expect(cell('pull request from a fork', 'ci-read-write')).toBe('read-only')
+    expect(cell('pull request from a fork', 'shared-read-write')).toBe('read-write')
+    expect(cell('push to main', 'off')).toBe('none')
+  })
+
+  it('a setup the action would refuse shows as fails, with the reason once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-explain-all-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
+    const r = runCli(['explain', '--all', '--dir', dir])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^push to main\s+fails\s+fails\s+read-write\s+none$/m)
+    expect(r.stdout.match(/^main-only fails: /gm)).toHaveLength(1)
+    expect(r.stdout).not.toContain(RW)
+  })
+
+  it('with --setup, only that setup; text is a table', () => {
+    const r = runCli(['explain', '--all', '--setup', '1', '--dir', tmp])
+    expect(r.status).toBe(0)
+    expect(r.stdout.split('\n')[0]).toMatch(/^Run\s+main-only$/)
+    expect(r.stdout).toMatch(/pull request from a fork\s+read-only/)
+    expect(r.stdout).toMatch(/push to main\s+read-write/)
+  })
+})
+
+describe('bad usage exits 2', () => {
+  it.each([
+    [['explain', '--event', 'push', '--setup', 'everyone']],
+    [['explain']],
+    [['explain', '--event', 'push', '--bogus']],
+    [['explain', '--event', 'push', '--input', 'write-events=pull_request']],
+    [['explain', '--event', 'push', '--payload', '/nonexistent/payload.json']],
+    [['explain', '--all', '--event', 'push']],
+    [['explain', '--event', 'push', '--payload', 'p.json', '--head-repo', 'a/b']],
+    [['frobnicate']],
+    [[]]
+  ])('%j', args => {
+    const r = runCli(args, { cwd: tmp })
+    expect(r.status).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).not.toBe('')
+  })
+})

@@ -1,0 +1,121 @@
+// Property tests: over arbitrary runs, (1) a read-write token is exported only when the policy says
+// read-write, and (2) no secret reaches stdout outside `::add-mask::`, nor the outputs or the summary.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { apply } from '../src/apply.js'
+import { readInputs } from '../src/inputs.js'
+import { decide } from '../src/policy.js'
+import { resolveRunFacts } from '../src/run-context.js'
+import { type Decision, PolicyError } from '../src/types.js'
+import { mergeGroupPayload, prPayload, pushPayload, repository } from './fixtures/payloads.js'
+
+const secret = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')), minLength: 24, maxLength: 40 })
+
+const runArb = fc.record({
+  setup: fc.constantFrom('main-only', 'ci-read-write', 'shared-read-write', 'off', '1', '2', '3'),
+  event: fc.constantFrom('push', 'pull_request', 'pull_request_target', 'merge_group', 'schedule', 'workflow_dispatch', 'workflow_run', 'issue_comment', 'release', 'whatever'),
+  branch: fc.constantFrom('main', 'master', 'feature/x', 'release/1.0', 'Main'),
+  tag: fc.boolean(),
+  origin: fc.constantFrom('same', 'fork', 'dependabot'),
+  rw: fc.option(secret, { nil: '' }),
+  ro: fc.option(secret, { nil: '' }),
+  key: fc.option(secret, { nil: '' }),
+  nxToken: fc.option(secret, { nil: '' }),
+  nxKey: fc.boolean(),
+  ambientAccess: fc.option(secret, { nil: undefined }),
+  ambientAuth: fc.option(secret, { nil: undefined }),
+  selfHosted: fc.boolean(),
+  skipCache: fc.boolean(),
+  writeEvents: fc.constantFrom('', 'push', 'push, merge_group, schedule'),
+  writeBranches: fc.constantFrom('', 'main', 'main, release/*')
+})
+type Run = typeof runArb extends fc.Arbitrary<infer T> ? T : never
+
+async function decideRun(r: Run): Promise<Decision | PolicyError> {
+  const env: Record<string, string> = {
+    INPUT_SETUP: r.setup,
+    'INPUT_READ-WRITE-TOKEN': r.rw,
+    'INPUT_READ-ONLY-TOKEN': r.ro,
+    'INPUT_ENCRYPTION-KEY': r.key,
+    'INPUT_SKIP-CACHE': String(r.skipCache),
+    'INPUT_WRITE-EVENTS': r.writeEvents,
+    'INPUT_WRITE-BRANCHES': r.writeBranches,
+    'INPUT_SELF-HOSTED-CACHE-URL': r.selfHosted && r.setup !== 'off' ? 'http://127.0.0.1:4000' : ''
+  }
+  const ref = r.tag ? 'refs/tags/v1' : `refs/heads/${r.branch}`
+  const payload = r.event.startsWith('pull_request')
+    ? prPayload({ fork: r.origin === 'fork' ? 'mallory/x' : undefined, author: r.origin === 'dependabot' ? 'dependabot[bot]' : undefined })
+    : r.event === 'merge_group'
+      ? mergeGroupPayload(`refs/heads/${r.branch}`)
+      : r.event === 'push'
+        ? pushPayload(ref)
+        : { repository: repository() }
+  const ambient: Record<string, string | undefined> = { NX_CLOUD_ACCESS_TOKEN: r.ambientAccess, NX_CLOUD_AUTH_TOKEN: r.ambientAuth }
+  try {
+    const facts = await resolveRunFacts({ event: r.event, ref, actor: 'octocat', repository: 'acme/monorepo', payload })
+    // The nx.json token is a read-only stand-in (unknown format: not judged).
+    const nx = { path: 'nx.json', accessToken: r.nxToken, encryptionKey: r.nxKey ? 'nx-json-key-0123456789' : '', url: '', cloudId: '' }
+    return decide(readInputs(env), facts, nx, ambient)
+  } catch (e) {
+    if (e instanceof PolicyError) return e
+    throw e
+  }
+}
+
+test('a read-write token is exported only when the policy says read-write', async () => {
+  await fc.assert(
+    fc.asyncProperty(runArb, async r => {
+      fc.pre(r.rw !== '' && ![r.ro, r.key, r.nxToken, r.ambientAccess, r.ambientAuth].includes(r.rw))
+      const d = await decideRun(r)
+      if (d instanceof PolicyError) return
+      const exportsRw = Object.values(d.exports).includes(r.rw)
+      expect(exportsRw).toBe(d.access === 'read-write' && d.tokenSource === 'read-write-token')
+      if (d.access !== 'read-write') {
+        // No ambient variable still holds a token other than the chosen one.
+        for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN']) {
+          const ambient = v === 'NX_CLOUD_ACCESS_TOKEN' ? r.ambientAccess : r.ambientAuth
+          if (ambient && !d.exports.NX_NO_CLOUD) expect(d.exports[v] ?? ambient).not.toBe(r.rw)
+        }
+      }
+    }),
+    { numRuns: 1500 }
+  )
+})
+
+test('no secret reaches stdout outside ::add-mask::, nor the outputs or the summary', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-prop-'))
+  const files = { GITHUB_ENV: join(dir, 'env'), GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STEP_SUMMARY: join(dir, 'sum') }
+  const saved = { ...process.env }
+  Object.assign(process.env, files)
+  const write = process.stdout.write.bind(process.stdout)
+  let stdout = ''
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk)
+    return true
+  }) as typeof process.stdout.write
+  try {
+    await fc.assert(
+      fc.asyncProperty(runArb, async r => {
+        const d = await decideRun(r)
+        if (d instanceof PolicyError) return
+        for (const f of Object.values(files)) writeFileSync(f, '')
+        stdout = ''
+        await apply(d)
+        const outputs = readFileSync(files.GITHUB_OUTPUT, 'utf8')
+        const summary = readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
+        for (const s of d.secrets) {
+          expect(outputs).not.toContain(s)
+          expect(summary).not.toContain(s)
+          for (const line of stdout.split('\n')) if (line.includes(s)) expect(line.startsWith('::add-mask::')).toBe(true)
+        }
+      }),
+      { numRuns: 300 }
+    )
+  } finally {
+    process.stdout.write = write
+    process.env = saved
+  }
+})

@@ -1,0 +1,104 @@
+// Times `nx-cloud-access audit` on a generated monorepo with 200 workflow files (issue 5: "well
+// under a second"). Runs the bundled CLI (dist/cli/index.js, as `npx nx-cloud-access` does) as a
+// child process, so the figure includes Node's start-up; prints the median of several runs.
+// Usage: node scripts/bench-audit.mjs [--workflows N] [--runs N]   (run `npm run bundle` first)
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: { workflows: { type: 'string', default: '200' }, runs: { type: 'string', default: '9' }, keep: { type: 'string' } }
+})
+const WORKFLOWS = Number(values.workflows)
+const RUNS = Number(values.runs)
+const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli', 'index.js')
+if (!existsSync(CLI)) {
+  console.error(`${CLI} is missing: run 'npm run bundle' first.`)
+  process.exit(2)
+}
+
+const SHA = 'de0fac2e4500dabe0009e67214ff5f5447ce83dd'
+const RO = Buffer.from('5f1e2d3c-4b5a-4697-8877-665544332211|read-only').toString('base64')
+
+/** A workflow of a typical monorepo: several jobs, an anchored kit step, env blocks, a deploy. */
+function workflow(i) {
+  const triggers = ['[push, pull_request]', 'pull_request_target', '[push, merge_group]', 'workflow_dispatch'][i % 4]
+  const setup = i % 3 === 0 ? 'ci-read-write' : 'main-only'
+  const ref = i % 10 === 0 ? 'v1' : i % 17 === 0 ? 'main' : SHA
+  const jobs = []
+  for (let j = 0; j < 6; j++) {
+    jobs.push(`  job-${j}:
+    runs-on: ubuntu-latest
+    ${j === 5 ? 'environment: production' : ''}
+    env:
+      NX_BRANCH: \${{ github.head_ref }}
+      ${i % 7 === 0 && j === 1 ? 'NX_CLOUD_ACCESS_TOKEN: ${{ secrets.NX_CLOUD_READ_WRITE }}' : 'NODE_OPTIONS: --max-old-space-size=4096'}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24
+          cache: npm
+      - run: npm ci
+      ${j === 0 ? '- &kit' : '- *kit'}
+      ${j === 0 ? `  uses: acme/nx-cloud-access@${ref}
+        with:
+          setup: ${setup}
+          read-write-token: \${{ secrets.NX_CLOUD_READ_WRITE }}
+          encryption-key: \${{ secrets.NX_CLOUD_ENCRYPTION_KEY }}` : ''}
+      - uses: nrwl/nx-set-shas@v4
+      - name: ${j === 5 ? 'Deploy' : 'Build'} part ${j}
+        run: |
+          npx nx affected -t lint test build --parallel=3 --configuration=ci
+          npx nx-cloud record -- node tools/report.js ${j}
+        ${i % 11 === 0 && j === 2 ? 'env:\n          NX_CLOUD_AUTH_TOKEN: ${{ secrets.NX_CLOUD_READ_WRITE }}' : ''}
+`)
+  }
+  return `name: Workflow ${i}\non: ${triggers}\nenv:\n  CI: true\njobs:\n${jobs.join('')}`
+}
+
+// --keep DIR writes the generated repository there and leaves it (to profile or inspect).
+const root = values.keep ? resolve(values.keep) : mkdtempSync(join(tmpdir(), 'nca-bench-'))
+try {
+  mkdirSync(join(root, '.github', 'workflows'), { recursive: true })
+  writeFileSync(join(root, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RO }, null, 2))
+  for (let i = 0; i < WORKFLOWS; i++) writeFileSync(join(root, '.github', 'workflows', `wf-${String(i).padStart(3, '0')}.yml`), workflow(i))
+
+  const once = () => {
+    const start = process.hrtime.bigint()
+    const r = spawnSync(process.execPath, [CLI, 'audit', root, '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    const ms = Number(process.hrtime.bigint() - start) / 1e6
+    if (r.status !== 0 && r.status !== 1) throw new Error(`audit exited ${r.status}: ${r.stderr}`)
+    return { ms, findings: JSON.parse(r.stdout).findings.length }
+  }
+  once() // warm the file cache
+  const times = []
+  let findings = 0
+  for (let k = 0; k < RUNS; k++) {
+    const r = once()
+    times.push(r.ms)
+    findings = r.findings
+  }
+  times.sort((a, b) => a - b)
+  const median = times[Math.floor(times.length / 2)]
+  const nodeStart = (() => {
+    const t = []
+    for (let k = 0; k < RUNS; k++) {
+      const s = process.hrtime.bigint()
+      execFileSync(process.execPath, ['-e', '0'])
+      t.push(Number(process.hrtime.bigint() - s) / 1e6)
+    }
+    return t.sort((a, b) => a - b)[Math.floor(t.length / 2)]
+  })()
+  console.log(
+    `audit: ${WORKFLOWS} workflow files, ${findings} findings: median ${median.toFixed(0)} ms over ${RUNS} runs ` +
+      `(min ${times[0].toFixed(0)}, max ${times[times.length - 1].toFixed(0)}; bare node start-up ${nodeStart.toFixed(0)} ms; ` +
+      `${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(1)})`
+  )
+} finally {
+  if (!values.keep) rmSync(root, { recursive: true, force: true })
+}

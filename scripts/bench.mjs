@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// npm run bench: the token step's wall time against a bare `node -e 0`, measured side by side in
+// one run (alternating, so machine noise hits both alike); prints medians and the median ratio.
+// Then runs the other benchmarks of the kit that exist (scripts/bench-*.mjs).
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const entry = join(root, 'dist', 'index.js')
+const runs = Number(process.env.BENCH_RUNS ?? 40)
+
+const dir = mkdtempSync(join(tmpdir(), 'nca-bench-'))
+const files = Object.fromEntries(['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY'].map(n => [n, join(dir, n)]))
+writeFileSync(join(dir, 'event.json'), JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/monorepo', default_branch: 'main' } }))
+const env = {
+  PATH: process.env.PATH,
+  GITHUB_EVENT_NAME: 'push',
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_REPOSITORY: 'acme/monorepo',
+  GITHUB_EVENT_PATH: join(dir, 'event.json'),
+  GITHUB_WORKSPACE: dir,
+  ...files,
+  'INPUT_READ-WRITE-TOKEN': 'rw-bench-token',
+  'INPUT_READ-ONLY-TOKEN': 'ro-bench-token',
+  'INPUT_ENCRYPTION-KEY': 'bench-key'
+}
+
+function time(args, e) {
+  for (const f of Object.values(files)) writeFileSync(f, '')
+  const t = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, args, { env: e, stdio: 'ignore' })
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}`)
+  return Number(process.hrtime.bigint() - t) / 1e6
+}
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+// Warm the file cache first.
+for (let i = 0; i < 3; i++) {
+  time(['-e', '0'], env)
+  time([entry], env)
+}
+const bare = []
+const step = []
+const ratios = []
+for (let i = 0; i < runs; i++) {
+  const a = time(['-e', '0'], env)
+  const b = time([entry], env)
+  bare.push(a)
+  step.push(b)
+  ratios.push(b / a)
+}
+const size = readdirSync(join(root, 'dist'))
+  .filter(f => f.endsWith('.js') && f === 'index.js')
+  .map(f => statSync(join(root, 'dist', f)).size)[0]
+console.log(`token step start-up (${runs} alternating pairs, node ${process.version})`)
+console.log(`  node -e 0          median ${median(bare).toFixed(1)} ms`)
+console.log(`  node dist/index.js median ${median(step).toFixed(1)} ms`)
+console.log(`  ratio              median ${median(ratios).toFixed(2)}x  (target <= 3.2x)`)
+console.log(`  dist/index.js      ${(size / 1024).toFixed(0)} KB  (target < 600 KB)`)
+
+for (const extra of ['bench-audit.mjs', 'bench-cache.mjs']) {
+  const path = join(root, 'scripts', extra)
+  if (existsSync(path)) {
+    console.log('')
+    const r = spawnSync(process.execPath, [path], { stdio: 'inherit' })
+    if (r.status !== 0) process.exitCode = 1
+  }
+}

@@ -1,0 +1,110 @@
+// `audit [DIR]`: read nx.json and .github/workflows/*.yml of a checkout and report findings.
+// Exit 0 when nothing is at or above --fail-on, 1 otherwise, 2 on bad usage.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseSetup } from '../../inputs.js'
+import { parseNxJson } from '../../nx-config.js'
+import { PolicyError, type Setup } from '../../types.js'
+import { type Io, UsageError } from '../common.js'
+import { atLeast, formatJson, formatSarif, formatText } from './format.js'
+import { type Repo, SEVERITIES, type Severity, auditRepo } from './rules.js'
+import { type Workflow, readWorkflow } from './workflow.js'
+
+export const AUDIT_USAGE = `Usage: nx-cloud-access audit [DIR] [options]
+
+Is this repository set up safely? Reads DIR/nx.json and DIR/.github/workflows/*.yml (default DIR: .).
+
+  --setup NAME        judge every workflow under this setup (main-only|ci-read-write|shared-read-write|off,
+                      or 1|2|3); default: each workflow's kit step's setup: input, else main-only
+  --public            the repository is public (a read-write token in nx.json is then always a finding)
+  --format FORMAT     text (default), json, or sarif (SARIF 2.1.0, for GitHub code scanning)
+  --fail-on SEVERITY  exit 1 when a finding is at or above info|low|medium|high (default high)
+
+Exit: 0 clean, 1 findings at or above --fail-on, 2 bad usage.
+`
+
+const FORMATS = ['text', 'json', 'sarif'] as const
+
+export function loadRepo(root: string): Repo {
+  let nxJson: Repo['nxJson'] = null
+  let text: string | null = null
+  try {
+    text = readFileSync(join(root, 'nx.json'), 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`Cannot read ${join(root, 'nx.json')}.`)
+  }
+  if (text !== null) {
+    try {
+      nxJson = { file: 'nx.json', text, config: parseNxJson(text, 'nx.json') }
+    } catch (e) {
+      if (e instanceof PolicyError) throw new UsageError(`${join(root, 'nx.json')} is malformed; the kit would fail every run: ${e.message}`)
+      throw e
+    }
+  }
+  const workflows = new Map<string, Workflow>()
+  const dir = join(root, '.github', 'workflows')
+  let names: string[] = []
+  try {
+    names = readdirSync(dir)
+  } catch {
+    names = []
+  }
+  for (const name of names.filter(n => /\.ya?ml$/.test(n)).sort()) {
+    const file = `.github/workflows/${name}`
+    workflows.set(file, readWorkflow(file, readFileSync(join(dir, name), 'utf8')))
+  }
+  return { workflows, nxJson }
+}
+
+export async function audit(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      setup: { type: 'string' },
+      public: { type: 'boolean' },
+      format: { type: 'string' },
+      'fail-on': { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help) {
+    io.out(AUDIT_USAGE)
+    return 0
+  }
+  if (positionals.length > 1) throw new UsageError(`audit takes one directory, got ${positionals.length}.`)
+  const format = values.format ?? 'text'
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`Unknown --format '${format}'. Accepted: ${FORMATS.join(', ')}.`)
+  }
+  const failOn = (values['fail-on'] ?? 'high') as Severity
+  if (!SEVERITIES.includes(failOn)) {
+    throw new UsageError(`Unknown --fail-on '${values['fail-on']}'. Accepted: ${SEVERITIES.join(', ')}.`)
+  }
+  let setup: Setup | null = null
+  if (values.setup !== undefined) {
+    try {
+      setup = parseSetup(values.setup, '--setup')
+    } catch (e) {
+      throw new UsageError((e as Error).message.replace("Input '--setup'", '--setup'))
+    }
+  }
+  const root = resolve(io.cwd, positionals[0] ?? '.')
+  let isDir = false
+  try {
+    isDir = statSync(root).isDirectory()
+  } catch {
+    isDir = false
+  }
+  if (!isDir) throw new UsageError(`${positionals[0] ?? '.'} is not a directory.`)
+
+  const repo = loadRepo(root)
+  const findings = auditRepo(repo, { setup, public: values.public === true })
+  if (format === 'json') io.out(formatJson(findings))
+  else if (format === 'sarif') io.out(formatSarif(findings))
+  else io.out(formatText(findings, { workflows: repo.workflows.size, failOn }, io))
+  return findings.some(f => atLeast(f.severity, failOn)) ? 1 : 0
+}

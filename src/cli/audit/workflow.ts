@@ -1,0 +1,199 @@
+// A workflow file → the parts the audit judges, each with the line of its key. Read with `yaml`
+// as GitHub reads it: anchors, aliases and merge keys resolve to the node they name, so a key in
+// an anchored block keeps the position of the anchor — where a fix must be made.
+
+import { LineCounter, type Document, type Node, type YAMLMap, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml'
+
+export interface Loc {
+  file: string
+  line: number
+  /** Offset of the key in its file: the identity of a key however many aliases reach it. */
+  offset: number
+}
+
+export interface Entry {
+  name: string
+  value: string
+  loc: Loc
+}
+
+export interface Step {
+  name: string
+  uses: string
+  usesLoc: Loc | null
+  run: string
+  with: Map<string, Entry>
+  env: Entry[]
+  loc: Loc
+}
+
+export interface Job {
+  id: string
+  name: string
+  loc: Loc
+  env: Entry[]
+  steps: Step[]
+  /** `environment:` is set. */
+  environment: boolean
+  /** A reusable workflow this job calls. */
+  uses: string
+  usesLoc: Loc | null
+  secretsInherit: Loc | null
+  secrets: Entry[]
+}
+
+export interface Workflow {
+  file: string
+  triggers: string[]
+  env: Entry[]
+  jobs: Job[]
+  /** The first YAML error, when the file cannot be read as a workflow. */
+  error: { line: number; message: string } | null
+}
+
+interface Reader {
+  doc: Document
+  lc: LineCounter
+  file: string
+  /** Anchored nodes by name, in document order: built once, as Alias.resolve() walks the whole document per call. */
+  anchors: Map<string, { offset: number; node: Node }[]>
+}
+
+function anchorIndex(doc: Document): Reader['anchors'] {
+  const anchors: Reader['anchors'] = new Map()
+  visit(doc, (_key, node) => {
+    if (isNode(node) && !isAlias(node) && node.anchor) {
+      const list = anchors.get(node.anchor) ?? []
+      list.push({ offset: node.range?.[0] ?? 0, node })
+      anchors.set(node.anchor, list)
+    }
+  })
+  return anchors
+}
+
+/** An alias names the closest anchor of that name before it (YAML 1.2, 7.1). */
+function deref(r: Reader, node: unknown): unknown {
+  let n = node
+  for (let i = 0; i < 64 && isAlias(n); i++) {
+    const at = n.range?.[0] ?? 0
+    const candidates = r.anchors.get(n.source) ?? []
+    let found: Node | undefined
+    for (const c of candidates) if (c.offset < at) found = c.node
+    if (!found) return null
+    n = found
+  }
+  return n
+}
+
+function loc(r: Reader, node: unknown): Loc {
+  const offset = ((node as Node | null)?.range?.[0] ?? 0) as number
+  return { file: r.file, line: r.lc.linePos(offset).line, offset }
+}
+
+interface Item {
+  key: string
+  keyNode: unknown
+  value: unknown
+}
+
+const itemCache = new WeakMap<object, Item[]>()
+
+/** A map's entries, merge keys (`<<: *anchor`) expanded; explicit keys win over merged ones. */
+function items(r: Reader, node: unknown, depth = 0): Item[] {
+  const map = deref(r, node)
+  if (!isMap(map) || depth > 16) return []
+  const cached = itemCache.get(map)
+  if (cached) return cached
+  const result = collectItems(r, map, depth)
+  itemCache.set(map, result)
+  return result
+}
+
+function collectItems(r: Reader, map: YAMLMap, depth: number): Item[] {
+  const own: Item[] = []
+  const merged: Item[] = []
+  for (const pair of map.items) {
+    const k = pair.key
+    if (isScalar(k) && (typeof k.value === 'symbol' || k.value === '<<')) {
+      const src = deref(r, pair.value)
+      const sources = isSeq(src) ? src.items : [src]
+      for (const s of sources) merged.push(...items(r, s, depth + 1))
+      continue
+    }
+    const key = isScalar(k) ? String(k.value) : String(k)
+    own.push({ key, keyNode: k, value: pair.value })
+  }
+  const names = new Set(own.map(i => i.key))
+  return [...own, ...merged.filter(i => !names.has(i.key))]
+}
+
+function get(r: Reader, node: unknown, key: string): Item | undefined {
+  return items(r, node).find(i => i.key === key)
+}
+
+function text(r: Reader, node: unknown): string {
+  const n = deref(r, node)
+  if (isScalar(n)) return n.value === null || n.value === undefined ? '' : String(n.value)
+  return ''
+}
+
+function entries(r: Reader, node: unknown): Entry[] {
+  return items(r, node).map(i => ({ name: i.key, value: text(r, i.value), loc: loc(r, i.keyNode) }))
+}
+
+function triggers(r: Reader, node: unknown): string[] {
+  const n = deref(r, node)
+  if (isScalar(n)) return [String(n.value)]
+  if (isSeq(n)) return n.items.map(i => text(r, i))
+  return items(r, n).map(i => i.key)
+}
+
+export function readWorkflow(file: string, source: string): Workflow {
+  const lc = new LineCounter()
+  const doc = parseDocument(source, { lineCounter: lc, merge: true, uniqueKeys: false, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]
+    return { file, triggers: [], env: [], jobs: [], error: { line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] } }
+  }
+  const r: Reader = { doc, lc, file, anchors: anchorIndex(doc) }
+  const root = doc.contents
+  const on = get(r, root, 'on')
+  const jobs: Job[] = []
+  for (const j of items(r, get(r, root, 'jobs')?.value)) {
+    const steps: Step[] = []
+    const seq = deref(r, get(r, j.value, 'steps')?.value)
+    if (isSeq(seq)) {
+      for (const s of seq.items) {
+        const uses = get(r, s, 'uses')
+        const withMap = new Map<string, Entry>()
+        for (const e of entries(r, get(r, s, 'with')?.value)) withMap.set(e.name, e)
+        steps.push({
+          name: text(r, get(r, s, 'name')?.value),
+          uses: text(r, uses?.value),
+          usesLoc: uses ? loc(r, uses.keyNode) : null,
+          run: text(r, get(r, s, 'run')?.value),
+          with: withMap,
+          env: entries(r, get(r, s, 'env')?.value),
+          loc: loc(r, deref(r, s))
+        })
+      }
+    }
+    const secrets = get(r, j.value, 'secrets')
+    const inherit = secrets !== undefined && text(r, secrets.value) === 'inherit'
+    const uses = get(r, j.value, 'uses')
+    const env = get(r, j.value, 'environment')
+    jobs.push({
+      id: j.key,
+      name: text(r, get(r, j.value, 'name')?.value),
+      loc: loc(r, j.keyNode),
+      env: entries(r, get(r, j.value, 'env')?.value),
+      steps,
+      environment: env !== undefined && (isMap(deref(r, env.value)) || text(r, env.value) !== ''),
+      uses: text(r, uses?.value),
+      usesLoc: uses ? loc(r, uses.keyNode) : null,
+      secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
+      secrets: inherit || !secrets ? [] : entries(r, secrets.value)
+    })
+  }
+  return { file, triggers: on ? triggers(r, on.value) : [], env: entries(r, get(r, root, 'env')?.value), jobs, error: null }
+}

@@ -1,0 +1,53 @@
+// Small pieces shared by the command line's subcommands: usage errors (exit 2), output sinks,
+// colour, and masking of secrets in anything printed.
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export interface Io {
+  out: (text: string) => void
+  err: (text: string) => void
+  /** Colour only on a terminal, and never with NO_COLOR set. */
+  color: boolean
+  cwd: string
+  env: Record<string, string | undefined>
+}
+
+export function processIo(): Io {
+  return {
+    out: t => process.stdout.write(t),
+    err: t => process.stderr.write(t),
+    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    cwd: process.cwd(),
+    env: process.env
+  }
+}
+
+const CODES = { red: 31, yellow: 33, blue: 34, gray: 90, bold: 1, green: 32, cyan: 36 } as const
+export type Colour = keyof typeof CODES
+
+export function paint(io: Io, colour: Colour, text: string): string {
+  return io.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text
+}
+
+/** Replaces every secret in a printed string by `***`, longest first so no fragment shows. */
+export function maskText(text: string, secrets: readonly string[]): string {
+  let out = text
+  for (const s of [...secrets].filter(s => s !== '').sort((a, b) => b.length - a.length)) out = out.split(s).join('***')
+  return out
+}
+
+/** Parses `NAME=VALUE` pairs given to a repeatable option. */
+export function pairs(values: readonly string[] | undefined, option: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--${option} takes NAME=VALUE, got '${v}'.`)
+    out[v.slice(0, eq)] = v.slice(eq + 1)
+  }
+  return out
+}

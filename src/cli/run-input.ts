@@ -1,0 +1,94 @@
+// A run for `explain`, from flags or from a real webhook payload file: the same RunInput the
+// action builds from GITHUB_* and GITHUB_EVENT_PATH, so run-context.ts decides trust and branch.
+
+import { readFileSync } from 'node:fs'
+import type { Payload, RunInput } from '../run-context.js'
+import { UsageError } from './common.js'
+
+export interface RunFlags {
+  event?: string
+  ref?: string
+  actor?: string
+  headRepo?: string
+  baseRepo?: string
+  baseRef?: string
+  defaultBranch?: string
+  /** `true`: the payload says the repository is public. */
+  public?: boolean
+  payload?: string
+}
+
+const PR_EVENTS = ['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']
+
+export function runFromFlags(f: RunFlags): RunInput {
+  const event = f.event ?? ''
+  if (event === '') throw new UsageError('explain needs --event (or --all).')
+  if (f.payload !== undefined) return runFromPayloadFile(f, event)
+  const base = f.baseRepo ?? 'acme/monorepo'
+  const head = f.headRepo ?? base
+  const actor = f.actor ?? 'octocat'
+  const defaultBranch = f.defaultBranch ?? 'main'
+  const repository = {
+    full_name: base,
+    name: base.split('/')[1] ?? base,
+    private: !f.public,
+    default_branch: defaultBranch
+  }
+  const payload: Payload = { repository, sender: { login: actor } }
+  let ref = f.ref
+  if (PR_EVENTS.includes(event)) {
+    const headRepo = head.toLowerCase() === base.toLowerCase() ? repository : { full_name: head, name: head.split('/')[1] ?? head, fork: true }
+    payload.pull_request = {
+      number: 1,
+      user: { login: actor },
+      head: { ref: 'feature', repo: headRepo },
+      base: { ref: f.baseRef ?? defaultBranch, repo: repository }
+    }
+    ref ??= event === 'pull_request_target' ? `refs/heads/${defaultBranch}` : 'refs/pull/1/merge'
+  } else if (event === 'merge_group') {
+    const target = f.baseRef ?? queueTarget(ref) ?? defaultBranch
+    payload.merge_group = { base_ref: target.startsWith('refs/') ? target : `refs/heads/${target}` }
+    ref ??= `refs/heads/gh-readonly-queue/${target.replace(/^refs\/heads\//, '')}/pr-1-${'0'.repeat(40)}`
+  } else if (event === 'schedule') {
+    // GitHub's schedule payload has no repository: the default branch is then unknown to the action.
+    if (f.defaultBranch === undefined) delete payload.repository
+  }
+  ref ??= `refs/heads/${defaultBranch}`
+  if (event === 'push') payload.ref = ref
+  return { event, ref, actor, repository: base, payload }
+}
+
+function queueTarget(ref: string | undefined): string | null {
+  const m = /^refs\/heads\/gh-readonly-queue\/(.+)\/pr-\d+-[0-9a-f]+$/.exec(ref ?? '')
+  return m ? m[1] : null
+}
+
+function runFromPayloadFile(f: RunFlags, event: string): RunInput {
+  // The payload says who the repositories are; a flag that would say otherwise is a contradiction.
+  const clashing = (['headRepo', 'baseRepo', 'baseRef', 'defaultBranch', 'public'] as const).filter(k => f[k] !== undefined)
+  if (clashing.length > 0) {
+    const names = clashing.map(k => '--' + k.replace(/[A-Z]/g, c => '-' + c.toLowerCase()))
+    throw new UsageError(`--payload carries the repository and pull request; it does not take ${names.join(', ')} (only --event, --ref, --actor).`)
+  }
+  let payload: Payload
+  try {
+    payload = JSON.parse(readFileSync(f.payload as string, 'utf8')) as Payload
+  } catch (e) {
+    throw new UsageError(`--payload ${f.payload}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new UsageError(`--payload ${f.payload}: not a JSON object (a webhook payload).`)
+  }
+  const repository = String(payload.repository?.full_name ?? '')
+  const ref = f.ref ?? refOfPayload(payload, event)
+  const actor = f.actor ?? String(payload.sender?.login ?? '')
+  return { event, ref, actor, repository, payload }
+}
+
+/** The GITHUB_REF GitHub sets for a payload, when --ref does not say. */
+function refOfPayload(payload: Payload, event: string): string {
+  if (typeof payload.ref === 'string' && payload.ref.startsWith('refs/')) return payload.ref
+  if (payload.pull_request && event !== 'pull_request_target') return `refs/pull/${payload.pull_request.number ?? 0}/merge`
+  if (typeof payload.merge_group?.head_ref === 'string') return payload.merge_group.head_ref
+  return `refs/heads/${payload.repository?.default_branch ?? 'main'}`
+}

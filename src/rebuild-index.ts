@@ -1,0 +1,3 @@
+import { runRebuildCheck } from './rebuild.js'
+
+await runRebuildCheck()
