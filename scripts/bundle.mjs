@@ -9,7 +9,12 @@ const ENTRIES = [
   // The pre-deploy rebuild's check (the composite's rebuild step): @actions/core only.
   ['src/rebuild-index.ts', 'dist/rebuild'],
   // The command line (`bin: nx-cloud-access`): its own bundle, so the token step does not grow.
-  ['src/cli/index.ts', 'dist/cli']
+  ['src/cli/index.ts', 'dist/cli'],
+  // The cache action: main starts the server, which runs detached from its own bundle; post saves.
+  // Only the server and post load @actions/cache.
+  ['src/cache/entry-main.ts', 'cache/dist/main'],
+  ['src/cache/entry-server.ts', 'cache/dist/server'],
+  ['src/cache/entry-post.ts', 'cache/dist/post']
 ]
 
 // Outputs nested in another entry's folder (dist/cli in dist) are removed with it, so clean first.

@@ -30,8 +30,8 @@ export async function run(env: Env = process.env): Promise<void> {
   }
 }
 
-/** The API is asked only when its answer can change the decision. */
-function needsDefaultBranchLookup(config: Config, runInput: RunInput): boolean {
+/** The API is asked only when its answer can change the decision. Shared with the cache action. */
+export function needsDefaultBranchLookup(config: Config, runInput: RunInput): boolean {
   return (
     config.setup === 'main-only' &&
     config.writeBranches === null &&
@@ -43,7 +43,7 @@ function needsDefaultBranchLookup(config: Config, runInput: RunInput): boolean {
   )
 }
 
-async function lookupDefaultBranch(token: string, repository: string): Promise<string | null> {
+export async function lookupDefaultBranch(token: string, repository: string): Promise<string | null> {
   const [owner, repo] = repository.split('/')
   try {
     // Loaded only here: @actions/github would triple the step's start-up on every run.

@@ -1,0 +1,148 @@
+// The cache action's write decision over the same table of runs as the token step: a run may
+// save entries exactly when the token step would hand it the read-write token.
+
+import { describe, expect, it } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { decideCache, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
+import { decide } from '../../src/policy.js'
+import { readInputs } from '../../src/inputs.js'
+import { NO_NX_JSON } from '../../src/nx-config.js'
+import { readRunFromEnv, resolveRunFacts } from '../../src/run-context.js'
+import { PolicyError, type RunFacts } from '../../src/types.js'
+import { KEY, RO, RUN_CASES, RW, type RunCase } from '../fixtures/run-cases.js'
+import { pushPayload } from '../fixtures/payloads.js'
+
+const SERVICE = { ACTIONS_RUNTIME_TOKEN: 'rt', ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/', ACTIONS_CACHE_SERVICE_V2: 'true' }
+
+function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]))
+}
+
+async function factsOf(c: Pick<RunCase, 'event' | 'ref' | 'actor' | 'payload'>): Promise<RunFacts> {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-dec-'))
+  const path = join(dir, 'event.json')
+  writeFileSync(path, JSON.stringify(c.payload))
+  return resolveRunFacts(
+    readRunFromEnv({
+      GITHUB_EVENT_NAME: c.event,
+      GITHUB_REF: c.ref,
+      GITHUB_ACTOR: c.actor ?? 'octocat',
+      GITHUB_REPOSITORY: 'acme/monorepo',
+      GITHUB_EVENT_PATH: path
+    })
+  )
+}
+
+describe('the write decision over the shared table of runs', () => {
+  it.each(RUN_CASES.map(c => [c.name, c] as const))('%s', async (_name, c) => {
+    const facts = await factsOf(c)
+    const cacheInputs = { setup: c.setup, ...c.inputs }
+    const d = decideCache(readCacheInputs(inputEnv(cacheInputs)), facts, SERVICE)
+
+    // The token step, given both tokens, over the same inputs and facts.
+    const token = decide(
+      readInputs(inputEnv({ ...cacheInputs, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY })),
+      facts,
+      NO_NX_JSON,
+      {}
+    )
+    expect(token.access).toBe(c.expect.access)
+    if (c.expect.access === 'none') {
+      // setup off: no remote cache at all.
+      expect(d).toMatchObject({ access: 'none', server: false, write: false })
+      expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
+    } else {
+      expect(d.server).toBe(true)
+      expect(d.write).toBe(c.expect.access === 'read-write')
+      expect(d.access).toBe(c.expect.access)
+      expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
+      // The same rule, so the same words: "<setup>: <why the policy decided>".
+      const why = d.reason.split(', so uploads')[0]
+      expect(why.length).toBeGreaterThan(c.setup.length + 10)
+      expect(token.reason.startsWith(why)).toBe(true)
+    }
+  })
+
+  it('covers writing and non-writing runs of every setup', () => {
+    const setups = new Set(RUN_CASES.map(c => `${c.setup}:${c.expect.access}`))
+    expect(setups).toEqual(
+      new Set(['main-only:read-write', 'main-only:read-only', 'ci-read-write:read-write', 'ci-read-write:read-only', 'shared-read-write:read-write', 'off:none', '2:read-write'])
+    )
+  })
+})
+
+describe('the Actions cache around the policy', () => {
+  const pushMain = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
+  const cfg = (inputs: Record<string, string> = {}): CacheConfig => readCacheInputs(inputEnv(inputs))
+
+  it('skip-cache: no server, NX_SKIP_NX_CACHE=true, and nothing else', async () => {
+    const d = decideCache(cfg({ 'skip-cache': 'true' }), await factsOf(pushMain), SERVICE)
+    expect(d).toMatchObject({ server: false, write: false, access: 'none' })
+    expect(d.exports).toEqual({ NX_SKIP_NX_CACHE: 'true' })
+  })
+
+  it('an earlier skip-cache in the job (NX_SKIP_NX_CACHE=true): no server', async () => {
+    const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, NX_SKIP_NX_CACHE: 'true' })
+    expect(d).toMatchObject({ server: false, write: false })
+    expect(d.exports).toEqual({})
+  })
+
+  it.each(['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_SERVICE_V2'])(
+    'without %s: an error naming it, no server, and no failure',
+    async missing => {
+      const env: Record<string, string> = { ...SERVICE }
+      delete env[missing]
+      const d = decideCache(cfg(), await factsOf(pushMain), env)
+      expect(d.server).toBe(false)
+      expect(d.errors).toHaveLength(1)
+      expect(d.errors[0]).toContain(`${missing} is not set`)
+      expect(d.exports).toEqual({})
+    }
+  )
+
+  it('an empty ACTIONS_CACHE_SERVICE_V2 counts as missing (the library would fall back to v1)', async () => {
+    const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, ACTIONS_CACHE_SERVICE_V2: '' })
+    expect(d.server).toBe(false)
+    expect(d.errors[0]).toContain('retired v1 API')
+  })
+
+  it('ACTIONS_CACHE_MODE read: a writing run reads only, with a notice', async () => {
+    const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, ACTIONS_CACHE_MODE: 'read' })
+    expect(d).toMatchObject({ server: true, write: false, access: 'read-only' })
+    expect(d.notices.join(' ')).toContain('ACTIONS_CACHE_MODE is read')
+    expect(d.reason).toContain('ACTIONS_CACHE_MODE is read')
+  })
+
+  it('ACTIONS_CACHE_MODE none: no server, a notice', async () => {
+    const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, ACTIONS_CACHE_MODE: 'none' })
+    expect(d).toMatchObject({ server: false, write: false })
+    expect(d.notices.join(' ')).toContain('ACTIONS_CACHE_MODE is none')
+  })
+
+  it('ACTIONS_CACHE_MODE write keeps the policy decision', async () => {
+    const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, ACTIONS_CACHE_MODE: 'write' })
+    expect(d).toMatchObject({ server: true, write: true })
+  })
+
+  it('warns when an Nx Cloud token is in the job: NX_NO_CLOUD turns it off', async () => {
+    const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, NX_CLOUD_ACCESS_TOKEN: 'x' })
+    expect(d.warnings.join(' ')).toContain('NX_CLOUD_ACCESS_TOKEN is set in the job')
+    expect(decideCache(cfg(), await factsOf(pushMain), SERVICE).warnings).toEqual([])
+  })
+
+  it('reads max-entries and max-entry-size, rejecting bad values with what is accepted', () => {
+    expect(cfg({ 'max-entries': '20', 'max-entry-size': '64M' })).toMatchObject({ maxEntries: 20, maxEntrySize: 64 * 1024 * 1024 })
+    expect(parseSize('1024', 'x')).toBe(1024)
+    expect(parseSize('2k', 'x')).toBe(2048)
+    expect(parseSize('1GiB', 'x')).toBe(1024 ** 3)
+    expect(() => cfg({ 'max-entries': '0' })).toThrow(PolicyError)
+    expect(() => cfg({ 'max-entries': 'many' })).toThrow(/Accepted: a positive whole number/)
+    expect(() => cfg({ 'max-entry-size': '5T' })).toThrow(/Accepted: a positive number of bytes/)
+  })
+
+  it('rejects a bad setup as the token step does', () => {
+    expect(() => cfg({ setup: 'everyone' })).toThrow(/Input 'setup' has an unknown value/)
+  })
+})

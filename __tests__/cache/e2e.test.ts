@@ -1,0 +1,244 @@
+// End to end, as on a runner: the bundled cache/dist main and post entries (state handed over
+// through GITHUB_STATE), the real nx 24 CLI between them, and the real @actions/cache talking to
+// a loopback stand-in of the Actions cache service. A push to main saves its entries; a pull
+// request on a fresh runner reads them ([remote cache]), has its own uploads refused and saves
+// nothing; skip-cache touches nothing.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { prPayload, pushPayload } from '../fixtures/payloads.js'
+import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
+import { type Workspace, makeWorkspace } from '../helpers/nx-workspace.js'
+import { type ActionRun, type RunOptions, runAction, unmaskedText } from '../helpers/run-action.js'
+
+const MAIN = 'cache/dist/main/index.js'
+const POST = 'cache/dist/post/index.js'
+const PROJECTS = ['lib-a', 'lib-b', 'app']
+
+let svc: ActionsCacheService
+beforeAll(async () => {
+  svc = await startActionsCacheService()
+})
+afterAll(async () => {
+  await svc.close()
+})
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (!alive(pid)) return true
+    await new Promise(r => setTimeout(r, 50))
+  }
+  return !alive(pid)
+}
+
+interface Job {
+  main: ActionRun
+  nx: { status: number; output: string }
+  post: ActionRun
+}
+
+/** One job: the cache action's main, one nx run with what main exported, then post. */
+async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>): Promise<Job> {
+  const env = { RUNNER_OS: 'Linux', ...svc.env(), ...run.env }
+  const main = await runAction({ ...run, entry: MAIN, env, workspace: ws.dir })
+  expect(main.status).toBe(0)
+  const nx = await ws.nx(['run-many', '-t', 'build', '--output-style=stream'], main.env)
+  const post = await runAction({ ...run, entry: POST, env, workspace: ws.dir, state: main.state })
+  expect(post.status).toBe(0)
+  return { main, nx, post }
+}
+
+function built(ws: Workspace): Record<string, string> {
+  return Object.fromEntries(PROJECTS.map(p => [p, readFileSync(join(ws.dir, 'dist', p, 'out.txt'), 'utf8')]))
+}
+
+const finalized = (): string[] => [...svc.entries.values()].filter(e => e.finalized).map(e => e.key)
+
+describe('the cache action on a runner, with the real nx CLI', () => {
+  let mainRun: Job
+  let mainOut: Record<string, string>
+
+  it('a push to main serves Nx, keeps its uploads and saves them in post', async () => {
+    const ws = makeWorkspace()
+    mainRun = await job(ws, { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') })
+    const { main, nx, post } = mainRun
+
+    expect(main.outputs.access).toBe('read-write')
+    expect(main.env.NX_NO_CLOUD).toBe('true')
+    expect(main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const token = main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
+    expect(token).toMatch(/^[0-9a-f]{64}$/)
+    // The bearer token is a secret: masked, and never printed, summarized or output.
+    expect(main.stdout).toContain(`::add-mask::${token}`)
+    expect(unmaskedText(main)).not.toContain(token)
+    expect(unmaskedText(post)).not.toContain(token)
+
+    expect(nx.status).toBe(0)
+    expect(nx.output).not.toContain('[remote cache]')
+    mainOut = built(ws)
+
+    expect(post.outputs).toMatchObject({ access: 'read-write', misses: '3', hits: '0', saved: '3', refused: '0' })
+    expect(Number(post.outputs['bytes-saved'])).toBeGreaterThan(0)
+    expect(finalized()).toHaveLength(3)
+    expect(finalized().every(k => k.startsWith('nx-cloud-access-v1-Linux-'))).toBe(true)
+    expect(post.summary).toContain('Entries saved')
+    // The server is gone once post returns.
+    expect(await waitGone(Number(main.state['nca-pid']))).toBe(true)
+  })
+
+  it('a pull request on a fresh runner reads main\'s entries, is refused its own uploads, saves nothing', async () => {
+    expect(mainRun).toBeDefined()
+    const ws = makeWorkspace()
+    // One project differs from main: its build misses and Nx tries to upload it.
+    writeFileSync(join(ws.dir, 'packages', 'app', 'index.js'), "module.exports = 'app, changed in the PR'\n")
+    const before = finalized().length
+    const creates = svc.requests.filter(r => r.call === 'CreateCacheEntry').length
+    const { main, nx, post } = await job(ws, { event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload() })
+
+    expect(main.outputs.access).toBe('read-only')
+    expect(main.outputs.reason).toContain('a pull request never writes')
+    expect(main.state['nca-stage']).not.toBe(mainRun.main.state['nca-stage'])
+
+    expect(nx.status).toBe(0)
+    // lib-a and lib-b come from main's entries; app was built here.
+    expect(nx.output.match(/\[remote cache\]/g) ?? []).toHaveLength(2)
+    const out = built(ws)
+    expect(out['lib-a']).toBe(mainOut['lib-a'])
+    expect(out['lib-b']).toBe(mainOut['lib-b'])
+    expect(out.app).not.toBe(mainOut.app)
+
+    expect(post.outputs).toMatchObject({ access: 'read-only', hits: '2', misses: '1', saved: '0', refused: '1' })
+    expect(finalized().length).toBe(before)
+    expect(svc.requests.filter(r => r.call === 'CreateCacheEntry').length).toBe(creates)
+    expect(await waitGone(Number(main.state['nca-pid']))).toBe(true)
+  })
+
+  it('skip-cache touches nothing: no server, NX_SKIP_NX_CACHE=true, no request to the Actions cache', async () => {
+    const ws = makeWorkspace()
+    const requests = svc.requests.length
+    const { main, nx, post } = await job(ws, {
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { 'skip-cache': 'true' }
+    })
+    expect(main.env).toEqual({ NX_SKIP_NX_CACHE: 'true' })
+    expect(main.state['nca-started']).toBe('false')
+    expect(nx.status).toBe(0)
+    expect(nx.output).not.toContain('[remote cache]')
+    expect(post.outputs).toMatchObject({ access: 'none', saved: '0', hits: '0' })
+    expect(svc.requests.length).toBe(requests)
+    expect(existsSync(join(ws.dir, 'dist', 'app', 'out.txt'))).toBe(true)
+  })
+
+  it('without the cache service variables: an error annotation, no server, and the step still succeeds', async () => {
+    const ws = makeWorkspace()
+    const run = await runAction({
+      entry: MAIN,
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      workspace: ws.dir,
+      env: { RUNNER_OS: 'Linux', ACTIONS_RUNTIME_TOKEN: 'x', ACTIONS_RESULTS_URL: svc.url + '/' }
+    })
+    expect(run.status).toBe(0)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toContain('ACTIONS_CACHE_SERVICE_V2 is not set')
+    expect(run.env).toEqual({})
+    expect(run.state['nca-started']).toBe('false')
+    expect(run.outputs.access).toBe('none')
+  })
+
+  it('a bad input fails the step, as in the token step, and exports nothing', async () => {
+    const run = await runAction({
+      entry: MAIN,
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { 'max-entries': 'lots' },
+      env: { RUNNER_OS: 'Linux', ...svc.env() }
+    })
+    expect(run.status).toBe(1)
+    expect(run.errors[0]).toContain("Input 'max-entries'")
+    expect(run.env).toEqual({})
+  })
+})
+
+describe('post when things go wrong', () => {
+  const push = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
+
+  /** main, then uploads straight to the server as Nx would PUT them. */
+  async function mainWithUploads(hashes: string[]): Promise<ActionRun> {
+    const env = { RUNNER_OS: 'Linux', ...svc.env() }
+    const main = await runAction({ ...push, entry: MAIN, env })
+    expect(main.status).toBe(0)
+    for (const h of hashes) {
+      const res = await fetch(`${main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER}/v1/cache/${h}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN}` },
+        body: `entry ${h}`
+      })
+      expect(res.status).toBe(200)
+    }
+    return main
+  }
+
+  it('after a 429, post stops saving, warns once with the count not saved, and succeeds', async () => {
+    const main = await mainWithUploads(['9001', '9002', '9003', '9004'])
+    const reserved = svc.requests.filter(r => r.call === 'CreateCacheEntry' && r.status === 200).length
+    svc.rateLimitAfter = reserved + 1
+    try {
+      const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
+      expect(post.status).toBe(0)
+      expect(post.warnings).toHaveLength(1)
+      expect(post.warnings[0]).toContain('429')
+      expect(post.warnings[0]).toContain('3 entries not saved')
+      expect(post.outputs.saved).toBe('1')
+      expect(post.errors).toEqual([])
+    } finally {
+      svc.rateLimitAfter = Infinity
+    }
+  })
+
+  it('a server that died before post: post says so and still saves what it recorded', async () => {
+    const main = await mainWithUploads(['9101', '9102'])
+    const pid = Number(main.state['nca-pid'])
+    process.kill(pid, 'SIGKILL')
+    expect(await waitGone(pid)).toBe(true)
+    const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
+    expect(post.status).toBe(0)
+    expect(post.warnings.join(' ')).toContain('left no statistics')
+    expect(post.outputs.saved).toBe('2')
+    expect(finalized()).toEqual(expect.arrayContaining(['nx-cloud-access-v1-Linux-9101', 'nx-cloud-access-v1-Linux-9102']))
+  })
+
+  it('post never signals a process that is not the server (a reused pid)', async () => {
+    const main = await mainWithUploads([])
+    const { spawn } = await import('node:child_process')
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' })
+    try {
+      const post = await runAction({
+        ...push,
+        entry: POST,
+        env: { RUNNER_OS: 'Linux', ...svc.env() },
+        state: { ...main.state, 'nca-pid': String(bystander.pid) }
+      })
+      expect(post.status).toBe(0)
+      expect(alive(bystander.pid!)).toBe(true)
+    } finally {
+      bystander.kill()
+      process.kill(Number(main.state['nca-pid']), 'SIGTERM')
+    }
+  })
+})

@@ -1,0 +1,242 @@
+// What the cache action's local server adds to an nx run, side by side with the same run without
+// it. Real nx CLI, the bundled server (cache/dist/server, run `npm run bundle` first), and a
+// loopback stand-in of the Actions cache service that answers every lookup "not found" (so a
+// miss pays the real @actions/cache lookup path). Runs alternate (without, with, without, …) so
+// drift hits both sides alike; each figure is the median wall time of one `nx run-many -t build`.
+//
+//   node scripts/bench-cache.mjs            (BENCH_RUNS=7, BENCH_PROJECTS=12 by default)
+//
+// Scenarios:
+//   warm        every task a local-cache hit;      without vs with the server configured
+//   cold        every task runs (fresh local cache); without vs with (GET miss + PUT kept)
+//   remote-hit  fresh local cache, all served by the server  vs  warm local cache without it
+
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const NX_BIN = join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')
+const SERVER = join(ROOT, 'cache', 'dist', 'server', 'index.js')
+const RUNS = Number(process.env.BENCH_RUNS) || 7
+const PROJECTS = Number(process.env.BENCH_PROJECTS) || 12
+
+if (!existsSync(SERVER)) {
+  console.error(`${SERVER} is missing: run 'npm run bundle' first.`)
+  process.exit(1)
+}
+
+// --- a workspace: PROJECTS projects, each depending on the one before it every third -----------
+function makeWorkspace() {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-bench-ws-'))
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  writeFileSync(
+    join(dir, 'build.cjs'),
+    `const fs=require('fs'),p=require('path');const n=process.argv[2];const o=p.join('dist',n);fs.mkdirSync(o,{recursive:true});` +
+      `fs.writeFileSync(p.join(o,'out.txt'),n.repeat(2000));console.log('built '+n)`
+  )
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench', private: true, workspaces: ['packages/*'] }))
+  writeFileSync(
+    join(dir, 'nx.json'),
+    JSON.stringify({ targetDefaults: { build: { cache: true, dependsOn: ['^build'], outputs: ['{workspaceRoot}/dist/{projectName}'] } } })
+  )
+  for (let i = 0; i < PROJECTS; i++) {
+    const name = `p${i}`
+    const deps = i % 3 === 0 || i === 0 ? {} : { [`p${i - 1}`]: '*' }
+    mkdirSync(join(dir, 'packages', name), { recursive: true })
+    writeFileSync(join(dir, 'packages', name, 'index.js'), `module.exports = '${name}'\n`)
+    writeFileSync(
+      join(dir, 'packages', name, 'package.json'),
+      JSON.stringify({
+        name,
+        version: '0.0.0',
+        dependencies: deps,
+        nx: { targets: { build: { command: `node build.cjs ${name}`, options: { cwd: '{workspaceRoot}' } } } }
+      })
+    )
+  }
+  execFileSync('git', ['init', '-q'], { cwd: dir })
+  return dir
+}
+
+function nxEnv(dir, cacheDir, extra = {}) {
+  const env = {}
+  for (const [k, v] of Object.entries(process.env)) if (!/^(NX_|INPUT_|GITHUB_|ACTIONS_)/.test(k)) env[k] = v
+  return {
+    ...env,
+    NX_DAEMON: 'false',
+    NX_TUI: 'false',
+    NX_NO_CLOUD: 'true',
+    CI: 'true',
+    NX_CACHE_DIRECTORY: cacheDir,
+    NX_WORKSPACE_DATA_DIRECTORY: join(dir, '.nx', 'workspace-data'),
+    ...extra
+  }
+}
+
+function runNx(dir, env) {
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint()
+    const child = spawn(process.execPath, [NX_BIN, 'run-many', '-t', 'build', '--output-style=stream'], { cwd: dir, env })
+    let out = ''
+    child.stdout.on('data', d => (out += d))
+    child.stderr.on('data', d => (out += d))
+    child.on('error', rej)
+    child.on('close', code => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6
+      if (code !== 0) rej(new Error(`nx failed (${code}):\n${out}`))
+      else res({ ms, out })
+    })
+  })
+}
+
+// --- the Actions cache service stand-in: every lookup is "not found" -----------------------------
+function startService() {
+  return new Promise(res => {
+    const srv = createServer((req, rsp) => {
+      req.resume()
+      req.on('end', () => {
+        rsp.writeHead(200, { 'content-type': 'application/json' })
+        rsp.end(JSON.stringify({ ok: false }))
+      })
+    })
+    srv.listen(0, '127.0.0.1', () => res({ srv, url: `http://127.0.0.1:${srv.address().port}/` }))
+  })
+}
+
+// --- the cache action's server, as main starts it ------------------------------------------------
+function startServer(serviceUrl, write) {
+  const stage = mkdtempSync(join(tmpdir(), 'nca-bench-stage-'))
+  const token = 'b'.repeat(64)
+  const child = spawn(process.execPath, [SERVER], {
+    cwd: stage,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      ACTIONS_RESULTS_URL: serviceUrl,
+      ACTIONS_RUNTIME_TOKEN: 'bench',
+      ACTIONS_CACHE_SERVICE_V2: 'true',
+      RUNNER_OS: 'Linux',
+      RUNNER_TEMP: stage,
+      NCA_CACHE_TOKEN: token,
+      NCA_CACHE_STAGE: stage,
+      NCA_CACHE_WRITE: String(write),
+      NCA_CACHE_MAX_ENTRIES: '1000',
+      NCA_CACHE_MAX_ENTRY_SIZE: String(512 * 1024 * 1024)
+    }
+  })
+  return new Promise((res, rej) => {
+    child.once('message', m => {
+      if (!m.port) return rej(new Error(m.error))
+      res({
+        env: { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `http://127.0.0.1:${m.port}`, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: token },
+        stats: async () =>
+          (await (await fetch(`http://127.0.0.1:${m.port}/v1/nx-cloud-access/stats`, { headers: { authorization: `Bearer ${token}` } })).json()).stats,
+        stop: () =>
+          new Promise(done => {
+            child.once('exit', done)
+            child.kill('SIGTERM')
+          }),
+        stage
+      })
+    })
+    child.once('exit', code => rej(new Error(`server exited ${code}`)))
+  })
+}
+
+const median = xs => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+async function main() {
+  const service = await startService()
+  const dir = makeWorkspace()
+  const warmCache = join(dir, '.nx', 'cache-warm')
+  const freshCache = () => mkdtempSync(join(tmpdir(), 'nca-bench-cache-'))
+  const count = (out, re) => (out.match(re) ?? []).length
+
+  // Warm the local cache and Nx's project graph once; not timed.
+  await runNx(dir, nxEnv(dir, warmCache))
+  const warmServer = await startServer(service.url, true)
+  await runNx(dir, nxEnv(dir, warmCache, warmServer.env))
+  const w0 = await warmServer.stats()
+  const warmupRequests = w0.hits + w0.misses + w0.stored + w0.conflicts + w0.refused
+
+  // A server holding every entry, for remote hits: fill it with one writing run on a fresh cache.
+  const fullServer = await startServer(service.url, true)
+  await runNx(dir, nxEnv(dir, freshCache(), fullServer.env))
+
+  const results = []
+  const scenarios = [
+    {
+      name: 'warm',
+      what: 'all local hits',
+      without: () => runNx(dir, nxEnv(dir, warmCache)),
+      with: () => runNx(dir, nxEnv(dir, warmCache, warmServer.env)),
+      check: (out, side) => count(out, /\[local cache\]|\[existing outputs match the cache, left as is\]/g) === PROJECTS || `${side}: not all local hits`
+    },
+    {
+      name: 'cold',
+      what: 'all tasks run',
+      without: () => runNx(dir, nxEnv(dir, freshCache())),
+      with: async () => {
+        const s = await startServer(service.url, true)
+        try {
+          return await runNx(dir, nxEnv(dir, freshCache(), s.env))
+        } finally {
+          await s.stop()
+        }
+      },
+      check: (out, side) => count(out, /\[(local|remote) cache\]/g) === 0 || `${side}: some tasks were cached`
+    },
+    {
+      name: 'remote-hit',
+      what: 'fresh local cache, all from the server, vs local hits',
+      without: () => runNx(dir, nxEnv(dir, warmCache)),
+      with: () => runNx(dir, nxEnv(dir, freshCache(), fullServer.env)),
+      check: (out, side) =>
+        side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits`
+    }
+  ]
+
+  for (const sc of scenarios) {
+    const a = []
+    const b = []
+    for (let i = 0; i < RUNS; i++) {
+      // Alternate which side goes first, so neither always runs on a warmer machine.
+      const order = i % 2 === 0 ? ['without', 'with'] : ['with', 'without']
+      for (const side of order) {
+        const { ms, out } = await sc[side]()
+        const ok = sc.check(out, side)
+        if (ok !== true) throw new Error(`${sc.name}: ${ok}\n${out}`)
+        ;(side === 'with' ? b : a).push(ms)
+      }
+    }
+    results.push({ ...sc, without: median(a), with: median(b) })
+  }
+  // On local hits Nx asks the server nothing: what 'warm' adds is Nx's own remote-cache set-up.
+  const warmStats = await warmServer.stats()
+  const warmRequests = warmStats.hits + warmStats.misses + warmStats.stored + warmStats.conflicts + warmStats.refused
+  await warmServer.stop()
+  await fullServer.stop()
+  service.srv.close()
+  rmSync(dir, { recursive: true, force: true })
+
+  console.log(`nx ${PROJECTS} projects, median of ${RUNS} alternating runs each (node ${process.version})`)
+  console.log('scenario     without server   with server   ratio   added')
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(12)} ${`${r.without.toFixed(0)} ms`.padStart(14)} ${`${r.with.toFixed(0)} ms`.padStart(13)} ${(r.with / r.without).toFixed(2).padStart(7)}x ${`${(r.with - r.without).toFixed(0)} ms`.padStart(8)}   (${r.what})`
+    )
+  }
+  console.log(`requests the server saw during the ${RUNS} warm runs with it (beyond the untimed warm-up): ${warmRequests - warmupRequests}`)
+}
+
+main().catch(e => {
+  console.error(e instanceof Error ? e.message : e)
+  process.exit(1)
+})

@@ -1,0 +1,144 @@
+// The cache action's inputs and its decision, pure: may this run read, may it write, and why.
+// Whether it may write is the token step's own rule — writeGrant() over the same inputs
+// (`setup`, `write-branches`, `write-events`) and the same RunFacts — never a second copy of it.
+// The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
+
+import { type Env, getInput, readInputs } from '../inputs.js'
+import { writeGrant } from '../policy.js'
+import { type Config, PolicyError, type RunFacts } from '../types.js'
+
+export interface CacheConfig {
+  policy: Config
+  maxEntries: number
+  maxEntrySize: number
+}
+
+export const DEFAULT_MAX_ENTRIES = 500
+export const DEFAULT_MAX_ENTRY_SIZE = 512 * 1024 * 1024
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+
+export function parseSize(value: string, name: string): number {
+  const m = /^(\d+)\s*([kmg]?)i?b?$/i.exec(value.trim())
+  if (!m || Number(m[1]) <= 0) {
+    throw new PolicyError(
+      `Input '${name}' has an unknown value '${value.slice(0, 40)}'. Accepted: a positive number of bytes, optionally with K, M or G (1024-based), e.g. 512M.`
+    )
+  }
+  return Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]
+}
+
+export function parseCount(value: string, name: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) {
+    throw new PolicyError(`Input '${name}' has an unknown value '${value.slice(0, 40)}'. Accepted: a positive whole number.`)
+  }
+  return Number(value)
+}
+
+export function readCacheInputs(env: Env): CacheConfig {
+  // The cache action has no Nx Cloud tokens: the token step's other checks do not apply here.
+  const policy = { ...readInputs(env), requireEncryption: false }
+  const maxEntries = getInput(env, 'max-entries')
+  const maxEntrySize = getInput(env, 'max-entry-size')
+  return {
+    policy,
+    maxEntries: maxEntries === '' ? DEFAULT_MAX_ENTRIES : parseCount(maxEntries, 'max-entries'),
+    maxEntrySize: maxEntrySize === '' ? DEFAULT_MAX_ENTRY_SIZE : parseSize(maxEntrySize, 'max-entry-size')
+  }
+}
+
+export type CacheAccess = 'read-write' | 'read-only' | 'none'
+
+export interface CacheDecision {
+  access: CacheAccess
+  /** Start the server? `false` for skip-cache, setup off, no usable Actions cache. */
+  server: boolean
+  /** May uploads be kept and saved? */
+  write: boolean
+  /** One sentence: which rule decided. */
+  reason: string
+  /** Variables for every later step; the server's URL and token are added once it listens. */
+  exports: Record<string, string>
+  notices: string[]
+  warnings: string[]
+  /** Error annotations that do not fail the step: the build never fails because of the cache. */
+  errors: string[]
+}
+
+/** What @actions/cache 6 needs to reach the cache service v2 (without the last, it quietly uses v1). */
+export const SERVICE_VARIABLES = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_SERVICE_V2'] as const
+
+export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheDecision {
+  const notices: string[] = []
+  const warnings: string[] = []
+  const errors: string[] = []
+  const none = (reason: string, exports: Record<string, string> = {}): CacheDecision => ({
+    access: 'none',
+    server: false,
+    write: false,
+    reason,
+    exports,
+    notices,
+    warnings,
+    errors
+  })
+  const setup = cfg.policy.setup
+
+  if (cfg.policy.skipCache) {
+    return none('skip-cache is true: no cache read or write for the rest of the job (NX_SKIP_NX_CACHE=true), so no cache server.', {
+      NX_SKIP_NX_CACHE: 'true'
+    })
+  }
+  if (env.NX_SKIP_NX_CACHE === 'true') {
+    return none('NX_SKIP_NX_CACHE is already true in the job (skip-cache of an earlier step): Nx neither reads nor writes a cache, so no cache server.')
+  }
+  if (setup === 'off') {
+    return none('off: remote caching is turned off for this job (NX_NO_CLOUD=true), so no cache server.', { NX_NO_CLOUD: 'true' })
+  }
+  const missing = SERVICE_VARIABLES.filter(v => (env[v] ?? '') === '')
+  if (missing.length > 0) {
+    errors.push(
+      `The Actions cache is not reachable: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set. @actions/cache 6 needs ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL and a non-empty ACTIONS_CACHE_SERVICE_V2 (without it, it falls back to the retired v1 API). The runner gives them to JavaScript actions on github.com; Nx runs without a remote cache.`
+    )
+    return none(`the Actions cache service is not reachable (${missing.join(', ')} not set), so no cache server.`)
+  }
+  const mode = (env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase()
+  if (mode === 'none') {
+    notices.push('ACTIONS_CACHE_MODE is none: the runner allows no cache reads or writes in this job, so no cache server was started.')
+    return none('ACTIONS_CACHE_MODE is none: no cache reads or writes are allowed in this job, so no cache server.')
+  }
+
+  const grant = writeGrant(cfg.policy, facts)
+  let write = grant.write
+  let clause = write ? 'so uploads are saved to the Actions cache' : 'so uploads are refused (403) and nothing is saved'
+  if (write && mode === 'read') {
+    write = false
+    clause = 'but ACTIONS_CACHE_MODE is read (a read-only cache token), so uploads are refused (403) and nothing is saved'
+    notices.push('ACTIONS_CACHE_MODE is read: the runner gave this job a read-only cache token, so nothing is saved although the policy lets this run write.')
+  }
+  if (mode === 'write-only') {
+    notices.push('ACTIONS_CACHE_MODE is write-only: the runner allows no cache reads in this job, so every GET is a miss.')
+  }
+
+  const exports: Record<string, string> = { NX_NO_CLOUD: 'true' }
+  for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN']) {
+    if ((env[v] ?? '') !== '') {
+      warnings.push(
+        `${v} is set in the job, but this action exports NX_NO_CLOUD=true (Nx uses a self-hosted cache only without Nx Cloud): Nx Cloud is not used for the rest of the job. Use either the token step or this cache action.`
+      )
+    }
+  }
+  if ((env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? '') !== '') {
+    notices.push('NX_SELF_HOSTED_REMOTE_CACHE_SERVER was set in the job and is overridden by this action for every later step.')
+  }
+  return {
+    access: write ? 'read-write' : 'read-only',
+    server: true,
+    write,
+    reason: `${setup}: ${grant.why}, ${clause}.`,
+    exports,
+    notices,
+    warnings,
+    errors
+  }
+}
