@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { mask } from '../apply.js'
 import { type Env, getInput } from '../inputs.js'
-import { lookupDefaultBranch, needsDefaultBranchLookup } from '../main.js'
-import { readRunFromEnv, resolveRunFacts } from '../run-context.js'
+import { runFactsFromEnv } from '../run-facts.js'
 import { type CacheDecision, decideCache, readCacheInputs } from './decision.js'
 import { STATE } from './state.js'
 
@@ -30,11 +29,7 @@ export async function runMain(env: Env = process.env): Promise<void> {
   try {
     mask([getInput(env, 'github-token')])
     const cfg = readCacheInputs(env)
-    const runInput = readRunFromEnv(env)
-    const lookup = needsDefaultBranchLookup(cfg.policy, runInput)
-      ? () => lookupDefaultBranch(cfg.policy.githubToken, runInput.repository)
-      : undefined
-    const facts = await resolveRunFacts(runInput, lookup)
+    const facts = await runFactsFromEnv(cfg.policy, env)
     decision = decideCache(cfg, facts, env)
     limits = { maxEntries: cfg.maxEntries, maxEntrySize: cfg.maxEntrySize }
     core.saveState(STATE.maxEntries, String(cfg.maxEntries))
