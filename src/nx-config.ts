@@ -4,22 +4,28 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser'
+import { jsoncParser } from './deferred.js'
 import { type NxConfig, type TokenLevel, PolicyError } from './types.js'
 
 export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '' }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
-  const errors: ParseError[] = []
-  const json = parse(text, errors, { allowTrailingComma: true, disallowComments: false })
-  if (errors.length > 0 || json === null || typeof json !== 'object' || Array.isArray(json)) {
-    const first = errors[0]
-    const where = first ? ` (${printParseErrorCode(first.error)} at ${lineCol(text, first.offset)})` : ''
-    throw new PolicyError(
+  const malformed = (where: string): PolicyError =>
+    new PolicyError(
       `Input 'working-directory' points at a malformed ${path}${where}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
     )
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    // Comments, trailing commas, or broken: read it as Nx does.
+    const { parse, printParseErrorCode } = jsoncParser()
+    const errors: import('jsonc-parser').ParseError[] = []
+    json = parse(text, errors, { allowTrailingComma: true, disallowComments: false })
+    if (errors.length > 0) throw malformed(` (${printParseErrorCode(errors[0].error)} at ${lineCol(text, errors[0].offset)})`)
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw malformed('')
   const legacy: any = (json as any).tasksRunnerOptions?.default?.options ?? {}
   const pick = (legacyKey: string, topKey: string): string => {
     const v = legacy[legacyKey] ?? (json as any)[topKey]

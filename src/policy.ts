@@ -3,7 +3,7 @@
 // the action, the cache action and the command line all call decide() on plain data.
 // The contract is ../shared/design/POLICY.md.
 
-import picomatch from 'picomatch'
+import { picomatch } from './deferred.js'
 import type { Env } from './inputs.js'
 import { tokenLevel } from './nx-config.js'
 import {
@@ -54,12 +54,18 @@ export function writeGrant(config: Config, facts: RunFacts): WriteGrant {
       if (facts.branch === null) return { write: false, why: facts.noBranchReason }
       const globs = writeBranchGlobs(config, facts)
       const shown = globs.join(', ') + (config.writeBranches === null ? `, the ${defaultBranchWords(facts)}` : '')
-      if (!picomatch(globs, { dot: true })(facts.branch)) {
+      if (!branchMatcher(globs)(facts.branch)) {
         return { write: false, why: `the branch ${facts.branch} does not match write-branches (${shown})` }
       }
       return { write: true, why: `a trusted ${facts.event} to ${facts.branch} matches write-branches (${shown})` }
     }
   }
+}
+
+/** Whole-name, case-sensitive globs; names with no glob character are compared as they are. */
+export function branchMatcher(globs: string[]): (branch: string) => boolean {
+  if (!globs.some(g => /[*?[\]{}()!+@\\]/.test(g))) return branch => globs.includes(branch)
+  return picomatch()(globs, { dot: true })
 }
 
 function defaultBranchWords(facts: RunFacts): string {
