@@ -3,14 +3,14 @@
 // one run (alternating, so machine noise hits both alike); prints medians and the median ratio.
 // Then runs the other benchmarks of the kit that exist (scripts/bench-*.mjs).
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const entry = join(root, 'dist', 'index.js')
-const runs = Number(process.env.BENCH_RUNS ?? 40)
+const runs = Number(process.env.BENCH_RUNS ?? 60)
 
 const dir = mkdtempSync(join(tmpdir(), 'nca-bench-'))
 const files = Object.fromEntries(['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY'].map(n => [n, join(dir, n)]))
@@ -37,20 +37,33 @@ function time(args, e) {
 }
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
+// The floor any @actions/core action pays: a bundle of @actions/core alone, built the same way.
+const coreDir = join(root, 'node_modules', '.cache', 'nca-bench')
+mkdirSync(coreDir, { recursive: true })
+writeFileSync(join(coreDir, 'core-only.mjs'), "import * as core from '@actions/core'\ncore.info('x')\n")
+spawnSync('npx', ['ncc', 'build', join(coreDir, 'core-only.mjs'), '-o', join(coreDir, 'dist'), '--minify', '--quiet'], { cwd: root, stdio: 'inherit' })
+const coreOnly = join(coreDir, 'dist', 'index.mjs')
+
 // Warm the file cache first.
 for (let i = 0; i < 3; i++) {
   time(['-e', '0'], env)
   time([entry], env)
+  time([coreOnly], env)
 }
 const bare = []
 const step = []
+const core = []
 const ratios = []
+const coreRatios = []
 for (let i = 0; i < runs; i++) {
   const a = time(['-e', '0'], env)
   const b = time([entry], env)
+  const c = time([coreOnly], env)
   bare.push(a)
   step.push(b)
+  core.push(c)
   ratios.push(b / a)
+  coreRatios.push(c / a)
 }
 const size = readdirSync(join(root, 'dist'))
   .filter(f => f.endsWith('.js') && f === 'index.js')
@@ -58,6 +71,7 @@ const size = readdirSync(join(root, 'dist'))
 console.log(`token step start-up (${runs} alternating pairs, node ${process.version})`)
 console.log(`  node -e 0          median ${median(bare).toFixed(1)} ms`)
 console.log(`  node dist/index.js median ${median(step).toFixed(1)} ms`)
+console.log(`  @actions/core only median ${median(core).toFixed(1)} ms  (${median(coreRatios).toFixed(2)}x: the floor of any action built on it)`)
 console.log(`  ratio              median ${median(ratios).toFixed(2)}x  (target <= 3.2x)`)
 console.log(`  dist/index.js      ${(size / 1024).toFixed(0)} KB  (target < 600 KB)`)
 
