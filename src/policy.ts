@@ -47,7 +47,7 @@ export function writeGrant(config: Config, facts: RunFacts): WriteGrant {
     case 'main-only': {
       if (!facts.trusted) return { write: false, why: `${facts.trustReason} is untrusted` }
       if (!config.writeEvents.includes(facts.event)) {
-        return facts.branch === null && facts.noBranchReason.startsWith('a pull request')
+        return facts.event.startsWith('pull_request')
           ? { write: false, why: 'a pull request never writes' }
           : { write: false, why: `the event ${facts.event} is not in write-events (${config.writeEvents.join(', ')})` }
       }
@@ -75,7 +75,7 @@ function defaultBranchWords(facts: RunFacts): string {
     case 'api':
       return 'default branch from the API'
     case 'fallback':
-      return 'fallback, as the payload has no default branch and no github-token was given'
+      return 'fallback, as neither the payload nor the API (github-token) gave the default branch'
   }
 }
 
