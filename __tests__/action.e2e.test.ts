@@ -103,6 +103,25 @@ describe('exports', () => {
     expect(run.env.NX_CLOUD_ACCESS_TOKEN).toBe('')
   })
 
+  test.each([
+    ['setup off', { setup: 'off' }],
+    ['access none', { 'read-only-token': '' }]
+  ])('%s: an ambient self-hosted cache token is blanked, since NX_NO_CLOUD=true would make Nx use it', async (_n, inputs) => {
+    const run = await runAction({
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload(),
+      inputs: { ...TOKENS, ...inputs },
+      env: { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: 'http://127.0.0.1:4000', NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: RW }
+    })
+    expect(run.status).toBe(0)
+    expect(run.env.NX_NO_CLOUD).toBe('true')
+    expect(run.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN).toBe('')
+    expect(run.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toBe('')
+    expect(run.notices.join('\n')).toContain('NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN was set')
+    expectNoSecretLeak(run)
+  })
+
   test('the read-only token comes from nx.json when the input is empty (both layouts)', async () => {
     const modern = workspace(JSON.stringify({ nxCloudAccessToken: RO, nxCloudEncryptionKey: KEY }))
     const legacy = workspace(
@@ -324,7 +343,9 @@ describe('bad input fails closed: one ::error:: line naming the input, nothing e
     ['self-hosted URL not a URL', { 'self-hosted-cache-url': 'cache.local' }, null, "Input 'self-hosted-cache-url' is not a URL"],
     ['off with a self-hosted URL', { setup: 'off', 'self-hosted-cache-url': 'http://127.0.0.1:1' }, null, "contradicts setup 'off'"],
     ['malformed nx.json', {}, '{ "nxCloudAccessToken": ', "Input 'working-directory' points at a malformed"],
-    ['a read-write token as read-only-token', { 'read-only-token': RW }, null, "Input 'read-only-token' holds a read-write token"]
+    ['a read-write token as read-only-token', { 'read-only-token': RW }, null, "Input 'read-only-token' holds a read-write token"],
+    ['a negated write-branches glob', { 'write-branches': 'main, !release/old' }, null, "Input 'write-branches' has a negated glob '!release/old'"],
+    ['a setup named after an object property', { setup: 'constructor' }, null, "Input 'setup' has an unknown value 'constructor'"]
   ]
   test.each(cases)('%s', async (_name, inputs, nxJson, message) => {
     const run = await runAction({

@@ -25,14 +25,31 @@ const runArb = fc.record({
   key: fc.option(secret, { nil: '' }),
   nxToken: fc.option(secret, { nil: '' }),
   nxKey: fc.boolean(),
-  ambientAccess: fc.option(secret, { nil: undefined }),
-  ambientAuth: fc.option(secret, { nil: undefined }),
+  // An ambient variable may hold the read-write token itself (a job-level env: that every PR inherits).
+  ambientAccess: fc.constantFrom<'rw' | 'other' | undefined>('rw', 'other', undefined),
+  ambientAuth: fc.constantFrom<'rw' | 'other' | undefined>('rw', 'other', undefined),
+  ambientSelfHosted: fc.constantFrom<'rw' | 'other' | undefined>('rw', 'other', undefined),
   selfHosted: fc.boolean(),
   skipCache: fc.boolean(),
   writeEvents: fc.constantFrom('', 'push', 'push, merge_group, schedule'),
   writeBranches: fc.constantFrom('', 'main', 'main, release/*')
 })
 type Run = typeof runArb extends fc.Arbitrary<infer T> ? T : never
+
+const OTHER = 'ambient-token-not-the-read-write-one'
+function ambientOf(r: Run): Record<string, string | undefined> {
+  const v = (x: 'rw' | 'other' | undefined): string | undefined => (x === 'rw' ? r.rw : x === 'other' ? OTHER : undefined)
+  return {
+    NX_CLOUD_ACCESS_TOKEN: v(r.ambientAccess),
+    NX_CLOUD_AUTH_TOKEN: v(r.ambientAuth),
+    NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: v(r.ambientSelfHosted)
+  }
+}
+
+/** Every secret value a run was given, from the generator rather than from the code under test. */
+function secretsOf(r: Run): string[] {
+  return [r.rw, r.ro, r.key, r.nxToken, OTHER].filter(s => s !== '')
+}
 
 async function decideRun(r: Run): Promise<Decision | PolicyError> {
   const env: Record<string, string> = {
@@ -53,7 +70,7 @@ async function decideRun(r: Run): Promise<Decision | PolicyError> {
       : r.event === 'push'
         ? pushPayload(ref)
         : { repository: repository() }
-  const ambient: Record<string, string | undefined> = { NX_CLOUD_ACCESS_TOKEN: r.ambientAccess, NX_CLOUD_AUTH_TOKEN: r.ambientAuth }
+  const ambient = ambientOf(r)
   try {
     const facts = await resolveRunFacts({ event: r.event, ref, actor: 'octocat', repository: 'acme/monorepo', payload })
     // The nx.json token is a read-only stand-in (unknown format: not judged).
@@ -68,18 +85,15 @@ async function decideRun(r: Run): Promise<Decision | PolicyError> {
 test('a read-write token is exported only when the policy says read-write', async () => {
   await fc.assert(
     fc.asyncProperty(runArb, async r => {
-      fc.pre(r.rw !== '' && ![r.ro, r.key, r.nxToken, r.ambientAccess, r.ambientAuth].includes(r.rw))
+      fc.pre(r.rw !== '' && ![r.ro, r.key, r.nxToken].includes(r.rw))
       const d = await decideRun(r)
       if (d instanceof PolicyError) return
       const exportsRw = Object.values(d.exports).includes(r.rw)
       expect(exportsRw).toBe(d.access === 'read-write' && d.tokenSource === 'read-write-token')
-      if (d.access !== 'read-write') {
-        // No ambient variable still holds a token other than the chosen one.
-        for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN']) {
-          const ambient = v === 'NX_CLOUD_ACCESS_TOKEN' ? r.ambientAccess : r.ambientAuth
-          if (ambient && !d.exports.NX_NO_CLOUD) expect(d.exports[v] ?? ambient).not.toBe(r.rw)
-        }
-      }
+      // What every later step sees: the job's env: with the action's exports over it.
+      const later = { ...ambientOf(r), ...d.exports }
+      const holders = Object.entries(later).filter(([, v]) => v === r.rw).map(([k]) => k)
+      if (d.access !== 'read-write') expect(holders).toEqual([])
     }),
     { numRuns: 1500 }
   )
@@ -100,13 +114,16 @@ test('no secret reaches stdout outside ::add-mask::, nor the outputs or the summ
     await fc.assert(
       fc.asyncProperty(runArb, async r => {
         const d = await decideRun(r)
-        if (d instanceof PolicyError) return
+        if (d instanceof PolicyError) {
+          for (const secret of secretsOf(r)) expect(d.message).not.toContain(secret)
+          return
+        }
         for (const f of Object.values(files)) writeFileSync(f, '')
         stdout = ''
         await apply(d)
         const outputs = readFileSync(files.GITHUB_OUTPUT, 'utf8')
         const summary = readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
-        for (const s of d.secrets) {
+        for (const s of secretsOf(r)) {
           expect(outputs).not.toContain(s)
           expect(summary).not.toContain(s)
           for (const line of stdout.split('\n')) if (line.includes(s)) expect(line.startsWith('::add-mask::')).toBe(true)

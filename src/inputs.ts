@@ -28,7 +28,7 @@ export function parseList(value: string): string[] {
 export function parseSetup(value: string, inputName = 'setup'): Setup {
   const v = value.trim().toLowerCase()
   if (v === '') return 'main-only'
-  if (v in SETUP_ALIASES) return SETUP_ALIASES[v]
+  if (Object.hasOwn(SETUP_ALIASES, v)) return SETUP_ALIASES[v]
   if ((SETUPS as readonly string[]).includes(v)) return v as Setup
   throw new PolicyError(
     `Input '${inputName}' has an unknown value '${oneLine(value)}'. Accepted: ${SETUPS.join(', ')} (or 1, 2, 3).`
@@ -71,6 +71,19 @@ export function parseWriteEvents(value: string, inputName = 'write-events'): str
   return events
 }
 
+/** Globs of branches that may write; a negated glob would let every other branch write. */
+export function parseWriteBranches(value: string, inputName = 'write-branches'): string[] | null {
+  if (value === '') return null
+  const globs = parseList(value)
+  const negated = globs.find(g => g.startsWith('!'))
+  if (negated !== undefined) {
+    throw new PolicyError(
+      `Input '${inputName}' has a negated glob '${oneLine(negated)}', which would let every other branch write. Accepted: the names or globs of the branches that may write (main, release/*).`
+    )
+  }
+  return globs
+}
+
 function parseUrl(value: string, name: string): string {
   if (value === '') return ''
   let url: URL
@@ -94,7 +107,7 @@ export function readInputs(env: Env): Config {
     encryptionKey: secretInput(env, 'encryption-key'),
     githubToken: secretInput(env, 'github-token'),
     requireEncryption: parseBoolean(env, 'require-encryption', true),
-    writeBranches: getInput(env, 'write-branches') === '' ? null : parseList(getInput(env, 'write-branches')),
+    writeBranches: parseWriteBranches(getInput(env, 'write-branches')),
     writeEvents: parseWriteEvents(getInput(env, 'write-events')),
     skipCache: parseBoolean(env, 'skip-cache', false),
     rebuildCommand: getInput(env, 'rebuild-command'),

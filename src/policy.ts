@@ -22,12 +22,15 @@ export interface WriteGrant {
   why: string
 }
 
-/** Variables that carry an Nx token or key, read from the job's environment. */
+/** Variables that carry an Nx token, read from the job's environment. */
 export const TOKEN_VARIABLES = [
   'NX_CLOUD_ACCESS_TOKEN',
   'NX_CLOUD_AUTH_TOKEN',
   'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN'
 ] as const
+
+/** Everything that points Nx at a remote cache: the token variables and the self-hosted server. */
+const REMOTE_CACHE_VARIABLES = [...TOKEN_VARIABLES, 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER'] as const
 
 export function writeBranchGlobs(config: Config, facts: RunFacts): string[] {
   return config.writeBranches ?? [facts.defaultBranch]
@@ -208,17 +211,6 @@ function chooseEncryption(
   return { state: 'disabled', exportKey: '' }
 }
 
-function overrideAmbient(name: string, value: string, ambient: Env, exports: Record<string, string>, notices: string[]): void {
-  const current = ambient[name]
-  if (current === undefined || current === '') return
-  if (current !== value) {
-    exports[name] = value
-    notices.push(
-      `${name} was set in the job's environment (workflow- or job-level env:) and is overridden for every later step by this run's choice; a step-level env: would still win, so keep Nx tokens out of env:.`
-    )
-  }
-}
-
 export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: Env): Decision {
   // A pre-deploy rebuild must not read or write any cache, nor may any later Nx command of the
   // job restore old outputs over it: rebuild-command forces skip-cache.
@@ -234,20 +226,28 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const exports: Record<string, string> = {}
   const selfHosted = config.selfHostedCacheUrl !== ''
   if (config.setup === 'off' || selfHosted || token.access === 'none') exports.NX_NO_CLOUD = 'true'
-  if (config.setup !== 'off') {
-    if (selfHosted) {
-      if (token.value !== '') {
-        exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = config.selfHostedCacheUrl
-        exports.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token.value
-      }
-      // Without a token, no server: Nx 24 aborts the whole run on a 401 from the cache.
-      overrideAmbient('NX_SELF_HOSTED_REMOTE_CACHE_SERVER', exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? '', ambient, exports, notices)
-      overrideAmbient('NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN', token.value, ambient, exports, notices)
-    } else {
-      if (token.value !== '') exports.NX_CLOUD_ACCESS_TOKEN = token.value
-      // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: an ambient one is replaced too.
-      overrideAmbient('NX_CLOUD_ACCESS_TOKEN', token.value, ambient, exports, notices)
-      overrideAmbient('NX_CLOUD_AUTH_TOKEN', token.value, ambient, exports, notices)
+  // The action owns every variable that points Nx at a remote cache for the rest of the job: the
+  // chosen ones are set, and any other one the job's env: carried is blanked (NX_NO_CLOUD=true is
+  // exactly what makes Nx use an ambient self-hosted token, so none may survive).
+  const chosen: Record<string, string> = {}
+  if (token.value !== '' && selfHosted) {
+    chosen.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = config.selfHostedCacheUrl
+    chosen.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token.value
+  } else if (token.value !== '') {
+    chosen.NX_CLOUD_ACCESS_TOKEN = token.value
+    // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: an ambient one carries the choice too.
+    if ((ambient.NX_CLOUD_AUTH_TOKEN ?? '') !== '') chosen.NX_CLOUD_AUTH_TOKEN = token.value
+  }
+  // Without a token no self-hosted server is set: Nx 24 aborts the whole run on a 401 from the cache.
+  for (const name of REMOTE_CACHE_VARIABLES) {
+    const value = chosen[name] ?? ''
+    const current = ambient[name] ?? ''
+    if (value !== '') exports[name] = value
+    if (current !== '' && current !== value) {
+      exports[name] = value
+      notices.push(
+        `${name} was set in the job's environment (workflow- or job-level env:) and is ${value === '' ? 'blanked' : 'overridden'} for every later step by this run's choice; a step-level env: would still win, so keep Nx tokens out of env:.`
+      )
     }
   }
   if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
