@@ -54,15 +54,30 @@ describe('the write decision over the shared table of runs', () => {
       expect(d).toMatchObject({ access: 'none', server: false, write: false })
       expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
     } else {
+      // The cache writes where the token step would hand out read-write AND the run is trusted:
+      // a saved entry is served to every later run, so an untrusted run never saves one, even
+      // under shared-read-write where the token step rightly gives it the shared token.
+      const write = c.expect.access === 'read-write' && facts.trusted
       expect(d.server).toBe(true)
-      expect(d.write).toBe(c.expect.access === 'read-write')
-      expect(d.access).toBe(c.expect.access)
+      expect(d.write).toBe(write)
+      expect(d.access).toBe(write ? 'read-write' : 'read-only')
       expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
       // The same rule, so the same words: "<setup>: <why the policy decided>".
-      const why = d.reason.split(', so uploads')[0]
+      const why = d.reason.split(/, (?:so uploads|but )/)[0]
       expect(why.length).toBeGreaterThan(c.setup.length + 10)
       expect(token.reason.startsWith(why)).toBe(true)
+      if (c.expect.access === 'read-write' && !facts.trusted) {
+        expect(d.reason).toContain('is untrusted, so its uploads are refused (403) and nothing is saved, even under shared-read-write')
+      }
     }
+  })
+
+  it('an untrusted run under shared-read-write saves nothing (the token step gives it read-write)', async () => {
+    const fork = RUN_CASES.find(c => c.name === 'shared-read-write: a fork PR writes')!
+    const facts = await factsOf(fork)
+    expect(facts.trusted).toBe(false)
+    const d = decideCache(readCacheInputs(inputEnv({ setup: fork.setup })), facts, SERVICE)
+    expect(d).toMatchObject({ server: true, write: false, access: 'read-only' })
   })
 
   it('covers writing and non-writing runs of every setup', () => {

@@ -109,8 +109,14 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   }
 
   const grant = writeGrant(cfg.policy, facts)
-  let write = grant.write
+  // The token step's grant, and never on an untrusted run: under shared-read-write the token step
+  // hands every run the shared token, but an entry saved here is served to every later run of the
+  // repository (main included), so an untrusted run's uploads are refused whatever the setup.
+  let write = grant.write && facts.trusted
   let clause = write ? 'so uploads are saved to the Actions cache' : 'so uploads are refused (403) and nothing is saved'
+  if (grant.write && !facts.trusted) {
+    clause = `but ${facts.trustReason} is untrusted, so its uploads are refused (403) and nothing is saved, even under shared-read-write`
+  }
   if (write && mode === 'read') {
     write = false
     clause = 'but ACTIONS_CACHE_MODE is read (a read-only cache token), so uploads are refused (403) and nothing is saved'
