@@ -39,6 +39,11 @@ export interface ActionsCacheService {
   rateLimitAfter: number
   /** Answer CreateCacheEntry with ok:false and a "cache write denied:" message (a read-only token). */
   denyWrites: boolean
+  /**
+   * Answer CreateCacheEntry with ok:false and this message (a reservation the service refuses for
+   * another reason than an existing entry), or `null` to reserve as usual.
+   */
+  failReservations: string | null
   /** Environment @actions/cache needs to talk to this stand-in. */
   env(): Record<string, string>
   close(): Promise<void>
@@ -59,6 +64,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     requests,
     rateLimitAfter: Infinity,
     denyWrites: false,
+    failReservations: null,
     env: () => ({
       ACTIONS_RESULTS_URL: `${url}/`,
       ACTIONS_RUNTIME_TOKEN: runtimeToken,
@@ -97,6 +103,10 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
         if (svc.denyWrites) {
           record(200, key)
           return json(res, 200, { ok: false, message: 'cache write denied: the cache token of this run is read-only' })
+        }
+        if (svc.failReservations !== null) {
+          record(200, key)
+          return json(res, 200, { ok: false, message: svc.failReservations })
         }
         if (entries.has(key)) {
           record(409, key)
