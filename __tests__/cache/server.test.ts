@@ -2,7 +2,7 @@
 // and the bearer token. A source that fails or hangs must never turn into a 5xx.
 
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EntrySource, type NxCacheServer, STATS_PATH, createNxCacheServer, readUploadsFile } from '../../src/cache/server.js'
@@ -129,6 +129,56 @@ describe('GET /v1/cache/{hash}', () => {
     const answers = await Promise.all([1, 2, 3].map(() => fetch(`${s.url}/v1/cache/42`, { headers: auth })))
     expect(answers.map(a => a.status)).toEqual([200, 200, 200])
     expect(calls).toBe(1)
+  })
+
+  // The Actions cache source unpacks into <entriesDir>/<hash> itself, as @actions/cache does.
+  it('never serves an entry the source is still writing, nor takes an upload over it', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>(r => {
+      release = r
+    })
+    let entries = ''
+    const s = await start({
+      source: {
+        restore: async hash => {
+          writeFileSync(join(entries, hash), 'half')
+          await gate
+          writeFileSync(join(entries, hash), 'the whole entry')
+          return Buffer.from('the whole entry')
+        }
+      }
+    })
+    entries = join(s.dir, 'nx-cache')
+    const first = fetch(`${s.url}/v1/cache/55`, { headers: auth })
+    while (!existsSync(join(entries, '55'))) await new Promise(r => setTimeout(r, 5))
+    const second = fetch(`${s.url}/v1/cache/55`, { headers: auth })
+    const upload = await put(s.url, '55', 'an upload')
+    expect(upload.status).toBe(409)
+    expect(readFileSync(join(entries, '55'), 'utf8')).toBe('half')
+    setTimeout(release, 50)
+    for (const res of await Promise.all([first, second])) {
+      expect(res.status).toBe(200)
+      expect(await res.text()).toBe('the whole entry')
+    }
+    expect(s.srv.uploads).toEqual([])
+  })
+
+  it('removes what a failed restore left, so it is neither served nor blocks an upload', async () => {
+    let entries = ''
+    const s = await start({
+      source: {
+        restore: async hash => {
+          writeFileSync(join(entries, hash), 'half')
+          throw new Error('the download broke off')
+        }
+      }
+    })
+    entries = join(s.dir, 'nx-cache')
+    expect((await fetch(`${s.url}/v1/cache/66`, { headers: auth })).status).toBe(404)
+    expect(existsSync(join(entries, '66'))).toBe(false)
+    expect((await put(s.url, '66', 'built here')).status).toBe(200)
+    const res = await fetch(`${s.url}/v1/cache/66`, { headers: auth })
+    expect(await res.text()).toBe('built here')
   })
 
   it('answers a path that is no entry with 404 and never touches the source', async () => {
