@@ -3,6 +3,7 @@
 
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EntrySource, type NxCacheServer, STATS_PATH, createNxCacheServer, readUploadsFile } from '../../src/cache/server.js'
@@ -273,6 +274,32 @@ describe('PUT /v1/cache/{hash}', () => {
     for (const h of ['1', '2', '3', '4']) statuses.push((await put(s.url, h, `entry ${h}`)).status)
     expect(statuses).toEqual([200, 200, 403, 403])
     expect(s.srv.uploads).toEqual(['1', '2'])
+    expect(s.srv.stats.overCap).toBe(2)
+  })
+
+  it('counts uploads still streaming against max-entries, so parallel PUTs never keep more', async () => {
+    const s = await start({ maxEntries: 2 })
+    const port = Number(new URL(s.url).port)
+    // Every PUT has sent its headers (and so been admitted or refused) before any body ends.
+    const reqs = ['1', '2', '3', '4'].map(h => {
+      const req = request({ host: '127.0.0.1', port, method: 'PUT', path: `/v1/cache/${h}`, headers: { ...auth, 'content-length': '10' } })
+      const status = new Promise<number>((resolve, reject) => {
+        req.on('response', res => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+      })
+      req.write('entry')
+      return { req, status }
+    })
+    await new Promise(r => setTimeout(r, 100))
+    for (const { req } of reqs) req.end(' body')
+    const statuses = await Promise.all(reqs.map(r => r.status))
+    expect(statuses.filter(x => x === 200)).toHaveLength(2)
+    expect(statuses.filter(x => x === 403)).toHaveLength(2)
+    expect(s.srv.uploads).toHaveLength(2)
+    expect(readUploadsFile(join(s.dir, 'uploads.txt'))).toHaveLength(2)
     expect(s.srv.stats.overCap).toBe(2)
   })
 

@@ -230,7 +230,9 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
       stats.tooLarge++
       return refusePut(req, res, 403, `The entry is over max-entry-size (${opts.maxEntrySize} bytes): not saved.`)
     }
-    if (uploads.length >= opts.maxEntries) {
+    // Kept and still streaming alike (uploadSet holds both): counting only finished uploads let
+    // parallel PUTs past the cap.
+    if (uploadSet.size >= opts.maxEntries) {
       stats.overCap++
       return refusePut(req, res, 403, `This run already keeps max-entries (${opts.maxEntries}) entries: not saved.`)
     }
