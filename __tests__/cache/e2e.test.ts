@@ -5,7 +5,8 @@
 // nothing; skip-cache touches nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { prPayload, pushPayload } from '../fixtures/payloads.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
@@ -62,6 +63,8 @@ async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>): Promise<Job> 
 function built(ws: Workspace): Record<string, string> {
   return Object.fromEntries(PROJECTS.map(p => [p, readFileSync(join(ws.dir, 'dist', p, 'out.txt'), 'utf8')]))
 }
+
+const pushMain = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
 
 const finalized = (): string[] => [...svc.entries.values()].filter(e => e.finalized).map(e => e.key)
 
@@ -158,6 +161,25 @@ describe('the cache action on a runner, with the real nx CLI', () => {
     expect(run.env).toEqual({})
     expect(run.state['nca-started']).toBe('false')
     expect(run.outputs.access).toBe('none')
+  })
+
+  it('a server that does not start: main and post both report none, with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-noserver-'))
+    const broken = join(dir, 'server.cjs')
+    writeFileSync(broken, 'process.exit(3)\n')
+    const env = { RUNNER_OS: 'Linux', ...svc.env(), NCA_CACHE_SERVER_ENTRY: broken }
+    const main = await runAction({ ...pushMain, entry: MAIN, env })
+    expect(main.status).toBe(0)
+    expect(main.warnings.join(' ')).toContain('The Nx cache server did not start')
+    expect(main.outputs.access).toBe('none')
+    expect(main.state['nca-access']).toBe('none')
+    expect(main.state['nca-write']).toBe('false')
+    expect(main.state['nca-reason']).toBe(main.outputs.reason)
+    expect(main.outputs.reason).toContain('the Nx cache server did not start, so Nx runs without a remote cache')
+    const post = await runAction({ ...pushMain, entry: POST, env, state: main.state })
+    expect(post.status).toBe(0)
+    expect(post.outputs.access).toBe('none')
+    expect(post.summary).toContain('the Nx cache server did not start, so Nx runs without a remote cache')
   })
 
   it('a bad input fails the step, as in the token step, and exports nothing', async () => {
