@@ -2,15 +2,18 @@
 // save entries exactly when the token step would hand it the read-write token.
 
 import { describe, expect, it } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { decideCache, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
-import { decide } from '../../src/policy.js'
+import { decideCache, parseCount, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from '../../src/cache/state.js'
+import { TOKEN_VARIABLES, decide } from '../../src/policy.js'
 import { readInputs } from '../../src/inputs.js'
 import { NO_NX_JSON } from '../../src/nx-config.js'
 import { readRunFromEnv, resolveRunFacts } from '../../src/run-context.js'
 import { PolicyError, type RunFacts } from '../../src/types.js'
+import { parse } from 'yaml'
+import { REPO_ROOT } from '../helpers/run-action.js'
 import { KEY, RO, RUN_CASES, RW, type RunCase } from '../fixtures/run-cases.js'
 import { pushPayload } from '../fixtures/payloads.js'
 
@@ -145,6 +148,21 @@ describe('the Actions cache around the policy', () => {
     const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, NX_CLOUD_ACCESS_TOKEN: 'x' })
     expect(d.warnings.join(' ')).toContain('NX_CLOUD_ACCESS_TOKEN is set in the job')
     expect(decideCache(cfg(), await factsOf(pushMain), SERVICE).warnings).toEqual([])
+  })
+
+  it('warns for each Nx Cloud token the token step knows, not for a self-hosted cache token', async () => {
+    const facts = await factsOf(pushMain)
+    for (const v of TOKEN_VARIABLES) {
+      const d = decideCache(cfg(), facts, { ...SERVICE, [v]: 'x' })
+      expect(d.warnings.join(' ').includes(`${v} is set in the job`)).toBe(v.startsWith('NX_CLOUD_'))
+    }
+  })
+
+  it('defaults max-entries and max-entry-size as cache/action.yml does', () => {
+    const action = parse(readFileSync(join(REPO_ROOT, 'cache', 'action.yml'), 'utf8'))
+    expect(cfg()).toMatchObject({ maxEntries: DEFAULT_MAX_ENTRIES, maxEntrySize: DEFAULT_MAX_ENTRY_SIZE })
+    expect(parseCount(action.inputs['max-entries'].default, 'x')).toBe(DEFAULT_MAX_ENTRIES)
+    expect(parseSize(action.inputs['max-entry-size'].default, 'x')).toBe(DEFAULT_MAX_ENTRY_SIZE)
   })
 
   it('reads max-entries and max-entry-size, rejecting bad values with what is accepted', () => {

@@ -4,8 +4,12 @@
 // The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
 
 import { type Env, getInput, readInputs } from '../inputs.js'
-import { writeGrant } from '../policy.js'
+import { TOKEN_VARIABLES, writeGrant } from '../policy.js'
 import { type Config, PolicyError, type RunFacts } from '../types.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
+
+/** The job's Nx Cloud tokens, which NX_NO_CLOUD=true leaves unused (the self-hosted one is ours to set). */
+const NX_CLOUD_TOKEN_VARIABLES = TOKEN_VARIABLES.filter(v => v.startsWith('NX_CLOUD_'))
 
 export interface CacheConfig {
   policy: Config
@@ -13,8 +17,7 @@ export interface CacheConfig {
   maxEntrySize: number
 }
 
-export const DEFAULT_MAX_ENTRIES = 500
-export const DEFAULT_MAX_ENTRY_SIZE = 512 * 1024 * 1024
+export { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
@@ -127,7 +130,7 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   }
 
   const exports: Record<string, string> = { NX_NO_CLOUD: 'true' }
-  for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN']) {
+  for (const v of NX_CLOUD_TOKEN_VARIABLES) {
     if ((env[v] ?? '') !== '') {
       warnings.push(
         `${v} is set in the job, but this action exports NX_NO_CLOUD=true (Nx uses a self-hosted cache only without Nx Cloud): Nx Cloud is not used for the rest of the job. Use either the token step or this cache action.`

@@ -8,8 +8,7 @@ import { escapeHtml } from '../html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from './actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
 import { type ServerReport, type ServerStats, readUploadsFile } from './server.js'
-import { STATS_FILE, UPLOADS_FILE } from './state.js'
-import { STATE } from './state.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, STATE, STATS_FILE, UPLOADS_FILE } from './state.js'
 
 export interface PostReport {
   access: string
@@ -59,8 +58,8 @@ async function post(): Promise<PostReport> {
     const runnerOs = process.env.RUNNER_OS ?? ''
     core.info(`Saving ${entries.length} Nx cache entries to the Actions cache.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
-      maxEntries: Number(core.getState(STATE.maxEntries)) || 500,
-      maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || 512 * 1024 * 1024,
+      maxEntries: Number(core.getState(STATE.maxEntries)) || DEFAULT_MAX_ENTRIES,
+      maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || DEFAULT_MAX_ENTRY_SIZE,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)

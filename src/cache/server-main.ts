@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ENTRY_DIR, enterStage, restoreEntry } from './actions-store.js'
 import { type ServerReport, createNxCacheServer, resetUploadsFile } from './server.js'
-import { STATS_FILE, UPLOADS_FILE } from './state.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, STATS_FILE, UPLOADS_FILE } from './state.js'
 
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = (line: string): void => {
@@ -32,8 +32,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
       write: env.NCA_CACHE_WRITE === 'true',
       entriesDir: join(stage, ENTRY_DIR),
       uploadsFile,
-      maxEntries: Number(env.NCA_CACHE_MAX_ENTRIES) || 500,
-      maxEntrySize: Number(env.NCA_CACHE_MAX_ENTRY_SIZE) || 512 * 1024 * 1024,
+      maxEntries: Number(env.NCA_CACHE_MAX_ENTRIES) || DEFAULT_MAX_ENTRIES,
+      maxEntrySize: Number(env.NCA_CACHE_MAX_ENTRY_SIZE) || DEFAULT_MAX_ENTRY_SIZE,
       source: { restore: hash => restoreEntry(stage, hash, runnerOs) },
       log
     })
