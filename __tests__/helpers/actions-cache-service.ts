@@ -44,6 +44,11 @@ export interface ActionsCacheService {
    * another reason than an existing entry), or `null` to reserve as usual.
    */
   failReservations: string | null
+  /**
+   * Match a restore by key prefix whatever the version: a service that matched more loosely than
+   * the real one, to show what the client itself must reject.
+   */
+  ignoreVersion: boolean
   /** Environment @actions/cache needs to talk to this stand-in. */
   env(): Record<string, string>
   close(): Promise<void>
@@ -65,6 +70,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     rateLimitAfter: Infinity,
     denyWrites: false,
     failReservations: null,
+    ignoreVersion: false,
     env: () => ({
       ACTIONS_RESULTS_URL: `${url}/`,
       ACTIONS_RUNTIME_TOKEN: runtimeToken,
@@ -132,7 +138,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       case 'GetCacheEntryDownloadURL': {
         const keys = [key, ...((msg.restore_keys as string[] | undefined) ?? [])]
         for (const k of keys) {
-          const hit = [...entries.values()].find(e => e.finalized && e.version === version && (e.key === k || e.key.startsWith(k)))
+          const hit = [...entries.values()].find(e => e.finalized && (svc.ignoreVersion || e.version === version) && (e.key === k || e.key.startsWith(k)))
           if (hit) {
             const id = [...blobs.entries()].find(([, bk]) => bk === hit.key)?.[0]
             record(200, key)
