@@ -38,7 +38,24 @@ export function parseCount(value: string, name: string): number {
   return Number(value)
 }
 
-export function readCacheInputs(env: Env): CacheConfig {
+/** The inputs cache/action.yml declares, and the only ones the cache action reads. */
+export const CACHE_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'max-entries', 'max-entry-size', 'github-token'] as const
+
+/**
+ * `env` without the inputs the cache action does not declare. readInputs reads every input of the
+ * token step; given to this action by mistake (the runner passes any `with:` on, with a warning),
+ * a token, a key or a self-hosted-cache-url must neither be read nor fail the step. Keys are
+ * listed, not read, so only the cache action's own inputs are ever looked at.
+ */
+function ownInputs(env: Env): Env {
+  const own = new Set<string>(CACHE_INPUTS.map(n => `INPUT_${n.toUpperCase()}`))
+  const out: Env = {}
+  for (const k of Object.keys(env)) if (!k.startsWith('INPUT_') || own.has(k)) out[k] = env[k]
+  return out
+}
+
+export function readCacheInputs(allEnv: Env): CacheConfig {
+  const env = ownInputs(allEnv)
   // The cache action has no Nx Cloud tokens: the token step's other checks do not apply here.
   const policy = { ...readInputs(env), requireEncryption: false }
   const maxEntries = getInput(env, 'max-entries')
