@@ -5,7 +5,7 @@
 // nothing; skip-cache touches nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { prPayload, pushPayload } from '../fixtures/payloads.js'
@@ -55,7 +55,8 @@ async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>): Promise<Job> 
   const main = await runAction({ ...run, entry: MAIN, env, workspace: ws.dir })
   expect(main.status).toBe(0)
   const nx = await ws.nx(['run-many', '-t', 'build', '--output-style=stream'], main.env)
-  const post = await runAction({ ...run, entry: POST, env, workspace: ws.dir, state: main.state })
+  // As on the runner: post gets the job's environment, with what main put in GITHUB_ENV.
+  const post = await runAction({ ...run, entry: POST, env: { ...env, ...main.env }, workspace: ws.dir, state: main.state })
   expect(post.status).toBe(0)
   return { main, nx, post }
 }
@@ -243,6 +244,21 @@ describe('post when things go wrong', () => {
     expect(post.warnings.join(' ')).toContain('left no statistics')
     expect(post.outputs.saved).toBe('2')
     expect(finalized()).toEqual(expect.arrayContaining(['nx-cloud-access-v1-Linux-9101', 'nx-cloud-access-v1-Linux-9102']))
+  })
+
+  it('post asks the server for its statistics first, so they survive a stop that leaves no stats.json (Windows)', async () => {
+    const main = await mainWithUploads(['9201'])
+    const server = main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER
+    const headers = { authorization: `Bearer ${main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN}` }
+    expect((await fetch(`${server}/v1/cache/9201`, { headers })).status).toBe(200)
+    // On Windows the signal ends the server at once; here, stats.json cannot be written.
+    mkdirSync(join(main.state['nca-stage'], 'stats.json'))
+    // The runner gives post the job's environment, GITHUB_ENV included.
+    const env = { RUNNER_OS: 'Linux', ...svc.env(), ...main.env }
+    const post = await runAction({ ...push, entry: POST, env, state: main.state })
+    expect(post.status).toBe(0)
+    expect(post.warnings.join(' ')).not.toContain('left no statistics')
+    expect(post.outputs).toMatchObject({ hits: '1', saved: '1', 'bytes-restored': String('entry 9201'.length) })
   })
 
   it('post never signals a process that is not the server (a reused pid)', async () => {

@@ -39,8 +39,10 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
     })
     const port = await server.listen(0)
     log(`listening on 127.0.0.1:${port} (write: ${env.NCA_CACHE_WRITE === 'true'})`)
-    // `post` stops the server with SIGTERM and reads what it did from stats.json: no token needs
-    // to be handed to post. (On Windows the signal kills at once; post then goes by uploads.txt.)
+    // `post` asks the stats route first (with the job's token from GITHUB_ENV), then stops the
+    // server with SIGTERM and prefers the stats.json written here, the later of the two. (On
+    // Windows the signal kills at once and no stats.json is written: post has the route's answer,
+    // or, without it, uploads.txt.)
     process.on('SIGTERM', () => {
       try {
         writeFileSync(join(stage, STATS_FILE), JSON.stringify({ stats: server.stats, uploads: server.uploads } satisfies ServerReport))

@@ -3,6 +3,7 @@
 export const STATE = {
   started: 'nca-started',
   pid: 'nca-pid',
+  /** The server's port: post asks its stats route before stopping it. */
   port: 'nca-port',
   stage: 'nca-stage',
   write: 'nca-write',
