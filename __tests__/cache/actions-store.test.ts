@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ENTRY_DIR, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
+import { ENTRY_DIR, classifySaveOutput, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
 
 let svc: ActionsCacheService
@@ -65,7 +65,15 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     const a = freshStage()
     writeFileSync(join(a, ENTRY_DIR, '12345'), 'longer hash')
     expect((await saveEntry('12345', 'Linux')).kind).toBe('saved')
+    // The real service matches the version (a hash of the path, so of the hash) exactly, and so
+    // never hands 12345 to 1234; restoreEntry's own exact-key check must hold without it too.
     expect(await restoreEntry(freshStage(), '1234', 'Linux')).toBeNull()
+    svc.ignoreVersion = true
+    try {
+      expect(await restoreEntry(freshStage(), '1234', 'Linux')).toBeNull()
+    } finally {
+      svc.ignoreVersion = false
+    }
   })
 
   it('tells an existing entry from a saved one', async () => {
@@ -73,6 +81,20 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     writeFileSync(join(a, ENTRY_DIR, '6000'), 'one')
     expect((await saveEntry('6000', 'Linux')).kind).toBe('saved')
     expect((await saveEntry('6000', 'Linux')).kind).toBe('exists')
+  })
+
+  it('calls a reservation refused for another reason a failure, not an existing entry', async () => {
+    // @actions/cache prints "another job may be creating this cache" for every failed reservation.
+    const a = freshStage()
+    writeFileSync(join(a, ENTRY_DIR, '6100'), 'x')
+    svc.failReservations = 'the cache storage quota of this repository is exceeded'
+    try {
+      expect((await saveEntry('6100', 'Linux')).kind).toBe('failed')
+    } finally {
+      svc.failReservations = null
+    }
+    expect(classifySaveOutput('Failed to save: Unable to reserve cache with key k, another job may be creating this cache.').kind).toBe('failed')
+    expect(classifySaveOutput('::debug::Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists').kind).toBe('exists')
   })
 
   it('tells a 429 apart (the library only mentions it in a debug line)', async () => {

@@ -2,15 +2,18 @@
 // save entries exactly when the token step would hand it the read-write token.
 
 import { describe, expect, it } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { decideCache, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
-import { decide } from '../../src/policy.js'
+import { decideCache, parseCount, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from '../../src/cache/state.js'
+import { TOKEN_VARIABLES, decide } from '../../src/policy.js'
 import { readInputs } from '../../src/inputs.js'
 import { NO_NX_JSON } from '../../src/nx-config.js'
 import { readRunFromEnv, resolveRunFacts } from '../../src/run-context.js'
 import { PolicyError, type RunFacts } from '../../src/types.js'
+import { parse } from 'yaml'
+import { REPO_ROOT } from '../helpers/run-action.js'
 import { KEY, RO, RUN_CASES, RW, type RunCase } from '../fixtures/run-cases.js'
 import { pushPayload } from '../fixtures/payloads.js'
 
@@ -54,15 +57,30 @@ describe('the write decision over the shared table of runs', () => {
       expect(d).toMatchObject({ access: 'none', server: false, write: false })
       expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
     } else {
+      // The cache writes where the token step would hand out read-write AND the run is trusted:
+      // a saved entry is served to every later run, so an untrusted run never saves one, even
+      // under shared-read-write where the token step rightly gives it the shared token.
+      const write = c.expect.access === 'read-write' && facts.trusted
       expect(d.server).toBe(true)
-      expect(d.write).toBe(c.expect.access === 'read-write')
-      expect(d.access).toBe(c.expect.access)
+      expect(d.write).toBe(write)
+      expect(d.access).toBe(write ? 'read-write' : 'read-only')
       expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
       // The same rule, so the same words: "<setup>: <why the policy decided>".
-      const why = d.reason.split(', so uploads')[0]
+      const why = d.reason.split(/, (?:so uploads|but )/)[0]
       expect(why.length).toBeGreaterThan(c.setup.length + 10)
       expect(token.reason.startsWith(why)).toBe(true)
+      if (c.expect.access === 'read-write' && !facts.trusted) {
+        expect(d.reason).toContain('is untrusted, so its uploads are refused (403) and nothing is saved, even under shared-read-write')
+      }
     }
+  })
+
+  it('an untrusted run under shared-read-write saves nothing (the token step gives it read-write)', async () => {
+    const fork = RUN_CASES.find(c => c.name === 'shared-read-write: a fork PR writes')!
+    const facts = await factsOf(fork)
+    expect(facts.trusted).toBe(false)
+    const d = decideCache(readCacheInputs(inputEnv({ setup: fork.setup })), facts, SERVICE)
+    expect(d).toMatchObject({ server: true, write: false, access: 'read-only' })
   })
 
   it('covers writing and non-writing runs of every setup', () => {
@@ -130,6 +148,21 @@ describe('the Actions cache around the policy', () => {
     const d = decideCache(cfg(), await factsOf(pushMain), { ...SERVICE, NX_CLOUD_ACCESS_TOKEN: 'x' })
     expect(d.warnings.join(' ')).toContain('NX_CLOUD_ACCESS_TOKEN is set in the job')
     expect(decideCache(cfg(), await factsOf(pushMain), SERVICE).warnings).toEqual([])
+  })
+
+  it('warns for each Nx Cloud token the token step knows, not for a self-hosted cache token', async () => {
+    const facts = await factsOf(pushMain)
+    for (const v of TOKEN_VARIABLES) {
+      const d = decideCache(cfg(), facts, { ...SERVICE, [v]: 'x' })
+      expect(d.warnings.join(' ').includes(`${v} is set in the job`)).toBe(v.startsWith('NX_CLOUD_'))
+    }
+  })
+
+  it('defaults max-entries and max-entry-size as cache/action.yml does', () => {
+    const action = parse(readFileSync(join(REPO_ROOT, 'cache', 'action.yml'), 'utf8'))
+    expect(cfg()).toMatchObject({ maxEntries: DEFAULT_MAX_ENTRIES, maxEntrySize: DEFAULT_MAX_ENTRY_SIZE })
+    expect(parseCount(action.inputs['max-entries'].default, 'x')).toBe(DEFAULT_MAX_ENTRIES)
+    expect(parseSize(action.inputs['max-entry-size'].default, 'x')).toBe(DEFAULT_MAX_ENTRY_SIZE)
   })
 
   it('reads max-entries and max-entry-size, rejecting bad values with what is accepted', () => {

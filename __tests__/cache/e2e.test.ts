@@ -5,7 +5,8 @@
 // nothing; skip-cache touches nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { prPayload, pushPayload } from '../fixtures/payloads.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
@@ -54,7 +55,8 @@ async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>): Promise<Job> 
   const main = await runAction({ ...run, entry: MAIN, env, workspace: ws.dir })
   expect(main.status).toBe(0)
   const nx = await ws.nx(['run-many', '-t', 'build', '--output-style=stream'], main.env)
-  const post = await runAction({ ...run, entry: POST, env, workspace: ws.dir, state: main.state })
+  // As on the runner: post gets the job's environment, with what main put in GITHUB_ENV.
+  const post = await runAction({ ...run, entry: POST, env: { ...env, ...main.env }, workspace: ws.dir, state: main.state })
   expect(post.status).toBe(0)
   return { main, nx, post }
 }
@@ -62,6 +64,8 @@ async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>): Promise<Job> 
 function built(ws: Workspace): Record<string, string> {
   return Object.fromEntries(PROJECTS.map(p => [p, readFileSync(join(ws.dir, 'dist', p, 'out.txt'), 'utf8')]))
 }
+
+const pushMain = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
 
 const finalized = (): string[] => [...svc.entries.values()].filter(e => e.finalized).map(e => e.key)
 
@@ -160,6 +164,25 @@ describe('the cache action on a runner, with the real nx CLI', () => {
     expect(run.outputs.access).toBe('none')
   })
 
+  it('a server that does not start: main and post both report none, with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-noserver-'))
+    const broken = join(dir, 'server.cjs')
+    writeFileSync(broken, 'process.exit(3)\n')
+    const env = { RUNNER_OS: 'Linux', ...svc.env(), NCA_CACHE_SERVER_ENTRY: broken }
+    const main = await runAction({ ...pushMain, entry: MAIN, env })
+    expect(main.status).toBe(0)
+    expect(main.warnings.join(' ')).toContain('The Nx cache server did not start')
+    expect(main.outputs.access).toBe('none')
+    expect(main.state['nca-access']).toBe('none')
+    expect(main.state['nca-write']).toBe('false')
+    expect(main.state['nca-reason']).toBe(main.outputs.reason)
+    expect(main.outputs.reason).toContain('the Nx cache server did not start, so Nx runs without a remote cache')
+    const post = await runAction({ ...pushMain, entry: POST, env, state: main.state })
+    expect(post.status).toBe(0)
+    expect(post.outputs.access).toBe('none')
+    expect(post.summary).toContain('the Nx cache server did not start, so Nx runs without a remote cache')
+  })
+
   it('a bad input fails the step, as in the token step, and exports nothing', async () => {
     const run = await runAction({
       entry: MAIN,
@@ -221,6 +244,21 @@ describe('post when things go wrong', () => {
     expect(post.warnings.join(' ')).toContain('left no statistics')
     expect(post.outputs.saved).toBe('2')
     expect(finalized()).toEqual(expect.arrayContaining(['nx-cloud-access-v1-Linux-9101', 'nx-cloud-access-v1-Linux-9102']))
+  })
+
+  it('post asks the server for its statistics first, so they survive a stop that leaves no stats.json (Windows)', async () => {
+    const main = await mainWithUploads(['9201'])
+    const server = main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER
+    const headers = { authorization: `Bearer ${main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN}` }
+    expect((await fetch(`${server}/v1/cache/9201`, { headers })).status).toBe(200)
+    // On Windows the signal ends the server at once; here, stats.json cannot be written.
+    mkdirSync(join(main.state['nca-stage'], 'stats.json'))
+    // The runner gives post the job's environment, GITHUB_ENV included.
+    const env = { RUNNER_OS: 'Linux', ...svc.env(), ...main.env }
+    const post = await runAction({ ...push, entry: POST, env, state: main.state })
+    expect(post.status).toBe(0)
+    expect(post.warnings.join(' ')).not.toContain('left no statistics')
+    expect(post.outputs).toMatchObject({ hits: '1', saved: '1', 'bytes-restored': String('entry 9201'.length) })
   })
 
   it('post never signals a process that is not the server (a reused pid)', async () => {

@@ -2,7 +2,8 @@
 // and the bearer token. A source that fails or hangs must never turn into a 5xx.
 
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EntrySource, type NxCacheServer, STATS_PATH, createNxCacheServer, readUploadsFile } from '../../src/cache/server.js'
@@ -131,6 +132,56 @@ describe('GET /v1/cache/{hash}', () => {
     expect(calls).toBe(1)
   })
 
+  // The Actions cache source unpacks into <entriesDir>/<hash> itself, as @actions/cache does.
+  it('never serves an entry the source is still writing, nor takes an upload over it', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>(r => {
+      release = r
+    })
+    let entries = ''
+    const s = await start({
+      source: {
+        restore: async hash => {
+          writeFileSync(join(entries, hash), 'half')
+          await gate
+          writeFileSync(join(entries, hash), 'the whole entry')
+          return Buffer.from('the whole entry')
+        }
+      }
+    })
+    entries = join(s.dir, 'nx-cache')
+    const first = fetch(`${s.url}/v1/cache/55`, { headers: auth })
+    while (!existsSync(join(entries, '55'))) await new Promise(r => setTimeout(r, 5))
+    const second = fetch(`${s.url}/v1/cache/55`, { headers: auth })
+    const upload = await put(s.url, '55', 'an upload')
+    expect(upload.status).toBe(409)
+    expect(readFileSync(join(entries, '55'), 'utf8')).toBe('half')
+    setTimeout(release, 50)
+    for (const res of await Promise.all([first, second])) {
+      expect(res.status).toBe(200)
+      expect(await res.text()).toBe('the whole entry')
+    }
+    expect(s.srv.uploads).toEqual([])
+  })
+
+  it('removes what a failed restore left, so it is neither served nor blocks an upload', async () => {
+    let entries = ''
+    const s = await start({
+      source: {
+        restore: async hash => {
+          writeFileSync(join(entries, hash), 'half')
+          throw new Error('the download broke off')
+        }
+      }
+    })
+    entries = join(s.dir, 'nx-cache')
+    expect((await fetch(`${s.url}/v1/cache/66`, { headers: auth })).status).toBe(404)
+    expect(existsSync(join(entries, '66'))).toBe(false)
+    expect((await put(s.url, '66', 'built here')).status).toBe(200)
+    const res = await fetch(`${s.url}/v1/cache/66`, { headers: auth })
+    expect(await res.text()).toBe('built here')
+  })
+
   it('answers a path that is no entry with 404 and never touches the source', async () => {
     const s = await start()
     for (const path of ['/v1/cache/..%2F..%2Fetc%2Fpasswd', '/v1/cache/', '/v2/cache/1', '/']) {
@@ -223,6 +274,32 @@ describe('PUT /v1/cache/{hash}', () => {
     for (const h of ['1', '2', '3', '4']) statuses.push((await put(s.url, h, `entry ${h}`)).status)
     expect(statuses).toEqual([200, 200, 403, 403])
     expect(s.srv.uploads).toEqual(['1', '2'])
+    expect(s.srv.stats.overCap).toBe(2)
+  })
+
+  it('counts uploads still streaming against max-entries, so parallel PUTs never keep more', async () => {
+    const s = await start({ maxEntries: 2 })
+    const port = Number(new URL(s.url).port)
+    // Every PUT has sent its headers (and so been admitted or refused) before any body ends.
+    const reqs = ['1', '2', '3', '4'].map(h => {
+      const req = request({ host: '127.0.0.1', port, method: 'PUT', path: `/v1/cache/${h}`, headers: { ...auth, 'content-length': '10' } })
+      const status = new Promise<number>((resolve, reject) => {
+        req.on('response', res => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+      })
+      req.write('entry')
+      return { req, status }
+    })
+    await new Promise(r => setTimeout(r, 100))
+    for (const { req } of reqs) req.end(' body')
+    const statuses = await Promise.all(reqs.map(r => r.status))
+    expect(statuses.filter(x => x === 200)).toHaveLength(2)
+    expect(statuses.filter(x => x === 403)).toHaveLength(2)
+    expect(s.srv.uploads).toHaveLength(2)
+    expect(readUploadsFile(join(s.dir, 'uploads.txt'))).toHaveLength(2)
     expect(s.srv.stats.overCap).toBe(2)
   })
 

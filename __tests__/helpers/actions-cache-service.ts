@@ -39,6 +39,16 @@ export interface ActionsCacheService {
   rateLimitAfter: number
   /** Answer CreateCacheEntry with ok:false and a "cache write denied:" message (a read-only token). */
   denyWrites: boolean
+  /**
+   * Answer CreateCacheEntry with ok:false and this message (a reservation the service refuses for
+   * another reason than an existing entry), or `null` to reserve as usual.
+   */
+  failReservations: string | null
+  /**
+   * Match a restore by key prefix whatever the version: a service that matched more loosely than
+   * the real one, to show what the client itself must reject.
+   */
+  ignoreVersion: boolean
   /** Environment @actions/cache needs to talk to this stand-in. */
   env(): Record<string, string>
   close(): Promise<void>
@@ -59,6 +69,8 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     requests,
     rateLimitAfter: Infinity,
     denyWrites: false,
+    failReservations: null,
+    ignoreVersion: false,
     env: () => ({
       ACTIONS_RESULTS_URL: `${url}/`,
       ACTIONS_RUNTIME_TOKEN: runtimeToken,
@@ -98,6 +110,10 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
           record(200, key)
           return json(res, 200, { ok: false, message: 'cache write denied: the cache token of this run is read-only' })
         }
+        if (svc.failReservations !== null) {
+          record(200, key)
+          return json(res, 200, { ok: false, message: svc.failReservations })
+        }
         if (entries.has(key)) {
           record(409, key)
           return json(res, 409, { code: 'already_exists', msg: 'cache entry with the same key, version, and scope already exists' })
@@ -122,7 +138,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       case 'GetCacheEntryDownloadURL': {
         const keys = [key, ...((msg.restore_keys as string[] | undefined) ?? [])]
         for (const k of keys) {
-          const hit = [...entries.values()].find(e => e.finalized && e.version === version && (e.key === k || e.key.startsWith(k)))
+          const hit = [...entries.values()].find(e => e.finalized && (svc.ignoreVersion || e.version === version) && (e.key === k || e.key.startsWith(k)))
           if (hit) {
             const id = [...blobs.entries()].find(([, bk]) => bk === hit.key)?.[0]
             record(200, key)

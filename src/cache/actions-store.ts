@@ -61,8 +61,10 @@ export function classifySaveOutput(output: string): SaveOutcome {
   if (/Failed to make request after \d+ attempts/.test(output)) {
     return { kind: 'failed', message: line(/Failed to make request after/) }
   }
-  if (/\(409\)|already exists|another job may be creating this cache/i.test(output)) {
-    return { kind: 'exists', message: line(/409|already exists|another job/i) }
+  // Only a real conflict: @actions/cache 6.3 ends *every* failed reservation with "another job may
+  // be creating this cache", so that wording says nothing; the service's 409 / "already exists" does.
+  if (/\(409\)|already exists/i.test(output)) {
+    return { kind: 'exists', message: line(/\(409\)|already exists/i) }
   }
   return { kind: 'failed', message: line(/Failed to save|failed|error/i) || 'the save failed without a message' }
 }

@@ -4,8 +4,12 @@
 // The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
 
 import { type Env, getInput, readInputs } from '../inputs.js'
-import { writeGrant } from '../policy.js'
+import { TOKEN_VARIABLES, writeGrant } from '../policy.js'
 import { type Config, PolicyError, type RunFacts } from '../types.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
+
+/** The job's Nx Cloud tokens, which NX_NO_CLOUD=true leaves unused (the self-hosted one is ours to set). */
+const NX_CLOUD_TOKEN_VARIABLES = TOKEN_VARIABLES.filter(v => v.startsWith('NX_CLOUD_'))
 
 export interface CacheConfig {
   policy: Config
@@ -13,8 +17,7 @@ export interface CacheConfig {
   maxEntrySize: number
 }
 
-export const DEFAULT_MAX_ENTRIES = 500
-export const DEFAULT_MAX_ENTRY_SIZE = 512 * 1024 * 1024
+export { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
@@ -35,7 +38,24 @@ export function parseCount(value: string, name: string): number {
   return Number(value)
 }
 
-export function readCacheInputs(env: Env): CacheConfig {
+/** The inputs cache/action.yml declares, and the only ones the cache action reads. */
+export const CACHE_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'max-entries', 'max-entry-size', 'github-token'] as const
+
+/**
+ * `env` without the inputs the cache action does not declare. readInputs reads every input of the
+ * token step; given to this action by mistake (the runner passes any `with:` on, with a warning),
+ * a token, a key or a self-hosted-cache-url must neither be read nor fail the step. Keys are
+ * listed, not read, so only the cache action's own inputs are ever looked at.
+ */
+function ownInputs(env: Env): Env {
+  const own = new Set<string>(CACHE_INPUTS.map(n => `INPUT_${n.toUpperCase()}`))
+  const out: Env = {}
+  for (const k of Object.keys(env)) if (!k.startsWith('INPUT_') || own.has(k)) out[k] = env[k]
+  return out
+}
+
+export function readCacheInputs(allEnv: Env): CacheConfig {
+  const env = ownInputs(allEnv)
   // The cache action has no Nx Cloud tokens: the token step's other checks do not apply here.
   const policy = { ...readInputs(env), requireEncryption: false }
   const maxEntries = getInput(env, 'max-entries')
@@ -109,8 +129,14 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   }
 
   const grant = writeGrant(cfg.policy, facts)
-  let write = grant.write
+  // The token step's grant, and never on an untrusted run: under shared-read-write the token step
+  // hands every run the shared token, but an entry saved here is served to every later run of the
+  // repository (main included), so an untrusted run's uploads are refused whatever the setup.
+  let write = grant.write && facts.trusted
   let clause = write ? 'so uploads are saved to the Actions cache' : 'so uploads are refused (403) and nothing is saved'
+  if (grant.write && !facts.trusted) {
+    clause = `but ${facts.trustReason} is untrusted, so its uploads are refused (403) and nothing is saved, even under shared-read-write`
+  }
   if (write && mode === 'read') {
     write = false
     clause = 'but ACTIONS_CACHE_MODE is read (a read-only cache token), so uploads are refused (403) and nothing is saved'
@@ -121,7 +147,7 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   }
 
   const exports: Record<string, string> = { NX_NO_CLOUD: 'true' }
-  for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN']) {
+  for (const v of NX_CLOUD_TOKEN_VARIABLES) {
     if ((env[v] ?? '') !== '') {
       warnings.push(
         `${v} is set in the job, but this action exports NX_NO_CLOUD=true (Nx uses a self-hosted cache only without Nx Cloud): Nx Cloud is not used for the rest of the job. Use either the token step or this cache action.`

@@ -42,10 +42,6 @@ export async function runMain(env: Env = process.env): Promise<void> {
   for (const n of decision.notices) core.notice(n)
   for (const w of decision.warnings) core.warning(w)
   for (const e of decision.errors) core.error(e)
-  core.saveState(STATE.access, decision.access)
-  core.saveState(STATE.reason, decision.reason)
-  core.saveState(STATE.write, String(decision.write))
-
   let started = false
   if (decision.server) {
     const token = randomBytes(32).toString('hex')
@@ -65,12 +61,18 @@ export async function runMain(env: Env = process.env): Promise<void> {
       )
     }
   }
+  // Saved once the start is known, so post reports what this step reported.
+  const failed = decision.server && !started
+  const access = failed ? 'none' : decision.access
+  const reason = failed ? `${decision.reason} But the Nx cache server did not start, so Nx runs without a remote cache.` : decision.reason
   core.saveState(STATE.started, String(started))
+  core.saveState(STATE.access, access)
+  core.saveState(STATE.reason, reason)
+  core.saveState(STATE.write, String(decision.write && started))
   for (const [name, value] of Object.entries(decision.exports)) core.exportVariable(name, value)
-  const access = decision.server && !started ? 'none' : decision.access
   core.setOutput('access', access)
-  core.setOutput('reason', decision.reason)
-  core.info(`nx-cloud-access cache: ${access}. ${decision.reason}`)
+  core.setOutput('reason', reason)
+  core.info(`nx-cloud-access cache: ${access}. ${reason}`)
 }
 
 /**

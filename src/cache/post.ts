@@ -7,9 +7,8 @@ import { join } from 'node:path'
 import { escapeHtml } from '../html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from './actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
-import { type ServerReport, type ServerStats, readUploadsFile } from './server.js'
-import { STATS_FILE, UPLOADS_FILE } from './state.js'
-import { STATE } from './state.js'
+import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from './server.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, STATE, STATS_FILE, UPLOADS_FILE } from './state.js'
 
 export interface PostReport {
   access: string
@@ -38,7 +37,10 @@ async function post(): Promise<PostReport> {
   const pid = Number(core.getState(STATE.pid))
   const write = core.getState(STATE.write) === 'true'
 
-  const answer = await stopServer(pid, stage)
+  // Asked before it is stopped: on Windows the signal ends the server at once, with no stats.json.
+  // The token reaches post through GITHUB_ENV, as it reaches every step after main.
+  const live = await askStats(Number(core.getState(STATE.port)), process.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN ?? '')
+  const answer = (await stopServer(pid, stage)) ?? live
   if (answer === null) {
     core.warning(
       `The Nx cache server left no statistics (it had stopped, or could not write them); saving what it recorded. Its log: ${join(stage, 'server.log')}.`
@@ -59,8 +61,8 @@ async function post(): Promise<PostReport> {
     const runnerOs = process.env.RUNNER_OS ?? ''
     core.info(`Saving ${entries.length} Nx cache entries to the Actions cache.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
-      maxEntries: Number(core.getState(STATE.maxEntries)) || 500,
-      maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || 512 * 1024 * 1024,
+      maxEntries: Number(core.getState(STATE.maxEntries)) || DEFAULT_MAX_ENTRIES,
+      maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || DEFAULT_MAX_ENTRY_SIZE,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)
@@ -70,6 +72,22 @@ async function post(): Promise<PostReport> {
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
   }
   return { access, reason, started, stats: answer?.stats ?? null, queue }
+}
+
+/** The server's statistics so far from its stats route; `null` if it cannot be asked or does not answer. */
+export async function askStats(port: number, token: string, timeoutMs = 3000): Promise<ServerReport | null> {
+  if (!(port > 0) || token === '') return null
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${STATS_PATH}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+    if (res.status !== 200) return null
+    const report = (await res.json()) as ServerReport
+    return report && typeof report.stats === 'object' && Array.isArray(report.uploads) ? report : null
+  } catch {
+    return null
+  }
 }
 
 /** Ends the server (SIGTERM) and reads the report it writes on the way out. */

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ENTRY_DIR, enterStage, restoreEntry } from './actions-store.js'
 import { type ServerReport, createNxCacheServer, resetUploadsFile } from './server.js'
-import { STATS_FILE, UPLOADS_FILE } from './state.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, STATS_FILE, UPLOADS_FILE } from './state.js'
 
 export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = (line: string): void => {
@@ -32,15 +32,17 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
       write: env.NCA_CACHE_WRITE === 'true',
       entriesDir: join(stage, ENTRY_DIR),
       uploadsFile,
-      maxEntries: Number(env.NCA_CACHE_MAX_ENTRIES) || 500,
-      maxEntrySize: Number(env.NCA_CACHE_MAX_ENTRY_SIZE) || 512 * 1024 * 1024,
+      maxEntries: Number(env.NCA_CACHE_MAX_ENTRIES) || DEFAULT_MAX_ENTRIES,
+      maxEntrySize: Number(env.NCA_CACHE_MAX_ENTRY_SIZE) || DEFAULT_MAX_ENTRY_SIZE,
       source: { restore: hash => restoreEntry(stage, hash, runnerOs) },
       log
     })
     const port = await server.listen(0)
     log(`listening on 127.0.0.1:${port} (write: ${env.NCA_CACHE_WRITE === 'true'})`)
-    // `post` stops the server with SIGTERM and reads what it did from stats.json: no token needs
-    // to be handed to post. (On Windows the signal kills at once; post then goes by uploads.txt.)
+    // `post` asks the stats route first (with the job's token from GITHUB_ENV), then stops the
+    // server with SIGTERM and prefers the stats.json written here, the later of the two. (On
+    // Windows the signal kills at once and no stats.json is written: post has the route's answer,
+    // or, without it, uploads.txt.)
     process.on('SIGTERM', () => {
       try {
         writeFileSync(join(stage, STATS_FILE), JSON.stringify({ stats: server.stats, uploads: server.uploads } satisfies ServerReport))

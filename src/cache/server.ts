@@ -142,10 +142,26 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
     text(res, status, body)
   }
 
+  // The Actions cache source unpacks straight into `<entriesDir>/<hash>` (@actions/cache restores
+  // to the path the entry was saved from), so while a restore is in flight that file may be half
+  // written: it is not a local entry until the restore settles (see get and put), and a restore
+  // that fails takes its partial file with it.
   const restore = (hash: string): Promise<Buffer | null> => {
     let p = inFlight.get(hash)
     if (!p) {
-      p = opts.source.restore(hash).finally(() => inFlight.delete(hash))
+      p = opts.source
+        .restore(hash)
+        .catch((e: unknown) => {
+          if (!uploadSet.has(hash)) {
+            try {
+              rmSync(join(opts.entriesDir, hash), { force: true })
+            } catch {
+              // Cannot be removed: later GETs still ask the source, as for any miss.
+            }
+          }
+          throw e
+        })
+        .finally(() => inFlight.delete(hash))
       inFlight.set(hash, p)
     }
     return p
@@ -154,7 +170,8 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
   async function get(hash: string, res: ServerResponse): Promise<void> {
     const local = join(opts.entriesDir, hash)
     let body: Buffer | null = null
-    if (existsSync(local)) {
+    // During a restore the file is half written: wait for the restore (below) instead.
+    if (!inFlight.has(hash) && existsSync(local)) {
       try {
         body = readFileSync(local)
       } catch {
@@ -203,12 +220,19 @@ export function createNxCacheServer(opts: ServerOptions): NxCacheServer {
       stats.conflicts++
       return refusePut(req, res, 409, 'The entry exists.')
     }
+    if (inFlight.has(hash)) {
+      // The entry is being restored from the Actions cache into the same file: it will exist.
+      stats.conflicts++
+      return refusePut(req, res, 409, 'The entry is being restored from the Actions cache.')
+    }
     const declared = Number(req.headers['content-length'] ?? NaN)
     if (Number.isFinite(declared) && declared > opts.maxEntrySize) {
       stats.tooLarge++
       return refusePut(req, res, 403, `The entry is over max-entry-size (${opts.maxEntrySize} bytes): not saved.`)
     }
-    if (uploads.length >= opts.maxEntries) {
+    // Kept and still streaming alike (uploadSet holds both): counting only finished uploads let
+    // parallel PUTs past the cap.
+    if (uploadSet.size >= opts.maxEntries) {
       stats.overCap++
       return refusePut(req, res, 403, `This run already keeps max-entries (${opts.maxEntries}) entries: not saved.`)
     }

@@ -3,6 +3,7 @@
 export const STATE = {
   started: 'nca-started',
   pid: 'nca-pid',
+  /** The server's port: post asks its stats route before stopping it. */
   port: 'nca-port',
   stage: 'nca-stage',
   write: 'nca-write',
@@ -11,6 +12,14 @@ export const STATE = {
   maxEntries: 'nca-max-entries',
   maxEntrySize: 'nca-max-entry-size'
 } as const
+
+/**
+ * The defaults of max-entries and max-entry-size (as in cache/action.yml): read by the inputs, and
+ * the fallback of the server and post when what main handed over is missing. Here, not in
+ * decision.ts, so the server's and post's bundles need not carry the inputs and the policy.
+ */
+export const DEFAULT_MAX_ENTRIES = 500
+export const DEFAULT_MAX_ENTRY_SIZE = 512 * 1024 * 1024
 
 /** In the staging folder: one uploaded hash a line, appended by the server. */
 export const UPLOADS_FILE = 'uploads.txt'
