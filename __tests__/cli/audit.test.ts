@@ -30,7 +30,7 @@ function audit(name: string, ...args: string[]): { status: number; rows: Row[]; 
 }
 
 describe('clean repositories, one per setup', () => {
-  it.each(['clean-main-only', 'clean-ci-read-write', 'clean-shared-read-write', 'clean-off'])('%s: no findings, exit 0', name => {
+  it.each(['clean-main-only', 'clean-ci-read-write', 'clean-shared-read-write', 'clean-off', 'clean-cache-only', 'clean-self-hosted-cache'])('%s: no findings, exit 0', name => {
     const r = audit(name, '--fail-on', 'info')
     expect(r.rows).toEqual([])
     expect(r.status).toBe(0)

@@ -383,11 +383,23 @@ function nxJsonFindings(repo: Repo, setups: Set<Setup>, opts: Options): Finding[
   return out
 }
 
+/**
+ * A kit step that talks to Nx Cloud: not the cache action (`…/nx-cloud-access/cache@…`, which
+ * never uses a key) and not a token step pointed at a self-hosted cache (self-hosted-cache-url).
+ */
+function usesNxCloud(step: Step): boolean {
+  const m = KIT.exec(step.uses)
+  if (!m) return false
+  const path = step.uses.slice(0, step.uses.indexOf('@')).replace(/^[^/]+\/nx-cloud-access/, '').replace(/\/+$/, '')
+  if (path === '/cache') return false
+  return (step.with.get('self-hosted-cache-url')?.value ?? '').trim() === ''
+}
+
 function cloudInUse(repo: Repo): boolean {
   const nx = repo.nxJson?.config
   if (nx && (nx.accessToken !== '' || nx.cloudId !== '' || nx.url !== '')) return true
   for (const w of repo.workflows.values()) {
-    if (w.jobs.some(j => j.steps.some(isKit))) return true
+    if (w.jobs.some(j => j.steps.some(usesNxCloud))) return true
     const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.steps.flatMap(s => s.env)])]
     if (tokenEntries(envs).length > 0) return true
   }
