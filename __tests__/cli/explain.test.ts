@@ -135,6 +135,13 @@ describe('explain --all', () => {
     expect(r.stdout).not.toContain(RW)
   })
 
+  it('an input that contradicts one setup fails that setup\'s rows instead of crashing', () => {
+    const r = runCli(['explain', '--all', '--input', 'self-hosted-cache-url=https://cache.example.com', '--dir', tmp])
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toMatch(/^push to main\s+read-write\s+read-write\s+read-write\s+fails$/m)
+    expect(r.stdout).toContain("off fails: Input 'self-hosted-cache-url' contradicts setup 'off'")
+  })
+
   it('with --setup, only that setup; text is a table', () => {
     const r = runCli(['explain', '--all', '--setup', '1', '--dir', tmp])
     expect(r.status).toBe(0)

@@ -169,10 +169,14 @@ function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxCon
 }
 
 export async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
-  const config = readInputs(envOf({ ...s.inputs, setup }))
   const facts = await resolveRunFacts(runInput)
-  const common = { setup: config.setup, event: runInput.event, ref: runInput.ref }
+  const common = { setup, event: runInput.event, ref: runInput.ref }
+  // Inputs valid under one setup can contradict another (self-hosted-cache-url under off):
+  // the action fails that run, so its row says so instead of the command crashing.
+  let config: Config | null = null
   try {
+    config = readInputs(envOf({ ...s.inputs, setup }))
+    common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
     // Loaded here only: apply.ts brings @actions/core, which `audit` should not pay to start.
     const { summaryRows } = await import('../apply.js')
@@ -205,7 +209,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       tokenSource: 'none',
       reason: `The action fails this run and exports nothing: ${m(e.message)}`,
       encryption: null,
-      skipCache: config.skipCache,
+      skipCache: config?.skipCache ?? false,
       trusted: facts.trusted,
       trustReason: facts.trustReason,
       branch: facts.branch,
@@ -214,7 +218,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       warnings: [],
       error: m(e.message),
       rows: [
-        ['Setup', config.setup],
+        ['Setup', common.setup],
         ['Event', facts.event || '(none)'],
         ['Trust', `${facts.trusted ? 'trusted' : 'untrusted'}: ${facts.trustReason}`],
         ['Access', 'none (the step fails)']
