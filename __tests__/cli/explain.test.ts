@@ -101,6 +101,18 @@ describe('explain from flags', () => {
     expect(JSON.parse(shared.stdout)).toMatchObject({ access: 'read-write', tokenSource: 'nx.json' })
   })
 
+  it('a failing run masks exactly the secrets: not the setup, and a secret however short', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-k9z-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
+    const args = ['explain', '--event', 'push', '--setup', 'main-only', '--env', 'FOO=nx.json', '--json', '--dir', dir]
+    const error = (extra: string[]): string => JSON.parse(runCli([...args, ...extra]).stdout).error
+    expect(error([])).toContain("Input 'setup' is main-only, but ")
+    expect(error([])).toContain('nca-k9z-')
+    expect(error([])).toContain('nx.json commits')
+    // A three-character token in env: (its value happens to appear in the nx.json path).
+    expect(error(['--env', 'NX_CLOUD_ACCESS_TOKEN=k9z'])).toContain('nca-***-')
+  })
+
   it('an ambient NX_CLOUD_AUTH_TOKEN is overridden, and the notice says so', () => {
     const r = runCli(['explain', '--event', 'pull_request', '--env', 'NX_CLOUD_AUTH_TOKEN=ambient-secret-123', '--json', '--dir', tmp])
     const out = JSON.parse(r.stdout)

@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Env, readInputs } from '../inputs.js'
 import { readNxConfig } from '../nx-config.js'
-import { decide } from '../policy.js'
+import { TOKEN_VARIABLES, decide } from '../policy.js'
 import { type RunInput, resolveRunFacts } from '../run-context.js'
 import { type Config, type Decision, type NxConfig, PolicyError, SETUPS } from '../types.js'
 import { type Io, UsageError, maskText, paint, pairs } from './common.js'
@@ -44,6 +44,9 @@ const ASSUMED: Record<string, string> = {
   'read-only-token': 'assumed-read-only-token',
   'encryption-key': 'assumed-encryption-key'
 }
+
+/** The action's inputs that hold secrets (decision.secrets carries their values). */
+const SECRET_INPUTS = ['read-write-token', 'read-only-token', 'encryption-key', 'github-token']
 
 interface Setting {
   inputs: Record<string, string>
@@ -201,8 +204,16 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
     }
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e
-    const secrets = [...Object.values(s.inputs), s.nx.accessToken, s.nx.encryptionKey, ...Object.values(s.ambient).map(v => v ?? '')]
-    const m = (t: string): string => maskText(t, secrets.filter(v => v.length >= 4))
+    // No decision, so no decision.secrets: the same values it would hold, and nothing else (a
+    // setup or a branch name is not a secret), whatever their length.
+    const secrets = [
+      ...SECRET_INPUTS.map(name => s.inputs[name] ?? ''),
+      ...(config ? [config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken] : []),
+      s.nx.accessToken,
+      s.nx.encryptionKey,
+      ...[...TOKEN_VARIABLES, 'NX_CLOUD_ENCRYPTION_KEY'].map(v => s.ambient[v] ?? '')
+    ]
+    const m = (t: string): string => maskText(t, secrets)
     return {
       ...common,
       access: 'none',
