@@ -79,6 +79,16 @@ describe('explain from flags', () => {
     expect(r.stdout).not.toMatch(/\u001b\[/)
   })
 
+  it('a read-only run says its uploads stay in a cache isolated to its branch (text and JSON)', () => {
+    const args = ['explain', '--event', 'pull_request', '--dir', tmp]
+    const note = /cache isolated to this branch/
+    expect(runCli(args).stdout).toMatch(note)
+    expect(JSON.parse(runCli([...args, '--json']).stdout).notes.join(' ')).toMatch(note)
+    // Not when the run writes, nor when Nx Cloud is off.
+    expect(runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--dir', tmp]).stdout).not.toMatch(note)
+    expect(runCli([...args, '--setup', 'off']).stdout).not.toMatch(note)
+  })
+
   it('an empty read-write-token: the run reads only and the warning says so', () => {
     const r = runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--input', 'read-write-token=', '--json', '--dir', tmp])
     const out = JSON.parse(r.stdout)

@@ -70,6 +70,8 @@ export interface ExplainResult {
   exports: Record<string, string>
   notices: string[]
   warnings: string[]
+  /** What the action's job summary adds (read-only: the branch-isolated cache), as in apply.ts. */
+  notes: string[]
   /** Set when the action would fail the run (and export nothing). */
   error: string | null
   rows: [string, string][]
@@ -182,7 +184,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
     common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
     // Loaded here only: apply.ts brings @actions/core, which `audit` should not pay to start.
-    const { summaryRows } = await import('../apply.js')
+    const { READ_ONLY_NOTE, summaryRows } = await import('../apply.js')
     const m = (t: string): string => maskText(t, d.secrets)
     const exports: Record<string, string> = {}
     for (const [k, v] of Object.entries(d.exports)) exports[k] = m(v)
@@ -199,6 +201,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       exports,
       notices: d.notices.map(m),
       warnings: d.warnings.map(m),
+      notes: d.access === 'read-only' && d.exports.NX_NO_CLOUD !== 'true' ? [READ_ONLY_NOTE] : [],
       error: null,
       rows: summaryRows(d).map(([k, v]) => [k, m(v)])
     }
@@ -227,6 +230,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       exports: {},
       notices: [],
       warnings: [],
+      notes: [],
       error: m(e.message),
       rows: [
         ['Setup', common.setup],
@@ -257,6 +261,7 @@ function renderOne(r: ExplainResult, s: Setting, io: Io): string {
   }
   for (const w of r.warnings) lines.push(`  ${paint(io, 'yellow', 'warning')} ${w}`)
   for (const n of r.notices) lines.push(`  ${paint(io, 'blue', 'notice')} ${n}`)
+  for (const n of r.notes) lines.push(`  ${paint(io, 'cyan', 'note')} ${n}`)
   if (s.assumed.length > 0) {
     lines.push('')
     lines.push(paint(io, 'gray', `  Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
