@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from '@jest/globals'
 import { formatText } from '../../src/cli/audit/format.js'
-import { runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
+import { DEPLOYS, runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
 import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import type { Io } from '../../src/cli/common.js'
 
@@ -30,6 +30,17 @@ describe('an Nx command in a run: script', () => {
   it.each(['nginx -t', 'npm run build', 'echo onx', 'npm run nx-lint', 'cat nx.json', 'npx nxt build', ''])(
     '%j does not',
     run => expect(runsNx(stepRunning(run))).toBe(false)
+  )
+})
+
+describe('a name that deploys, publishes or releases', () => {
+  it.each(['deploy', 'Deploy to production', 'npm-publish', 'DEPLOY_WEB', 'release', 'buildAndDeploy', 'npmPublish', 'autoRelease', 'ship2Deploy', 'actions/deploy-pages'])(
+    '%j does',
+    name => expect(DEPLOYS.test(name)).toBe(true)
+  )
+  it.each(['build', 'undeployed', 'republish', 'unreleased', 'test', 'prerelease-notes'])(
+    '%j does not',
+    name => expect(DEPLOYS.test(name)).toBe(false)
   )
 })
 

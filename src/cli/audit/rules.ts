@@ -44,7 +44,11 @@ const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
 // `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
 const NX_COMMAND =
   /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-\S+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
-const DEPLOYS = /(?:^|[^a-z])(?:deploy|publish|releas)/i
+// A word that starts with deploy/publish/releas: after a non-letter (`deploy`, `npm-publish`,
+// `DEPLOY_ENV`) or as a camelCase hump (`buildAndDeploy`, `npmPublish`); not inside a word
+// (`undeployed`, `republished`). Without the i flag, so a hump can be told by its capital.
+export const DEPLOYS =
+  /(?:^|[^A-Za-z])(?:deploy|publish|releas|Deploy|Publish|Releas|DEPLOY|PUBLISH|RELEAS)|(?<=[a-z0-9])(?:Deploy|Publish|Releas)/
 const SECRET = /\$\{\{[^}]*\bsecrets\./
 
 export function isKit(step: Step): boolean {
