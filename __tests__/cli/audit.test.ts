@@ -67,6 +67,7 @@ describe('each rule fires where it must, and only there', () => {
       [
         ['deploy-without-rebuild', 'high', `${W}/release.yml`, 13],
         ['deploy-without-rebuild', 'high', `${W}/release.yml`, 22]
+        // Not job 'continued': its --skip-nx-cache is on a backslash-continued line.
       ]
     ],
     [

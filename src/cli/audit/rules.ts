@@ -55,14 +55,19 @@ export function isKit(step: Step): boolean {
   return KIT.test(step.uses)
 }
 
+/** A script's commands: lines continued with a trailing backslash are one command. */
+function commandLines(run: string): string[] {
+  return run.replace(/\\\r?\n/g, ' ').split('\n')
+}
+
 export function runsNx(step: Step): boolean {
   if (isKit(step)) return (step.with.get('rebuild-command')?.value ?? '').trim() !== ''
-  return step.run.split('\n').some(line => NX_COMMAND.test(line))
+  return commandLines(step.run).some(line => NX_COMMAND.test(line))
 }
 
 function nxLines(step: Step): string[] {
   if (isKit(step)) return [step.with.get('rebuild-command')?.value ?? '']
-  return step.run.split('\n').filter(line => NX_COMMAND.test(line))
+  return commandLines(step.run).filter(line => NX_COMMAND.test(line))
 }
 
 function tokenEntries(env: Entry[]): Entry[] {
