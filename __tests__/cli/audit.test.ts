@@ -250,6 +250,15 @@ describe('SARIF', () => {
     for (const x of run.results) expect(run.tool.driver.rules[x.ruleIndex].id).toBe(x.ruleId)
   })
 
+  it('security-severity only on rules of one severity: a tag-pinned action is not ranked High', () => {
+    const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
+    const rules: { id: string; properties: Record<string, unknown> }[] = log.runs[0].tool.driver.rules
+    const byId = new Map(rules.map(r => [r.id, r.properties]))
+    expect(byId.get('unpinned-action')).not.toHaveProperty('security-severity')
+    expect(byId.get('step-env-token')).toHaveProperty('security-severity', '8.0')
+    expect(byId.get('no-encryption-key')).toHaveProperty('security-severity', '5.5')
+  })
+
   it('the validator rejects a broken log (the check can fail)', () => {
     const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
     log.runs[0].results[0].locations[0].physicalLocation.region.startLine = 0

@@ -26,6 +26,8 @@ export interface RuleInfo {
   id: string
   severity: Severity
   title: string
+  /** Its findings' severities differ (unpinned-action: branch high, tag low). */
+  varies?: true
 }
 
 export const RULES: RuleInfo[] = [
@@ -35,7 +37,7 @@ export const RULES: RuleInfo[] = [
   { id: 'inherited-env-token', severity: 'high', title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit' },
   { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
   { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
-  { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)' },
+  { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
   { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, so it was not audited' }
 ]
 
