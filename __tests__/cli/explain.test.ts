@@ -151,7 +151,9 @@ describe('explain --all', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nca-explain-all-'))
     writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
     const r = runCli(['explain', '--all', '--dir', dir])
-    expect(r.status).toBe(0)
+    // Like a single run the action would fail: exit 1, in JSON too.
+    expect(r.status).toBe(1)
+    expect(runCli(['explain', '--all', '--json', '--dir', dir]).status).toBe(1)
     expect(r.stdout).toMatch(/^push to main\s+fails\s+fails\s+read-write\s+none$/m)
     expect(r.stdout.match(/^main-only fails: /gm)).toHaveLength(1)
     expect(r.stdout).not.toContain(RW)
@@ -160,6 +162,7 @@ describe('explain --all', () => {
   it('an input that contradicts one setup fails that setup\'s rows instead of crashing', () => {
     const r = runCli(['explain', '--all', '--input', 'self-hosted-cache-url=https://cache.example.com', '--dir', tmp])
     expect(r.stderr).toBe('')
+    expect(r.status).toBe(1)
     expect(r.stdout).toMatch(/^push to main\s+read-write\s+read-write\s+read-write\s+fails$/m)
     expect(r.stdout).toContain("off fails: Input 'self-hosted-cache-url' contradicts setup 'off'")
   })

@@ -36,6 +36,8 @@ Setup:
 Output:
   --all                   the table of common runs for each setup (or for --setup)
   --json                  machine-readable; carries "access": read-write | read-only | none
+
+Exit: 0; 1 when the action would fail the run (with --all: any run of the table); 2 on bad usage.
 `
 
 /** Stand-ins for secrets the user does not have at hand; they never print (they are secrets). */
@@ -307,7 +309,7 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
         2
       ) + '\n'
     )
-    return 0
+    return exitOf(results)
   }
   const header = ['Run', ...setups]
   const table = COMMON_RUNS.map(c => [
@@ -336,5 +338,10 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
   }
   if (s.assumed.length > 0) out.push('', paint(io, 'gray', `Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
   io.out(out.join('\n') + '\n')
-  return 0
+  return exitOf(results)
+}
+
+/** As for one run: 1 when the action would fail any run of the table. */
+function exitOf(results: ExplainResult[]): number {
+  return results.some(r => r.error !== null) ? 1 : 0
 }
