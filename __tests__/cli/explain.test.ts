@@ -10,7 +10,7 @@ import { runCli } from '../helpers/run-cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'nca-explain-'))
 
-function caseArgs(c: (typeof RUN_CASES)[number], i: number): string[] {
+function caseArgs(c: (typeof RUN_CASES)[number], i: number, withRef = true): string[] {
   const file = join(tmp, `payload-${i}.json`)
   writeFileSync(file, JSON.stringify(c.payload))
   const inputs = { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }
@@ -20,8 +20,7 @@ function caseArgs(c: (typeof RUN_CASES)[number], i: number): string[] {
     file,
     '--event',
     c.event,
-    '--ref',
-    c.ref,
+    ...(withRef ? ['--ref', c.ref] : []),
     '--setup',
     c.setup,
     ...(c.actor ? ['--actor', c.actor] : []),
@@ -43,6 +42,17 @@ describe('explain --payload agrees with the shared table of runs', () => {
     // What would be exported shows no secret, only ***.
     for (const secret of [RW, RO, KEY]) expect(r.stdout).not.toContain(secret)
     if (c.expect.access !== 'none') expect(out.exports.NX_CLOUD_ACCESS_TOKEN).toBe('***')
+  })
+})
+
+describe('explain --payload without --ref: the ref GitHub would set, from the payload alone', () => {
+  it.each(RUN_CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) => {
+    const r = runCli(caseArgs(c, i, false))
+    expect(r.stderr).toBe('')
+    const out = JSON.parse(r.stdout)
+    expect(out.ref).toBe(c.ref)
+    expect(out.access).toBe(c.expect.access)
+    expect(out.tokenSource).toBe(c.expect.tokenSource)
   })
 })
 

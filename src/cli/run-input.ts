@@ -86,9 +86,19 @@ function runFromPayloadFile(f: RunFlags, event: string): RunInput {
 }
 
 /** The GITHUB_REF GitHub sets for a payload, when --ref does not say. */
-function refOfPayload(payload: Payload, event: string): string {
+export function refOfPayload(payload: Payload, event: string): string {
   if (typeof payload.ref === 'string' && payload.ref.startsWith('refs/')) return payload.ref
-  if (payload.pull_request && event !== 'pull_request_target') return `refs/pull/${payload.pull_request.number ?? 0}/merge`
+  // create / delete: the short name of the ref, and whether it is a tag or a branch.
+  if (typeof payload.ref === 'string' && payload.ref !== '' && (payload.ref_type === 'tag' || payload.ref_type === 'branch')) {
+    return `refs/${payload.ref_type === 'tag' ? 'tags' : 'heads'}/${payload.ref}`
+  }
+  if (payload.pull_request) {
+    if (event !== 'pull_request_target') return `refs/pull/${payload.pull_request.number ?? 0}/merge`
+    // pull_request_target runs on the pull request's base branch.
+    if (typeof payload.pull_request.base?.ref === 'string') return `refs/heads/${payload.pull_request.base.ref}`
+  }
   if (typeof payload.merge_group?.head_ref === 'string') return payload.merge_group.head_ref
+  // release: the release's tag.
+  if (event === 'release' && typeof payload.release?.tag_name === 'string') return `refs/tags/${payload.release.tag_name}`
   return `refs/heads/${payload.repository?.default_branch ?? 'main'}`
 }
