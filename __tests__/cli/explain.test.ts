@@ -56,6 +56,18 @@ describe('explain --payload without --ref: the ref GitHub would set, from the pa
   })
 })
 
+describe('the ref of a payload outside the shared table', () => {
+  it.each([
+    ['pull_request_target', { pull_request: { number: 7, base: { ref: 'release/2' }, head: { ref: 'x' } } }, 'refs/heads/release/2'],
+    ['create', { ref: 'v2.0.0', ref_type: 'tag' }, 'refs/tags/v2.0.0'],
+    ['create', { ref: 'topic', ref_type: 'branch' }, 'refs/heads/topic']
+  ])('%s %j: %s', (event, payload, ref) => {
+    const file = join(tmp, `ref-${event}-${ref.replace(/\W/g, '_')}.json`)
+    writeFileSync(file, JSON.stringify({ ...payload, repository: { full_name: 'acme/monorepo', default_branch: 'main' } }))
+    expect(JSON.parse(runCli(['explain', '--payload', file, '--event', event, '--json', '--dir', tmp]).stdout).ref).toBe(ref)
+  })
+})
+
 describe('explain from flags', () => {
   it('a PR from a fork is untrusted under ci-read-write, and says why', () => {
     const r = runCli(['explain', '--event', 'pull_request', '--head-repo', 'mallory/fork', '--setup', '2', '--json', '--dir', tmp])
