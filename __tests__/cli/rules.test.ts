@@ -8,7 +8,7 @@ import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import type { Io } from '../../src/cli/common.js'
 
 function stepRunning(run: string): Parameters<typeof runsNx>[0] {
-  return { name: '', uses: '', usesLoc: null, run, with: new Map(), env: [], loc: { file: 'x', line: 1, offset: 0 } }
+  return { name: '', uses: '', usesLoc: null, run, with: new Map(), env: [] }
 }
 
 describe('an Nx command in a run: script', () => {
@@ -102,7 +102,7 @@ describe('reading a workflow', () => {
 
 describe('text output colour', () => {
   const finding = { rule: 'step-env-token', severity: 'high' as const, file: 'a.yml', line: 3, message: 'Why.', fix: 'Fix.' }
-  const io = (color: boolean): Io => ({ out: () => {}, err: () => {}, color, cwd: '.', env: {} })
+  const io = (color: boolean): Io => ({ out: () => {}, err: () => {}, color, cwd: '.' })
   it('colours severities on a terminal, and nothing otherwise', () => {
     expect(formatText([finding], { workflows: 1, failOn: 'high' }, io(true))).toContain('\u001b[31mhigh')
     expect(formatText([finding], { workflows: 1, failOn: 'high' }, io(false))).not.toContain('\u001b[')

@@ -67,8 +67,8 @@ export function runsNx(step: Step): boolean {
   return commandLines(step.run).some(line => NX_COMMAND.test(line))
 }
 
+/** The Nx commands of a run: script (a kit step's rebuild-command is judged apart). */
 function nxLines(step: Step): string[] {
-  if (isKit(step)) return [step.with.get('rebuild-command')?.value ?? '']
   return commandLines(step.run).filter(line => NX_COMMAND.test(line))
 }
 
@@ -289,7 +289,8 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
   for (const job of w.jobs) {
     if (job.uses === '') continue
     const local = isLocalWorkflow(job.uses)
-    const callee = local ? repo.workflows.get(job.uses.slice(2).replace(/@.*$/, '')) : undefined
+    // A local reusable workflow takes no @ref (GitHub runs it from the caller's commit).
+    const callee = local ? repo.workflows.get(job.uses.slice(2)) : undefined
     const uses = callee && !callee.error ? secretTokenUses(callee, repo, new Set()) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
