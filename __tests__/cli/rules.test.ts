@@ -51,6 +51,25 @@ describe('the setup a workflow is judged under', () => {
     expect(workflowSetup(readWorkflow('w.yml', wf('2')), null)).toBe('ci-read-write')
     expect(workflowSetup(readWorkflow('w.yml', wf('shared-read-write')), null)).toBe('shared-read-write')
   })
+  it('is the first kit step that has a setup: input; kit steps without one are skipped', () => {
+    const w = readWorkflow(
+      'w.yml',
+      [
+        'on: push',
+        'jobs:',
+        '  a:',
+        '    steps:',
+        '      - uses: acme/nx-cloud-access@v1',
+        '        with: { skip-cache: true }',
+        '      - uses: acme/nx-cloud-access/cache@v1',
+        '        with: { setup: ci-read-write }',
+        '      - uses: acme/nx-cloud-access@v1',
+        '        with: { setup: shared-read-write }'
+      ].join('\n')
+    )
+    expect(workflowSetup(w, null)).toBe('ci-read-write')
+  })
+
   it('defaults to main-only, and --setup overrides', () => {
     expect(workflowSetup(readWorkflow('w.yml', wf('')), null)).toBe('main-only')
     expect(workflowSetup(readWorkflow('w.yml', 'on: push\njobs: {}\n'), null)).toBe('main-only')

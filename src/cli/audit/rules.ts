@@ -76,14 +76,18 @@ function tokenEntries(env: Entry[]): Entry[] {
   return env.filter(e => (TOKEN_VARIABLES as readonly string[]).includes(e.name) && e.value.trim() !== '')
 }
 
-/** The setup a workflow is judged under: --setup, else its kit step's `setup:`, else main-only. */
+/**
+ * The setup a workflow is judged under: --setup, else the `setup:` of its first kit step that
+ * has one (the token step's or the cache action's: they take the same setups), else main-only.
+ */
 export function workflowSetup(w: Workflow, override: Setup | null): Setup {
   if (override) return override
   for (const j of w.jobs) {
     for (const s of j.steps) {
-      if (!isKit(s)) continue
+      const setup = s.with.get('setup')
+      if (!isKit(s) || !setup) continue
       try {
-        return parseSetup(s.with.get('setup')?.value ?? '')
+        return parseSetup(setup.value)
       } catch {
         return 'main-only'
       }
