@@ -2,7 +2,7 @@
 // action builds from GITHUB_* and GITHUB_EVENT_PATH, so run-context.ts decides trust and branch.
 
 import { readFileSync } from 'node:fs'
-import type { Payload, RunInput } from '../run-context.js'
+import { PR_EVENTS, type Payload, type RunInput } from '../run-context.js'
 import { UsageError } from './common.js'
 
 export interface RunFlags {
@@ -18,7 +18,8 @@ export interface RunFlags {
   payload?: string
 }
 
-const PR_EVENTS = ['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']
+/** Events whose payload carries a pull_request: the pull request events, and pull_request_target. */
+const PR_PAYLOAD_EVENTS = [...PR_EVENTS, 'pull_request_target']
 
 export function runFromFlags(f: RunFlags): RunInput {
   const event = f.event ?? ''
@@ -36,7 +37,7 @@ export function runFromFlags(f: RunFlags): RunInput {
   }
   const payload: Payload = { repository, sender: { login: actor } }
   let ref = f.ref
-  if (PR_EVENTS.includes(event)) {
+  if (PR_PAYLOAD_EVENTS.includes(event)) {
     const headRepo = head.toLowerCase() === base.toLowerCase() ? repository : { full_name: head, name: head.split('/')[1] ?? head, fork: true }
     payload.pull_request = {
       number: 1,
