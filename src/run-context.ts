@@ -17,7 +17,8 @@ export interface RunInput {
   payload: Payload
 }
 
-const PR_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment']
+/** Events whose run is a pull request's, judged by its head (pull_request_target is not one). */
+export const PR_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment']
 const UNTRUSTED_EVENTS: Record<string, string> = {
   pull_request_target: 'a pull_request_target run (it runs with secrets next to code from the PR)',
   workflow_run: 'a workflow_run run (it may act on a fork\'s artifacts with secrets)',

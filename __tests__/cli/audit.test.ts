@@ -30,7 +30,7 @@ function audit(name: string, ...args: string[]): { status: number; rows: Row[]; 
 }
 
 describe('clean repositories, one per setup', () => {
-  it.each(['clean-main-only', 'clean-ci-read-write', 'clean-shared-read-write', 'clean-off'])('%s: no findings, exit 0', name => {
+  it.each(['clean-main-only', 'clean-ci-read-write', 'clean-shared-read-write', 'clean-off', 'clean-cache-only', 'clean-self-hosted-cache'])('%s: no findings, exit 0', name => {
     const r = audit(name, '--fail-on', 'info')
     expect(r.rows).toEqual([])
     expect(r.status).toBe(0)
@@ -67,6 +67,7 @@ describe('each rule fires where it must, and only there', () => {
       [
         ['deploy-without-rebuild', 'high', `${W}/release.yml`, 13],
         ['deploy-without-rebuild', 'high', `${W}/release.yml`, 22]
+        // Not job 'continued': its --skip-nx-cache is on a backslash-continued line.
       ]
     ],
     [
@@ -247,6 +248,15 @@ describe('SARIF', () => {
     const run = log.runs[0]
     expect(run.results.map((x: { level: string }) => x.level)).toEqual(['error', 'note', 'note'])
     for (const x of run.results) expect(run.tool.driver.rules[x.ruleIndex].id).toBe(x.ruleId)
+  })
+
+  it('security-severity only on rules of one severity: a tag-pinned action is not ranked High', () => {
+    const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
+    const rules: { id: string; properties: Record<string, unknown> }[] = log.runs[0].tool.driver.rules
+    const byId = new Map(rules.map(r => [r.id, r.properties]))
+    expect(byId.get('unpinned-action')).not.toHaveProperty('security-severity')
+    expect(byId.get('step-env-token')).toHaveProperty('security-severity', '8.0')
+    expect(byId.get('no-encryption-key')).toHaveProperty('security-severity', '5.5')
   })
 
   it('the validator rejects a broken log (the check can fail)', () => {

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/run-cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'nca-explain-'))
 
-function caseArgs(c: (typeof RUN_CASES)[number], i: number): string[] {
+function caseArgs(c: (typeof RUN_CASES)[number], i: number, withRef = true): string[] {
   const file = join(tmp, `payload-${i}.json`)
   writeFileSync(file, JSON.stringify(c.payload))
   const inputs = { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }
@@ -20,8 +20,7 @@ function caseArgs(c: (typeof RUN_CASES)[number], i: number): string[] {
     file,
     '--event',
     c.event,
-    '--ref',
-    c.ref,
+    ...(withRef ? ['--ref', c.ref] : []),
     '--setup',
     c.setup,
     ...(c.actor ? ['--actor', c.actor] : []),
@@ -43,6 +42,29 @@ describe('explain --payload agrees with the shared table of runs', () => {
     // What would be exported shows no secret, only ***.
     for (const secret of [RW, RO, KEY]) expect(r.stdout).not.toContain(secret)
     if (c.expect.access !== 'none') expect(out.exports.NX_CLOUD_ACCESS_TOKEN).toBe('***')
+  })
+})
+
+describe('explain --payload without --ref: the ref GitHub would set, from the payload alone', () => {
+  it.each(RUN_CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) => {
+    const r = runCli(caseArgs(c, i, false))
+    expect(r.stderr).toBe('')
+    const out = JSON.parse(r.stdout)
+    expect(out.ref).toBe(c.ref)
+    expect(out.access).toBe(c.expect.access)
+    expect(out.tokenSource).toBe(c.expect.tokenSource)
+  })
+})
+
+describe('the ref of a payload outside the shared table', () => {
+  it.each([
+    ['pull_request_target', { pull_request: { number: 7, base: { ref: 'release/2' }, head: { ref: 'x' } } }, 'refs/heads/release/2'],
+    ['create', { ref: 'v2.0.0', ref_type: 'tag' }, 'refs/tags/v2.0.0'],
+    ['create', { ref: 'topic', ref_type: 'branch' }, 'refs/heads/topic']
+  ])('%s %j: %s', (event, payload, ref) => {
+    const file = join(tmp, `ref-${event}-${ref.replace(/\W/g, '_')}.json`)
+    writeFileSync(file, JSON.stringify({ ...payload, repository: { full_name: 'acme/monorepo', default_branch: 'main' } }))
+    expect(JSON.parse(runCli(['explain', '--payload', file, '--event', event, '--json', '--dir', tmp]).stdout).ref).toBe(ref)
   })
 })
 
@@ -79,6 +101,16 @@ describe('explain from flags', () => {
     expect(r.stdout).not.toMatch(/\u001b\[/)
   })
 
+  it('a read-only run says its uploads stay in a cache isolated to its branch (text and JSON)', () => {
+    const args = ['explain', '--event', 'pull_request', '--dir', tmp]
+    const note = /cache isolated to this branch/
+    expect(runCli(args).stdout).toMatch(note)
+    expect(JSON.parse(runCli([...args, '--json']).stdout).notes.join(' ')).toMatch(note)
+    // Not when the run writes, nor when Nx Cloud is off.
+    expect(runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--dir', tmp]).stdout).not.toMatch(note)
+    expect(runCli([...args, '--setup', 'off']).stdout).not.toMatch(note)
+  })
+
   it('an empty read-write-token: the run reads only and the warning says so', () => {
     const r = runCli(['explain', '--event', 'push', '--ref', 'refs/heads/main', '--input', 'read-write-token=', '--json', '--dir', tmp])
     const out = JSON.parse(r.stdout)
@@ -99,6 +131,18 @@ describe('explain from flags', () => {
     // Under shared-read-write the same nx.json is the premise, and every run writes with it.
     const shared = runCli(['explain', '--event', 'pull_request', '--head-repo', 'x/y', '--setup', '3', '--input', 'read-write-token=', '--json', '--dir', dir])
     expect(JSON.parse(shared.stdout)).toMatchObject({ access: 'read-write', tokenSource: 'nx.json' })
+  })
+
+  it('a failing run masks exactly the secrets: not the setup, and a secret however short', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-k9z-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
+    const args = ['explain', '--event', 'push', '--setup', 'main-only', '--env', 'FOO=nx.json', '--json', '--dir', dir]
+    const error = (extra: string[]): string => JSON.parse(runCli([...args, ...extra]).stdout).error
+    expect(error([])).toContain("Input 'setup' is main-only, but ")
+    expect(error([])).toContain('nca-k9z-')
+    expect(error([])).toContain('nx.json commits')
+    // A three-character token in env: (its value happens to appear in the nx.json path).
+    expect(error(['--env', 'NX_CLOUD_ACCESS_TOKEN=k9z'])).toContain('nca-***-')
   })
 
   it('an ambient NX_CLOUD_AUTH_TOKEN is overridden, and the notice says so', () => {
@@ -129,10 +173,20 @@ describe('explain --all', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nca-explain-all-'))
     writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
     const r = runCli(['explain', '--all', '--dir', dir])
-    expect(r.status).toBe(0)
+    // Like a single run the action would fail: exit 1, in JSON too.
+    expect(r.status).toBe(1)
+    expect(runCli(['explain', '--all', '--json', '--dir', dir]).status).toBe(1)
     expect(r.stdout).toMatch(/^push to main\s+fails\s+fails\s+read-write\s+none$/m)
     expect(r.stdout.match(/^main-only fails: /gm)).toHaveLength(1)
     expect(r.stdout).not.toContain(RW)
+  })
+
+  it('an input that contradicts one setup fails that setup\'s rows instead of crashing', () => {
+    const r = runCli(['explain', '--all', '--input', 'self-hosted-cache-url=https://cache.example.com', '--dir', tmp])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/^push to main\s+read-write\s+read-write\s+read-write\s+fails$/m)
+    expect(r.stdout).toContain("off fails: Input 'self-hosted-cache-url' contradicts setup 'off'")
   })
 
   it('with --setup, only that setup; text is a table', () => {

@@ -3,12 +3,12 @@
 
 import { describe, expect, it } from '@jest/globals'
 import { formatText } from '../../src/cli/audit/format.js'
-import { runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
+import { DEPLOYS, runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
 import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import type { Io } from '../../src/cli/common.js'
 
 function stepRunning(run: string): Parameters<typeof runsNx>[0] {
-  return { name: '', uses: '', usesLoc: null, run, with: new Map(), env: [], loc: { file: 'x', line: 1, offset: 0 } }
+  return { name: '', uses: '', usesLoc: null, run, with: new Map(), env: [] }
 }
 
 describe('an Nx command in a run: script', () => {
@@ -33,6 +33,17 @@ describe('an Nx command in a run: script', () => {
   )
 })
 
+describe('a name that deploys, publishes or releases', () => {
+  it.each(['deploy', 'Deploy to production', 'npm-publish', 'DEPLOY_WEB', 'release', 'buildAndDeploy', 'npmPublish', 'autoRelease', 'ship2Deploy', 'actions/deploy-pages'])(
+    '%j does',
+    name => expect(DEPLOYS.test(name)).toBe(true)
+  )
+  it.each(['build', 'undeployed', 'republish', 'unreleased', 'test', 'prerelease-notes'])(
+    '%j does not',
+    name => expect(DEPLOYS.test(name)).toBe(false)
+  )
+})
+
 describe('the setup a workflow is judged under', () => {
   const wf = (setup: string): string =>
     `on: push\njobs:\n  a:\n    steps:\n      - uses: acme/nx-cloud-access@v1\n${setup ? `        with:\n          setup: ${setup}\n` : ''}`
@@ -40,6 +51,25 @@ describe('the setup a workflow is judged under', () => {
     expect(workflowSetup(readWorkflow('w.yml', wf('2')), null)).toBe('ci-read-write')
     expect(workflowSetup(readWorkflow('w.yml', wf('shared-read-write')), null)).toBe('shared-read-write')
   })
+  it('is the first kit step that has a setup: input; kit steps without one are skipped', () => {
+    const w = readWorkflow(
+      'w.yml',
+      [
+        'on: push',
+        'jobs:',
+        '  a:',
+        '    steps:',
+        '      - uses: acme/nx-cloud-access@v1',
+        '        with: { skip-cache: true }',
+        '      - uses: acme/nx-cloud-access/cache@v1',
+        '        with: { setup: ci-read-write }',
+        '      - uses: acme/nx-cloud-access@v1',
+        '        with: { setup: shared-read-write }'
+      ].join('\n')
+    )
+    expect(workflowSetup(w, null)).toBe('ci-read-write')
+  })
+
   it('defaults to main-only, and --setup overrides', () => {
     expect(workflowSetup(readWorkflow('w.yml', wf('')), null)).toBe('main-only')
     expect(workflowSetup(readWorkflow('w.yml', 'on: push\njobs: {}\n'), null)).toBe('main-only')
@@ -91,7 +121,7 @@ describe('reading a workflow', () => {
 
 describe('text output colour', () => {
   const finding = { rule: 'step-env-token', severity: 'high' as const, file: 'a.yml', line: 3, message: 'Why.', fix: 'Fix.' }
-  const io = (color: boolean): Io => ({ out: () => {}, err: () => {}, color, cwd: '.', env: {} })
+  const io = (color: boolean): Io => ({ out: () => {}, err: () => {}, color, cwd: '.' })
   it('colours severities on a terminal, and nothing otherwise', () => {
     expect(formatText([finding], { workflows: 1, failOn: 'high' }, io(true))).toContain('\u001b[31mhigh')
     expect(formatText([finding], { workflows: 1, failOn: 'high' }, io(false))).not.toContain('\u001b[')

@@ -6,9 +6,10 @@ export const modules = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   READ_ONLY_NOTE: () => (/* binding */ READ_ONLY_NOTE),
 /* harmony export */   summaryRows: () => (/* binding */ summaryRows)
 /* harmony export */ });
-/* unused harmony exports READ_ONLY_NOTE, outputsOf, mask, apply */
+/* unused harmony exports outputsOf, mask, apply */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6811);
 // Decision → what the runner sees: masks first, then GITHUB_ENV exports, step outputs,
 // annotations and the job summary. The only module of the token step that writes anything.

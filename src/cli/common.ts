@@ -14,7 +14,6 @@ export interface Io {
   /** Colour only on a terminal, and never with NO_COLOR set. */
   color: boolean
   cwd: string
-  env: Record<string, string | undefined>
 }
 
 export function processIo(): Io {
@@ -22,8 +21,7 @@ export function processIo(): Io {
     out: t => process.stdout.write(t),
     err: t => process.stderr.write(t),
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    cwd: process.cwd(),
-    env: process.env
+    cwd: process.cwd()
   }
 }
 

@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Env, readInputs } from '../inputs.js'
 import { readNxConfig } from '../nx-config.js'
-import { decide } from '../policy.js'
+import { TOKEN_VARIABLES, decide } from '../policy.js'
 import { type RunInput, resolveRunFacts } from '../run-context.js'
 import { type Config, type Decision, type NxConfig, PolicyError, SETUPS } from '../types.js'
 import { type Io, UsageError, maskText, paint, pairs } from './common.js'
@@ -36,6 +36,8 @@ Setup:
 Output:
   --all                   the table of common runs for each setup (or for --setup)
   --json                  machine-readable; carries "access": read-write | read-only | none
+
+Exit: 0; 1 when the action would fail the run (with --all: any run of the table); 2 on bad usage.
 `
 
 /** Stand-ins for secrets the user does not have at hand; they never print (they are secrets). */
@@ -44,6 +46,9 @@ const ASSUMED: Record<string, string> = {
   'read-only-token': 'assumed-read-only-token',
   'encryption-key': 'assumed-encryption-key'
 }
+
+/** The action's inputs that hold secrets (decision.secrets carries their values). */
+const SECRET_INPUTS = ['read-write-token', 'read-only-token', 'encryption-key', 'github-token']
 
 interface Setting {
   inputs: Record<string, string>
@@ -67,6 +72,8 @@ export interface ExplainResult {
   exports: Record<string, string>
   notices: string[]
   warnings: string[]
+  /** What the action's job summary adds (read-only: the branch-isolated cache), as in apply.ts. */
+  notes: string[]
   /** Set when the action would fail the run (and export nothing). */
   error: string | null
   rows: [string, string][]
@@ -169,13 +176,17 @@ function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxCon
 }
 
 export async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
-  const config = readInputs(envOf({ ...s.inputs, setup }))
   const facts = await resolveRunFacts(runInput)
-  const common = { setup: config.setup, event: runInput.event, ref: runInput.ref }
+  const common = { setup, event: runInput.event, ref: runInput.ref }
+  // Inputs valid under one setup can contradict another (self-hosted-cache-url under off):
+  // the action fails that run, so its row says so instead of the command crashing.
+  let config: Config | null = null
   try {
+    config = readInputs(envOf({ ...s.inputs, setup }))
+    common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
     // Loaded here only: apply.ts brings @actions/core, which `audit` should not pay to start.
-    const { summaryRows } = await import('../apply.js')
+    const { READ_ONLY_NOTE, summaryRows } = await import('../apply.js')
     const m = (t: string): string => maskText(t, d.secrets)
     const exports: Record<string, string> = {}
     for (const [k, v] of Object.entries(d.exports)) exports[k] = m(v)
@@ -192,29 +203,39 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       exports,
       notices: d.notices.map(m),
       warnings: d.warnings.map(m),
+      notes: d.access === 'read-only' && d.exports.NX_NO_CLOUD !== 'true' ? [READ_ONLY_NOTE] : [],
       error: null,
       rows: summaryRows(d).map(([k, v]) => [k, m(v)])
     }
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e
-    const secrets = [...Object.values(s.inputs), s.nx.accessToken, s.nx.encryptionKey, ...Object.values(s.ambient).map(v => v ?? '')]
-    const m = (t: string): string => maskText(t, secrets.filter(v => v.length >= 4))
+    // No decision, so no decision.secrets: the same values it would hold, and nothing else (a
+    // setup or a branch name is not a secret), whatever their length.
+    const secrets = [
+      ...SECRET_INPUTS.map(name => s.inputs[name] ?? ''),
+      ...(config ? [config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken] : []),
+      s.nx.accessToken,
+      s.nx.encryptionKey,
+      ...[...TOKEN_VARIABLES, 'NX_CLOUD_ENCRYPTION_KEY'].map(v => s.ambient[v] ?? '')
+    ]
+    const m = (t: string): string => maskText(t, secrets)
     return {
       ...common,
       access: 'none',
       tokenSource: 'none',
       reason: `The action fails this run and exports nothing: ${m(e.message)}`,
       encryption: null,
-      skipCache: config.skipCache,
+      skipCache: config?.skipCache ?? false,
       trusted: facts.trusted,
       trustReason: facts.trustReason,
       branch: facts.branch,
       exports: {},
       notices: [],
       warnings: [],
+      notes: [],
       error: m(e.message),
       rows: [
-        ['Setup', config.setup],
+        ['Setup', common.setup],
         ['Event', facts.event || '(none)'],
         ['Trust', `${facts.trusted ? 'trusted' : 'untrusted'}: ${facts.trustReason}`],
         ['Access', 'none (the step fails)']
@@ -242,6 +263,7 @@ function renderOne(r: ExplainResult, s: Setting, io: Io): string {
   }
   for (const w of r.warnings) lines.push(`  ${paint(io, 'yellow', 'warning')} ${w}`)
   for (const n of r.notices) lines.push(`  ${paint(io, 'blue', 'notice')} ${n}`)
+  for (const n of r.notes) lines.push(`  ${paint(io, 'cyan', 'note')} ${n}`)
   if (s.assumed.length > 0) {
     lines.push('')
     lines.push(paint(io, 'gray', `  Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
@@ -287,7 +309,7 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
         2
       ) + '\n'
     )
-    return 0
+    return exitOf(results)
   }
   const header = ['Run', ...setups]
   const table = COMMON_RUNS.map(c => [
@@ -316,5 +338,10 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
   }
   if (s.assumed.length > 0) out.push('', paint(io, 'gray', `Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
   io.out(out.join('\n') + '\n')
-  return 0
+  return exitOf(results)
+}
+
+/** As for one run: 1 when the action would fail any run of the table. */
+function exitOf(results: ExplainResult[]): number {
+  return results.some(r => r.error !== null) ? 1 : 0
 }

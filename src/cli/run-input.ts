@@ -2,7 +2,7 @@
 // action builds from GITHUB_* and GITHUB_EVENT_PATH, so run-context.ts decides trust and branch.
 
 import { readFileSync } from 'node:fs'
-import type { Payload, RunInput } from '../run-context.js'
+import { PR_EVENTS, type Payload, type RunInput } from '../run-context.js'
 import { UsageError } from './common.js'
 
 export interface RunFlags {
@@ -18,7 +18,8 @@ export interface RunFlags {
   payload?: string
 }
 
-const PR_EVENTS = ['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']
+/** Events whose payload carries a pull_request: the pull request events, and pull_request_target. */
+const PR_PAYLOAD_EVENTS = [...PR_EVENTS, 'pull_request_target']
 
 export function runFromFlags(f: RunFlags): RunInput {
   const event = f.event ?? ''
@@ -36,7 +37,7 @@ export function runFromFlags(f: RunFlags): RunInput {
   }
   const payload: Payload = { repository, sender: { login: actor } }
   let ref = f.ref
-  if (PR_EVENTS.includes(event)) {
+  if (PR_PAYLOAD_EVENTS.includes(event)) {
     const headRepo = head.toLowerCase() === base.toLowerCase() ? repository : { full_name: head, name: head.split('/')[1] ?? head, fork: true }
     payload.pull_request = {
       number: 1,
@@ -86,9 +87,19 @@ function runFromPayloadFile(f: RunFlags, event: string): RunInput {
 }
 
 /** The GITHUB_REF GitHub sets for a payload, when --ref does not say. */
-function refOfPayload(payload: Payload, event: string): string {
+export function refOfPayload(payload: Payload, event: string): string {
   if (typeof payload.ref === 'string' && payload.ref.startsWith('refs/')) return payload.ref
-  if (payload.pull_request && event !== 'pull_request_target') return `refs/pull/${payload.pull_request.number ?? 0}/merge`
+  // create / delete: the short name of the ref, and whether it is a tag or a branch.
+  if (typeof payload.ref === 'string' && payload.ref !== '' && (payload.ref_type === 'tag' || payload.ref_type === 'branch')) {
+    return `refs/${payload.ref_type === 'tag' ? 'tags' : 'heads'}/${payload.ref}`
+  }
+  if (payload.pull_request) {
+    if (event !== 'pull_request_target') return `refs/pull/${payload.pull_request.number ?? 0}/merge`
+    // pull_request_target runs on the pull request's base branch.
+    if (typeof payload.pull_request.base?.ref === 'string') return `refs/heads/${payload.pull_request.base.ref}`
+  }
   if (typeof payload.merge_group?.head_ref === 'string') return payload.merge_group.head_ref
+  // release: the release's tag.
+  if (event === 'release' && typeof payload.release?.tag_name === 'string') return `refs/tags/${payload.release.tag_name}`
   return `refs/heads/${payload.repository?.default_branch ?? 'main'}`
 }

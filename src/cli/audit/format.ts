@@ -43,7 +43,11 @@ export function formatJson(findings: Finding[]): string {
 }
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { high: 'error', medium: 'warning', low: 'note', info: 'note' }
-/** GitHub code scanning ranks security alerts by this rule property (0.1–10). */
+/**
+ * GitHub code scanning ranks security alerts by this rule property (0.1–10). It is per rule
+ * only, so a rule whose findings differ in severity goes without it: GitHub then ranks each
+ * alert by its result's level (a tag-pinned unpinned-action is a note, not High).
+ */
 const SECURITY_SEVERITY: Record<Severity, string> = { high: '8.0', medium: '5.5', low: '3.0', info: '1.0' }
 
 export function formatSarif(findings: Finding[]): string {
@@ -60,7 +64,9 @@ export function formatSarif(findings: Finding[]): string {
               name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
               shortDescription: { text: r.title },
               defaultConfiguration: { level: LEVEL[r.severity] },
-              properties: { tags: ['security', 'nx-cloud'], 'security-severity': SECURITY_SEVERITY[r.severity] }
+              properties: r.varies
+                ? { tags: ['security', 'nx-cloud'] }
+                : { tags: ['security', 'nx-cloud'], 'security-severity': SECURITY_SEVERITY[r.severity] }
             }))
           }
         },

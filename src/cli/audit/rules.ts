@@ -26,6 +26,8 @@ export interface RuleInfo {
   id: string
   severity: Severity
   title: string
+  /** Its findings' severities differ (unpinned-action: branch high, tag low). */
+  varies?: true
 }
 
 export const RULES: RuleInfo[] = [
@@ -35,7 +37,7 @@ export const RULES: RuleInfo[] = [
   { id: 'inherited-env-token', severity: 'high', title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit' },
   { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
   { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
-  { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)' },
+  { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
   { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, so it was not audited' }
 ]
 
@@ -44,35 +46,48 @@ const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
 // `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
 const NX_COMMAND =
   /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-\S+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
-const DEPLOYS = /(?:^|[^a-z])(?:deploy|publish|releas)/i
+// A word that starts with deploy/publish/releas: after a non-letter (`deploy`, `npm-publish`,
+// `DEPLOY_ENV`) or as a camelCase hump (`buildAndDeploy`, `npmPublish`); not inside a word
+// (`undeployed`, `republished`). Without the i flag, so a hump can be told by its capital.
+export const DEPLOYS =
+  /(?:^|[^A-Za-z])(?:deploy|publish|releas|Deploy|Publish|Releas|DEPLOY|PUBLISH|RELEAS)|(?<=[a-z0-9])(?:Deploy|Publish|Releas)/
 const SECRET = /\$\{\{[^}]*\bsecrets\./
 
 export function isKit(step: Step): boolean {
   return KIT.test(step.uses)
 }
 
-export function runsNx(step: Step): boolean {
-  if (isKit(step)) return (step.with.get('rebuild-command')?.value ?? '').trim() !== ''
-  return step.run.split('\n').some(line => NX_COMMAND.test(line))
+/** A script's commands: lines continued with a trailing backslash are one command. */
+function commandLines(run: string): string[] {
+  return run.replace(/\\\r?\n/g, ' ').split('\n')
 }
 
+export function runsNx(step: Step): boolean {
+  if (isKit(step)) return (step.with.get('rebuild-command')?.value ?? '').trim() !== ''
+  return commandLines(step.run).some(line => NX_COMMAND.test(line))
+}
+
+/** The Nx commands of a run: script (a kit step's rebuild-command is judged apart). */
 function nxLines(step: Step): string[] {
-  if (isKit(step)) return [step.with.get('rebuild-command')?.value ?? '']
-  return step.run.split('\n').filter(line => NX_COMMAND.test(line))
+  return commandLines(step.run).filter(line => NX_COMMAND.test(line))
 }
 
 function tokenEntries(env: Entry[]): Entry[] {
   return env.filter(e => (TOKEN_VARIABLES as readonly string[]).includes(e.name) && e.value.trim() !== '')
 }
 
-/** The setup a workflow is judged under: --setup, else its kit step's `setup:`, else main-only. */
+/**
+ * The setup a workflow is judged under: --setup, else the `setup:` of its first kit step that
+ * has one (the token step's or the cache action's: they take the same setups), else main-only.
+ */
 export function workflowSetup(w: Workflow, override: Setup | null): Setup {
   if (override) return override
   for (const j of w.jobs) {
     for (const s of j.steps) {
-      if (!isKit(s)) continue
+      const setup = s.with.get('setup')
+      if (!isKit(s) || !setup) continue
       try {
-        return parseSetup(s.with.get('setup')?.value ?? '')
+        return parseSetup(setup.value)
       } catch {
         return 'main-only'
       }
@@ -278,7 +293,8 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
   for (const job of w.jobs) {
     if (job.uses === '') continue
     const local = isLocalWorkflow(job.uses)
-    const callee = local ? repo.workflows.get(job.uses.slice(2).replace(/@.*$/, '')) : undefined
+    // A local reusable workflow takes no @ref (GitHub runs it from the caller's commit).
+    const callee = local ? repo.workflows.get(job.uses.slice(2)) : undefined
     const uses = callee && !callee.error ? secretTokenUses(callee, repo, new Set()) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
@@ -383,11 +399,23 @@ function nxJsonFindings(repo: Repo, setups: Set<Setup>, opts: Options): Finding[
   return out
 }
 
+/**
+ * A kit step that talks to Nx Cloud: not the cache action (`…/nx-cloud-access/cache@…`, which
+ * never uses a key) and not a token step pointed at a self-hosted cache (self-hosted-cache-url).
+ */
+function usesNxCloud(step: Step): boolean {
+  const m = KIT.exec(step.uses)
+  if (!m) return false
+  const path = step.uses.slice(0, step.uses.indexOf('@')).replace(/^[^/]+\/nx-cloud-access/, '').replace(/\/+$/, '')
+  if (path === '/cache') return false
+  return (step.with.get('self-hosted-cache-url')?.value ?? '').trim() === ''
+}
+
 function cloudInUse(repo: Repo): boolean {
   const nx = repo.nxJson?.config
   if (nx && (nx.accessToken !== '' || nx.cloudId !== '' || nx.url !== '')) return true
   for (const w of repo.workflows.values()) {
-    if (w.jobs.some(j => j.steps.some(isKit))) return true
+    if (w.jobs.some(j => j.steps.some(usesNxCloud))) return true
     const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.steps.flatMap(s => s.env)])]
     if (tokenEntries(envs).length > 0) return true
   }

@@ -24,7 +24,6 @@ export interface Step {
   run: string
   with: Map<string, Entry>
   env: Entry[]
-  loc: Loc
 }
 
 export interface Job {
@@ -37,7 +36,6 @@ export interface Job {
   environment: boolean
   /** A reusable workflow this job calls. */
   uses: string
-  usesLoc: Loc | null
   secretsInherit: Loc | null
   secrets: Entry[]
 }
@@ -52,7 +50,6 @@ export interface Workflow {
 }
 
 interface Reader {
-  doc: Document
   lc: LineCounter
   file: string
   /** Anchored nodes by name, in document order: built once, as Alias.resolve() walks the whole document per call. */
@@ -155,7 +152,7 @@ export function readWorkflow(file: string, source: string): Workflow {
     const e = doc.errors[0]
     return { file, triggers: [], env: [], jobs: [], error: { line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] } }
   }
-  const r: Reader = { doc, lc, file, anchors: anchorIndex(doc) }
+  const r: Reader = { lc, file, anchors: anchorIndex(doc) }
   const root = doc.contents
   const on = get(r, root, 'on')
   const jobs: Job[] = []
@@ -173,8 +170,7 @@ export function readWorkflow(file: string, source: string): Workflow {
           usesLoc: uses ? loc(r, uses.keyNode) : null,
           run: text(r, get(r, s, 'run')?.value),
           with: withMap,
-          env: entries(r, get(r, s, 'env')?.value),
-          loc: loc(r, deref(r, s))
+          env: entries(r, get(r, s, 'env')?.value)
         })
       }
     }
@@ -190,7 +186,6 @@ export function readWorkflow(file: string, source: string): Workflow {
       steps,
       environment: env !== undefined && (isMap(deref(r, env.value)) || text(r, env.value) !== ''),
       uses: text(r, uses?.value),
-      usesLoc: uses ? loc(r, uses.keyNode) : null,
       secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
       secrets: inherit || !secrets ? [] : entries(r, secrets.value)
     })
