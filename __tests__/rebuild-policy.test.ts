@@ -53,13 +53,11 @@ describe('decide() with rebuild-command', () => {
     expect(d.exports.NX_CLOUD_ACCESS_TOKEN).toBe(RW)
   })
 
-  it('leaves the cache alone when neither is set (absent or empty rebuildCommand)', () => {
-    for (const c of [config(), config({ rebuildCommand: '' })]) {
-      const d = decide(c, facts, NO_NX_JSON, {})
-      expect(d.skipCache).toBe(false)
-      expect(d.exports.NX_SKIP_NX_CACHE).toBeUndefined()
-      expect(d.reason).not.toMatch(/skipped/)
-    }
+  it('leaves the cache alone when neither is set', () => {
+    const d = decide(config(), facts, NO_NX_JSON, {})
+    expect(d.skipCache).toBe(false)
+    expect(d.exports.NX_SKIP_NX_CACHE).toBeUndefined()
+    expect(d.reason).not.toMatch(/skipped/)
   })
 
   it('keeps the plain skip-cache reason when only skip-cache is set', () => {
