@@ -13,8 +13,13 @@ const SETUP_ALIASES: Record<string, Setup> = { '1': 'main-only', '2': 'ci-read-w
 export const WRITE_EVENT_NAMES = ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch'] as const
 export const DEFAULT_WRITE_EVENTS = ['push', 'workflow_dispatch', 'schedule']
 
+/** The variable the runner passes an input in: `read-write-token` → `INPUT_READ-WRITE-TOKEN`. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
 export function getInput(env: Env, name: string): string {
-  return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()
+  return (env[inputVariable(name)] ?? '').trim()
 }
 
 /** Splits a list input on newlines and commas, dropping blanks. */

@@ -3,7 +3,7 @@
 // (`setup`, `write-branches`, `write-events`) and the same RunFacts — never a second copy of it.
 // The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
 
-import { type Env, getInput, readInputs } from '../inputs.js'
+import { type Env, getInput, inputVariable, readInputs } from '../inputs.js'
 import { TOKEN_VARIABLES, writeGrant } from '../policy.js'
 import { type Config, PolicyError, type RunFacts } from '../types.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
@@ -16,8 +16,6 @@ export interface CacheConfig {
   maxEntries: number
   maxEntrySize: number
 }
-
-export { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
@@ -48,7 +46,7 @@ export const CACHE_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-ca
  * listed, not read, so only the cache action's own inputs are ever looked at.
  */
 function ownInputs(env: Env): Env {
-  const own = new Set<string>(CACHE_INPUTS.map(n => `INPUT_${n.toUpperCase()}`))
+  const own = new Set<string>(CACHE_INPUTS.map(inputVariable))
   const out: Env = {}
   for (const k of Object.keys(env)) if (!k.startsWith('INPUT_') || own.has(k)) out[k] = env[k]
   return out

@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Env, readInputs } from '../inputs.js'
+import { type Env, inputVariable, readInputs } from '../inputs.js'
 import { readNxConfig } from '../nx-config.js'
 import { TOKEN_VARIABLES, decide } from '../policy.js'
 import { type RunInput, resolveRunFacts } from '../run-context.js'
@@ -158,7 +158,7 @@ export async function explain(argv: string[], io: Io): Promise<number> {
 
 function envOf(inputs: Record<string, string>): Env {
   const env: Env = {}
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
+  for (const [k, v] of Object.entries(inputs)) env[inputVariable(k)] = v
   return env
 }
 
