@@ -5,16 +5,16 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 
 const ENTRIES = [
   // [source, output folder]
-  ['src/index.ts', 'dist'],
+  ['src/token-step/index.ts', 'dist'],
   // The pre-deploy rebuild's check (the composite's rebuild step): @actions/core only.
-  ['src/rebuild-index.ts', 'dist/rebuild'],
+  ['src/rebuild/index.ts', 'dist/rebuild'],
   // The command line (`bin: nx-cloud-access`): its own bundle, so the token step does not grow.
   ['src/cli/index.ts', 'dist/cli'],
   // The cache action: main starts the server, which runs detached from its own bundle; post saves.
   // Only the server and post load @actions/cache.
-  ['src/cache/entry-main.ts', 'cache/dist/main'],
-  ['src/cache/entry-server.ts', 'cache/dist/server'],
-  ['src/cache/entry-post.ts', 'cache/dist/post']
+  ['src/cache/main/index.ts', 'cache/dist/main'],
+  ['src/cache/server/index.ts', 'cache/dist/server'],
+  ['src/cache/post/index.ts', 'cache/dist/post']
 ]
 
 // Outputs nested in another entry's folder (dist/cli in dist) are removed with it, so clean first.

@@ -14,7 +14,7 @@
 import * as core from '@actions/core'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SaveOutcome } from './queue.js'
+import type { SaveOutcome } from './post/queue.js'
 
 export const ENTRY_DIR = 'nx-cache'
 export const KEY_PREFIX = 'nx-cloud-access-v1'

@@ -3,9 +3,9 @@
 // (`setup`, `write-branches`, `write-events`) and the same RunFacts — never a second copy of it.
 // The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
 
-import { type Env, getInput, inputVariable, readInputs } from '../inputs.js'
-import { TOKEN_VARIABLES, writeGrant } from '../policy.js'
-import { type Config, PolicyError, type RunFacts } from '../types.js'
+import { type Env, getInput, inputVariable, readInputs } from '../core/inputs.js'
+import { TOKEN_VARIABLES, writeGrant } from '../core/policy.js'
+import { type Config, PolicyError, type RunFacts } from '../core/types.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
 
 /** The job's Nx Cloud tokens, which NX_NO_CLOUD=true leaves unused (the self-hosted one is ours to set). */

@@ -3,10 +3,10 @@
 // The policy's own facts (which variables carry a token, how tokens decode, which setups exist)
 // come from the kit's modules, so the audit judges by the same rules the action applies.
 
-import { TOKEN_VARIABLES } from '../../policy.js'
-import { parseSetup } from '../../inputs.js'
-import { tokenLevel } from '../../nx-config.js'
-import type { NxConfig, Setup } from '../../types.js'
+import { TOKEN_VARIABLES } from '../../core/policy.js'
+import { parseSetup } from '../../core/inputs.js'
+import { tokenLevel } from '../../core/nx-config.js'
+import type { NxConfig, Setup } from '../../core/types.js'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import type { Entry, Job, Loc, Step, Workflow } from './workflow.js'
 

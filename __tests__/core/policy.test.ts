@@ -1,0 +1,209 @@
+// The policy as a table: setups × events × refs × fork/Dependabot × inputs, against an oracle
+// written straight from POLICY.md's "The decision", plus the explicit shared run table.
+
+import { jest } from '@jest/globals'
+import { readInputs } from '../../src/core/inputs.js'
+import { NO_NX_JSON } from '../../src/core/nx-config.js'
+import { decide, writeGrant } from '../../src/core/policy.js'
+import { resolveRunFacts, type RunInput } from '../../src/core/run-facts.js'
+import type { Config, NxConfig, RunFacts } from '../../src/core/types.js'
+import { mergeGroupPayload, prPayload, pushPayload, repository } from '../fixtures/payloads.js'
+import { KEY, RO, RUN_CASES, RW } from '../fixtures/run-cases.js'
+
+function config(inputs: Record<string, string>): Config {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
+  return readInputs(env)
+}
+
+async function facts(run: Partial<RunInput> & { event: string }): Promise<RunFacts> {
+  return resolveRunFacts({ ref: '', actor: 'octocat', repository: 'acme/monorepo', payload: {}, ...run })
+}
+
+const nx = (over: Partial<NxConfig> = {}): NxConfig => ({ ...NO_NX_JSON, path: 'nx.json', ...over })
+
+describe('the shared run table, through decide() directly', () => {
+  test.each(RUN_CASES.map(c => [c.name, c] as const))('%s', async (_n, c) => {
+    const d = decide(
+      config({ setup: c.setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }),
+      await facts({ event: c.event, ref: c.ref, actor: c.actor ?? 'octocat', payload: c.payload }),
+      nx(),
+      {}
+    )
+    expect([d.access, d.tokenSource]).toEqual([c.expect.access, c.expect.tokenSource])
+  })
+})
+
+// ---- The full matrix against an oracle -------------------------------------------------------
+
+type Origin = 'same' | 'fork' | 'dependabot'
+const SETUPS = ['main-only', 'ci-read-write', 'shared-read-write', 'off']
+const EVENTS = [
+  'push',
+  'pull_request',
+  'pull_request_review',
+  'pull_request_target',
+  'merge_group',
+  'workflow_dispatch',
+  'schedule',
+  'repository_dispatch',
+  'release',
+  'create',
+  'delete',
+  'workflow_run',
+  'issue_comment',
+  'discussion',
+  'some_future_event'
+]
+const REFS = ['refs/heads/main', 'refs/heads/feature/x', 'refs/tags/v1.0.0', 'refs/heads/release/2.1', 'refs/heads/Main']
+const ORIGINS: Origin[] = ['same', 'fork', 'dependabot']
+const WRITE_EVENT_SETS = ['', 'push, merge_group']
+const WRITE_BRANCHES = ['', 'main, release/*']
+
+/** POLICY.md, "Trust of a run", as plainly as it is written there. */
+function oracleTrusted(event: string, origin: Origin): boolean {
+  if (event.startsWith('pull_request') && event !== 'pull_request_target') return origin === 'same'
+  return ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch', 'release', 'create', 'delete'].includes(event)
+}
+
+/** POLICY.md, "The run's branch". */
+function oracleBranch(event: string, ref: string): string | null {
+  if (event === 'merge_group') return 'main'
+  if (['push', 'workflow_dispatch', 'schedule', 'repository_dispatch'].includes(event) && ref.startsWith('refs/heads/')) {
+    return ref.slice(11)
+  }
+  return null
+}
+
+/** POLICY.md, "The decision". */
+function oracleAccess(setup: string, event: string, ref: string, origin: Origin, writeEvents: string, writeBranches: string): string {
+  if (setup === 'off') return 'none'
+  if (setup === 'shared-read-write') return 'read-write'
+  const trusted = oracleTrusted(event, origin)
+  if (setup === 'ci-read-write') return trusted ? 'read-write' : 'read-only'
+  const events = writeEvents === '' ? ['push', 'workflow_dispatch', 'schedule'] : writeEvents.split(', ')
+  const branch = oracleBranch(event, ref)
+  const allowed =
+    writeBranches === ''
+      ? branch === 'main'
+      : branch === 'main' || (branch !== null && /^release\/[^/]+$/.test(branch))
+  return trusted && events.includes(event) && allowed ? 'read-write' : 'read-only'
+}
+
+function payloadFor(event: string, ref: string, origin: Origin): Record<string, unknown> {
+  if (event.startsWith('pull_request')) {
+    return prPayload({ fork: origin === 'fork' ? 'mallory/monorepo' : undefined, author: origin === 'dependabot' ? 'dependabot[bot]' : undefined })
+  }
+  if (event === 'merge_group') return mergeGroupPayload('refs/heads/main')
+  if (event === 'push') return pushPayload(ref)
+  return { repository: repository() }
+}
+
+const matrix: [string, string, string, Origin, string, string][] = []
+for (const setup of SETUPS)
+  for (const event of EVENTS)
+    for (const ref of REFS)
+      for (const origin of ORIGINS)
+        for (const we of WRITE_EVENT_SETS) for (const wb of WRITE_BRANCHES) matrix.push([setup, event, ref, origin, we, wb])
+
+describe(`the matrix (${matrix.length} runs) agrees with POLICY.md`, () => {
+  test('every combination', async () => {
+    const wrong: string[] = []
+    for (const [setup, event, ref, origin, we, wb] of matrix) {
+      const d = decide(
+        config({ setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, 'write-events': we, 'write-branches': wb }),
+        await facts({ event, ref, payload: payloadFor(event, ref, origin) }),
+        nx(),
+        {}
+      )
+      const want = oracleAccess(setup, event, ref, origin, we, wb)
+      const token = { 'read-write': RW, 'read-only': RO, none: undefined }[want]
+      if (d.access !== want || d.exports.NX_CLOUD_ACCESS_TOKEN !== token) {
+        wrong.push(`${setup} ${event} ${ref} ${origin} [${we}] [${wb}]: got ${d.access}, want ${want}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+})
+
+describe('trust and branch details', () => {
+  test('a fork whose repository was deleted (head.repo null) is untrusted', async () => {
+    const payload = prPayload() as { pull_request: { head: { repo: unknown } } }
+    payload.pull_request.head.repo = null
+    const f = await facts({ event: 'pull_request', payload })
+    expect(f.trusted).toBe(false)
+    expect(f.trustReason).toContain('deleted')
+  })
+
+  test('a pull request event without its payload is untrusted', async () => {
+    expect((await facts({ event: 'pull_request' })).trusted).toBe(false)
+  })
+
+  test('the head branch name of a PR never matters under main-only', async () => {
+    const payload = prPayload({ headRef: 'main' })
+    const g = writeGrant(config({}), await facts({ event: 'pull_request', ref: 'refs/heads/main', payload }))
+    expect(g).toEqual({ write: false, why: 'a pull request never writes' })
+  })
+
+  test('a merge queue run takes its base branch, not its gh-readonly-queue ref', async () => {
+    const f = await facts({ event: 'merge_group', ref: 'refs/heads/gh-readonly-queue/main/pr-1-abc', payload: mergeGroupPayload('refs/heads/release/2.1') })
+    expect(f.branch).toBe('release/2.1')
+  })
+
+  test('globs are case-sensitive and whole-name', async () => {
+    const c = config({ 'write-branches': 'main' })
+    for (const [ref, write] of [['refs/heads/Main', false], ['refs/heads/main2', false], ['refs/heads/main', true]] as const) {
+      expect(writeGrant(c, await facts({ event: 'push', ref, payload: pushPayload(ref) })).write).toBe(write)
+    }
+  })
+
+  test('the API default branch is used only when the payload lacks one', async () => {
+    const lookup = jest.fn(async (): Promise<string | null> => 'trunk')
+    const run = { event: 'schedule', ref: 'refs/heads/trunk', actor: '', repository: 'a/b', payload: {} }
+    expect(await resolveRunFacts(run, lookup)).toMatchObject({ defaultBranch: 'trunk', defaultBranchSource: 'api' })
+    expect(lookup).toHaveBeenCalledTimes(1)
+    const withPayload = { ...run, event: 'push', payload: pushPayload('refs/heads/trunk', { defaultBranch: 'develop' }) }
+    expect(await resolveRunFacts(withPayload, lookup)).toMatchObject({ defaultBranch: 'develop', defaultBranchSource: 'payload' })
+    expect(lookup).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('tokens from nx.json', () => {
+  const prFacts = (): Promise<RunFacts> => facts({ event: 'pull_request', payload: prPayload() })
+
+  test('a PR reads with nx.json\'s token when read-only-token is empty', async () => {
+    const d = decide(config({ 'read-write-token': RW }), await prFacts(), nx({ accessToken: RO, encryptionKey: KEY }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
+  })
+
+  test('an unknown-format token in nx.json is not judged', async () => {
+    const d = decide(config({ 'read-write-token': RW }), await prFacts(), nx({ accessToken: 'opaque-new-style-token', encryptionKey: KEY }), {})
+    expect(d.access).toBe('read-only')
+  })
+
+  test('an Nx Cloud token in nx.json is no key to a self-hosted cache', async () => {
+    const d = decide(
+      config({ 'read-write-token': RW, 'self-hosted-cache-url': 'http://127.0.0.1:1' }),
+      await prFacts(),
+      nx({ accessToken: RO }),
+      {}
+    )
+    expect(d.access).toBe('none')
+    expect(d.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toBeUndefined()
+  })
+
+  test('shared-read-write with a read-only token in nx.json warns that nobody can write', async () => {
+    const d = decide(config({ setup: 'shared-read-write' }), await prFacts(), nx({ accessToken: RO, encryptionKey: KEY }), {})
+    expect(d.warnings.join(' ')).toContain('nobody can write')
+  })
+
+  test('an ambient encryption key that differs from nx.json fails; the same one warns', async () => {
+    const f = await facts({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') })
+    expect(() => decide(config({ 'read-write-token': RW }), f, nx({ encryptionKey: KEY }), { NX_CLOUD_ENCRYPTION_KEY: 'other' })).toThrow(
+      'differs from the key in nx.json'
+    )
+    const d = decide(config({ 'read-write-token': RW }), f, nx({ encryptionKey: KEY }), { NX_CLOUD_ENCRYPTION_KEY: KEY })
+    expect(d.warnings.join(' ')).toContain('Nx hashes that variable')
+    expect(d.exports.NX_CLOUD_ENCRYPTION_KEY).toBeUndefined()
+  })
+})

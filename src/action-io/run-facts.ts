@@ -1,0 +1,45 @@
+// The run's facts as the runner gives them: the event payload and GITHUB_* variables, plus the
+// one network call the kit may make — the default branch, asked of the API only when the payload
+// lacks it and the answer can change the decision. Shared by the token step and the cache action.
+
+import * as core from '@actions/core'
+import type { Env } from '../core/inputs.js'
+import { classifyTrust, payloadDefaultBranch, resolveRunFacts, runBranch, type RunInput } from '../core/run-facts.js'
+import { readRunFromEnv } from './event.js'
+import type { Config, RunFacts } from '../core/types.js'
+
+export async function runFactsFromEnv(config: Config, env: Env): Promise<RunFacts> {
+  const runInput = readRunFromEnv(env)
+  const lookup = needsDefaultBranchLookup(config, runInput)
+    ? () => lookupDefaultBranch(config.githubToken, runInput.repository)
+    : undefined
+  return resolveRunFacts(runInput, lookup)
+}
+
+/** The API is asked only when its answer can change the decision. */
+export function needsDefaultBranchLookup(config: Config, runInput: RunInput): boolean {
+  return (
+    config.setup === 'main-only' &&
+    config.writeBranches === null &&
+    config.githubToken !== '' &&
+    payloadDefaultBranch(runInput.payload) === null &&
+    config.writeEvents.includes(runInput.event) &&
+    classifyTrust(runInput).trusted &&
+    runBranch(runInput).branch !== null
+  )
+}
+
+async function lookupDefaultBranch(token: string, repository: string): Promise<string | null> {
+  const [owner, repo] = repository.split('/')
+  try {
+    // Loaded only here: @actions/github would triple the step's start-up on every run.
+    const { getOctokit } = await import('@actions/github')
+    const res = await getOctokit(token).rest.repos.get({ owner, repo })
+    return res.data.default_branch || null
+  } catch (e) {
+    core.warning(
+      `Could not look up the default branch of ${repository} with 'github-token' (${e instanceof Error ? e.message : String(e)}); write-branches falls back to main.`
+    )
+    return null
+  }
+}
