@@ -10,7 +10,7 @@ import { decide, secretsOf } from '../core/policy.js'
 import { readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
 import { type Config, type Decision, type NxConfig, PolicyError, SETUPS } from '../core/types.js'
-import { type Io, UsageError, maskText, paint, pairs } from './common.js'
+import { type Io, UsageError, asUsage, maskText, paint, pairs } from './common.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
 
 export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
@@ -122,20 +122,8 @@ export async function explain(argv: string[], io: Io): Promise<number> {
   }
 
   // Bad inputs are bad usage here (the action would fail the step; the user mistyped a flag).
-  let base: Config
-  try {
-    base = readInputs(envOf({ ...inputs, setup: inputs.setup ?? 'main-only' }))
-  } catch (e) {
-    if (e instanceof PolicyError) throw new UsageError(e.message)
-    throw e
-  }
-  let nx: NxConfig
-  try {
-    nx = readNxConfig(resolve(dir, base.workingDirectory))
-  } catch (e) {
-    if (e instanceof PolicyError) throw new UsageError(e.message)
-    throw e
-  }
+  const base = asUsage(() => readInputs(envOf({ ...inputs, setup: inputs.setup ?? 'main-only' })))
+  const nx = asUsage(() => readNxConfig(resolve(dir, base.workingDirectory)))
   const setting = withAssumptions(inputs, ambient, nx)
 
   if (values.all) {
