@@ -6,9 +6,9 @@ import * as core from '@actions/core'
 import type { Env } from '../core/inputs.js'
 import { classifyTrust, payloadDefaultBranch, resolveRunFacts, runBranch, type RunInput } from '../core/run-facts.js'
 import { readRunFromEnv } from './event.js'
-import type { Config, RunFacts } from '../core/types.js'
+import type { PolicyConfig, RunFacts } from '../core/types.js'
 
-export async function runFactsFromEnv(config: Config, env: Env): Promise<RunFacts> {
+export async function runFactsFromEnv(config: PolicyConfig, env: Env): Promise<RunFacts> {
   const runInput = readRunFromEnv(env)
   const lookup = needsDefaultBranchLookup(config, runInput)
     ? () => lookupDefaultBranch(config.githubToken, runInput.repository)
@@ -17,7 +17,7 @@ export async function runFactsFromEnv(config: Config, env: Env): Promise<RunFact
 }
 
 /** The API is asked only when its answer can change the decision. */
-export function needsDefaultBranchLookup(config: Config, runInput: RunInput): boolean {
+export function needsDefaultBranchLookup(config: PolicyConfig, runInput: RunInput): boolean {
   return (
     config.setup === 'main-only' &&
     config.writeBranches === null &&

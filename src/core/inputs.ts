@@ -3,7 +3,7 @@
 // record, so the action, the cache action and the command line share one parser.
 // Every bad value is a PolicyError naming the input and what is accepted: the run fails closed.
 
-import { type Config, type Setup, PolicyError, SETUPS } from './types.js'
+import { type Config, type PolicyConfig, type Setup, PolicyError, SETUPS } from './types.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -119,23 +119,32 @@ function parseUrl(value: string, name: string): string {
   return value
 }
 
-export function readInputs(env: Env): Config {
-  const setup = parseSetup(getInput(env, 'setup'))
-  const config: Config = {
-    setup,
-    readWriteToken: secretInput(env, 'read-write-token'),
-    readOnlyToken: secretInput(env, 'read-only-token'),
-    encryptionKey: secretInput(env, 'encryption-key'),
-    githubToken: secretInput(env, 'github-token'),
-    requireEncryption: parseBoolean(env, 'require-encryption', true),
+/** The inputs that say who may write (PolicyConfig): the token step and the cache action read them alike. */
+export const POLICY_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'github-token'] as const
+
+export function readPolicyInputs(env: Env): PolicyConfig {
+  return {
+    setup: parseSetup(getInput(env, 'setup')),
     writeBranches: parseWriteBranches(getInput(env, 'write-branches')),
     writeEvents: parseWriteEvents(getInput(env, 'write-events')),
     skipCache: parseBoolean(env, 'skip-cache', false),
+    githubToken: secretInput(env, 'github-token')
+  }
+}
+
+/** The token step's inputs: the policy's, extended by the tokens, the key and where Nx runs. */
+export function readInputs(env: Env): Config {
+  const config: Config = {
+    ...readPolicyInputs(env),
+    readWriteToken: secretInput(env, 'read-write-token'),
+    readOnlyToken: secretInput(env, 'read-only-token'),
+    encryptionKey: secretInput(env, 'encryption-key'),
+    requireEncryption: parseBoolean(env, 'require-encryption', true),
     rebuildCommand: getInput(env, 'rebuild-command'),
     selfHostedCacheUrl: parseUrl(getInput(env, 'self-hosted-cache-url'), 'self-hosted-cache-url'),
     workingDirectory: getInput(env, 'working-directory') || '.'
   }
-  if (setup === 'off' && config.selfHostedCacheUrl !== '') {
+  if (config.setup === 'off' && config.selfHostedCacheUrl !== '') {
     throw new PolicyError(
       `Input 'self-hosted-cache-url' contradicts setup 'off' (off turns remote caching off). Accepted: remove one of the two.`
     )

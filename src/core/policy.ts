@@ -11,6 +11,7 @@ import {
   type Config,
   type Decision,
   type NxConfig,
+  type PolicyConfig,
   type RunFacts,
   type TokenSource,
   PolicyError
@@ -42,12 +43,12 @@ export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient:
   )
 }
 
-export function writeBranchGlobs(config: Config, facts: RunFacts): string[] {
+export function writeBranchGlobs(config: PolicyConfig, facts: RunFacts): string[] {
   return config.writeBranches ?? [facts.defaultBranch]
 }
 
 /** Does the policy let this run write? Trust first, then event, then branch. */
-export function writeGrant(config: Config, facts: RunFacts): WriteGrant {
+export function writeGrant(config: PolicyConfig, facts: RunFacts): WriteGrant {
   switch (config.setup) {
     case 'off':
       return { write: false, why: 'Nx Cloud is turned off for this job' }
