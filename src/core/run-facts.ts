@@ -91,20 +91,28 @@ export function payloadDefaultBranch(payload: Payload): string | null {
   return typeof b === 'string' && b !== '' ? b : null
 }
 
+/** What a default-branch look-up is told of the run, judged once, to decide whether to ask. */
+export interface JudgedRun {
+  event: string
+  trusted: boolean
+  branch: string | null
+}
+
 /**
- * The facts decide() needs. `lookupDefaultBranch` is called only when the payload lacks the
- * default branch (schedule, workflow_dispatch payloads may) — it is the one network call.
+ * Asks for the default branch, or returns null when the answer could not change the decision.
+ * Called only when the payload lacks the default branch (schedule, workflow_dispatch payloads may).
  */
-export async function resolveRunFacts(
-  run: RunInput,
-  lookupDefaultBranch?: () => Promise<string | null>
-): Promise<RunFacts> {
+export type DefaultBranchLookup = (run: JudgedRun) => Promise<string | null> | null
+
+/** The facts decide() needs: trust and branch judged once, the default branch from the payload or the look-up. */
+export async function resolveRunFacts(run: RunInput, lookupDefaultBranch?: DefaultBranchLookup): Promise<RunFacts> {
   const trust = classifyTrust(run)
   const branch = runBranch(run)
   let defaultBranch = payloadDefaultBranch(run.payload)
   let defaultBranchSource: RunFacts['defaultBranchSource'] = 'payload'
-  if (defaultBranch === null && lookupDefaultBranch) {
-    defaultBranch = await lookupDefaultBranch()
+  const asked = defaultBranch === null ? (lookupDefaultBranch?.({ event: run.event, trusted: trust.trusted, branch: branch.branch }) ?? null) : null
+  if (asked !== null) {
+    defaultBranch = await asked
     defaultBranchSource = 'api'
   }
   if (defaultBranch === null) {
