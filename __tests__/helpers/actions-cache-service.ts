@@ -49,6 +49,8 @@ export interface ActionsCacheService {
    * the real one, to show what the client itself must reject.
    */
   ignoreVersion: boolean
+  /** Milliseconds every request waits before it is answered, as a remote service would (0: none). */
+  latencyMs: number
   /** Puts a finalized entry in place, as if some job had saved `blob` under `key` and `version`. */
   seed(key: string, version: string, blob: Buffer): void
   /** Environment @actions/cache needs to talk to this stand-in. */
@@ -73,6 +75,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     denyWrites: false,
     failReservations: null,
     ignoreVersion: false,
+    latencyMs: 0,
     seed: (key, version, blob) => {
       const id = randomBytes(8).toString('hex')
       for (const [bid, bk] of blobs) if (bk === key) blobs.delete(bid)
@@ -235,6 +238,10 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     const chunks: Buffer[] = []
     req.on('data', c => chunks.push(c as Buffer))
     req.on('end', () => {
+      if (svc.latencyMs > 0) setTimeout(answer, svc.latencyMs)
+      else answer()
+    })
+    function answer(): void {
       const body = Buffer.concat(chunks)
       const path = (req.url ?? '').split('?')[0]
       if (path.startsWith(TWIRP) && req.method === 'POST') return twirp(path.slice(TWIRP.length), req, body, res)
@@ -243,7 +250,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       requests.push({ method: req.method ?? '', call: `unknown ${path}`, status: 404 })
       res.writeHead(404)
       res.end()
-    })
+    }
   })
   await new Promise<void>(r => server.listen(0, '127.0.0.1', () => r()))
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
