@@ -49,6 +49,10 @@ export interface ActionsCacheService {
    * the real one, to show what the client itself must reject.
    */
   ignoreVersion: boolean
+  /** Per key, how CreateCacheEntry answers instead of reserving: 429, a refused write, or a refusal. */
+  keyFaults: Map<string, 'rate-limit' | 'deny' | 'fail'>
+  /** The most requests the service was answering at once (overlap seen). */
+  maxInFlight: number
   /** Milliseconds every request waits before it is answered, as a remote service would (0: none). */
   latencyMs: number
   /** Puts a finalized entry in place, as if some job had saved `blob` under `key` and `version`. */
@@ -76,6 +80,8 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     failReservations: null,
     ignoreVersion: false,
     latencyMs: 0,
+    keyFaults: new Map(),
+    maxInFlight: 0,
     seed: (key, version, blob) => {
       const id = randomBytes(8).toString('hex')
       for (const [bid, bk] of blobs) if (bk === key) blobs.delete(bid)
@@ -113,6 +119,19 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     const version = String(msg.version ?? '')
     switch (method) {
       case 'CreateCacheEntry': {
+        const fault = svc.keyFaults.get(key)
+        if (fault === 'rate-limit') {
+          record(429, key)
+          return json(res, 429, { code: 'resource_exhausted', msg: 'too many cache entries created' })
+        }
+        if (fault === 'deny') {
+          record(200, key)
+          return json(res, 200, { ok: false, message: 'cache write denied: the cache token of this run is read-only' })
+        }
+        if (fault === 'fail') {
+          record(200, key)
+          return json(res, 200, { ok: false, message: 'the service could not reserve this entry' })
+        }
         if (reservations >= svc.rateLimitAfter) {
           record(429, key)
           return json(res, 429, { code: 'resource_exhausted', msg: 'too many cache entries created' })
@@ -234,7 +253,11 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     res.end()
   }
 
+  let inFlight = 0
   const server = createServer((req, res) => {
+    inFlight++
+    svc.maxInFlight = Math.max(svc.maxInFlight, inFlight)
+    res.on('close', () => inFlight--)
     const chunks: Buffer[] = []
     req.on('data', c => chunks.push(c as Buffer))
     req.on('end', () => {

@@ -3,6 +3,7 @@
 // start leaves Nx without a remote cache, with a warning. Bad inputs fail, as in the token step.
 
 import * as core from '@actions/core'
+import { SAVE_STATE } from '../post/settings.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
@@ -35,6 +36,8 @@ export async function run(env: Env = process.env): Promise<void> {
     limits = { maxEntries: cfg.maxEntries, maxEntrySize: cfg.maxEntrySize }
     core.saveState(STATE.maxEntries, String(cfg.maxEntries))
     core.saveState(STATE.maxEntrySize, String(cfg.maxEntrySize))
+    core.saveState(SAVE_STATE.concurrency, String(cfg.saveConcurrency))
+    core.saveState(SAVE_STATE.timeLimit, String(cfg.saveTimeLimit))
   } catch (e) {
     fail(e)
     return

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
+import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT, SAVE_STATE } from './settings.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, REJECTED_FILE, STATE, STATS_FILE, UPLOADS_FILE } from '../state.js'
 
@@ -20,14 +21,15 @@ export interface PostReport {
 
 export async function run(): Promise<void> {
   try {
-    const report = await post()
+    const report = await post(Date.now())
     await report_(report)
   } catch (e) {
     core.warning(`The Nx cache action's post step failed: ${e instanceof Error ? e.message : String(e)}. The build is not affected.`)
   }
 }
 
-async function post(): Promise<PostReport> {
+/** `t0`: when post began; its time limit (save-time-limit) counts from there. */
+async function post(t0: number): Promise<PostReport> {
   const access = core.getState(STATE.access) || 'none'
   const reason = core.getState(STATE.reason)
   const started = core.getState(STATE.started) === 'true'
@@ -64,10 +66,15 @@ async function post(): Promise<PostReport> {
       }
     }
     const runnerOs = process.env.RUNNER_OS ?? ''
-    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache.`)
+    const concurrency = Number(core.getState(SAVE_STATE.concurrency)) || DEFAULT_SAVE_CONCURRENCY
+    const timeLimitMs = (Number(core.getState(SAVE_STATE.timeLimit)) || DEFAULT_SAVE_TIME_LIMIT) * 1000
+    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
       maxEntries: Number(core.getState(STATE.maxEntries)) || DEFAULT_MAX_ENTRIES,
       maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || DEFAULT_MAX_ENTRY_SIZE,
+      concurrency,
+      deadline: t0 + timeLimitMs,
+      timeLimitMs,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)
