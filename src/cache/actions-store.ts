@@ -13,7 +13,7 @@
 // overlap and each is classified on its own. What the library prints during a save is attributed
 // to that save through an AsyncLocalStorage and demoted to debug lines (see saveEntry).
 
-import * as core from '@actions/core'
+import * as core from '../action-io/core.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs'

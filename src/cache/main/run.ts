@@ -2,7 +2,7 @@
 // detached → export where Nx finds it. Never fails because of the cache: a server that will not
 // start leaves Nx without a remote cache, with a warning. Bad inputs fail, as in the token step.
 
-import * as core from '@actions/core'
+import * as core from '../../action-io/core.js'
 import { SAVE_STATE } from '../post/settings.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'

@@ -1,7 +1,7 @@
 // The cache action's `post`: stop the server, save what it kept (where the policy allows), and
 // say what happened: outputs and a job summary. Never fails the job: every failure is a warning.
 
-import * as core from '@actions/core'
+import * as core from '../../action-io/core.js'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
