@@ -66,6 +66,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
   const runtimeToken = randomBytes(16).toString('hex')
   const entries = new Map<string, ServiceEntry>()
   const blobs = new Map<string, string>() // blob id → key
+  const blocks = new Map<string, Map<string, Buffer>>() // blob id → staged blocks by block id
   const requests: ServiceRequest[] = []
   let reservations = 0
   let url = ''
@@ -203,6 +204,30 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     if (!entry) {
       record(404)
       res.writeHead(404, { ...common, 'x-ms-error-code': 'BlobNotFound' })
+      return void res.end()
+    }
+    // Archives over 128 MiB come as blocks (Put Block), then the list that commits them (Put Block List).
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '')
+    if (req.method === 'PUT' && query.get('comp') === 'block') {
+      const staged = blocks.get(id) ?? new Map<string, Buffer>()
+      blocks.set(id, staged)
+      staged.set(query.get('blockid') ?? '', body)
+      record(201)
+      res.writeHead(201, { ...common, 'content-length': 0, 'x-ms-request-server-encrypted': 'true' })
+      return void res.end()
+    }
+    if (req.method === 'PUT' && query.get('comp') === 'blocklist') {
+      const staged = blocks.get(id) ?? new Map<string, Buffer>()
+      const ids = [...body.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map(m => m[1])
+      if (ids.some(b => !staged.has(b))) {
+        record(400)
+        res.writeHead(400, { ...common, 'x-ms-error-code': 'InvalidBlockList' })
+        return void res.end()
+      }
+      entry.blob = Buffer.concat(ids.map(b => staged.get(b)!))
+      blocks.delete(id)
+      record(201)
+      res.writeHead(201, { ...common, 'content-length': 0, 'x-ms-request-server-encrypted': 'true' })
       return void res.end()
     }
     if (req.method === 'PUT') {
