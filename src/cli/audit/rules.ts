@@ -230,7 +230,7 @@ function envCandidates(w: Workflow): Candidate[] {
   const out: Candidate[] = []
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   for (const job of w.jobs) {
-    // A job that runs no Nx command is not judged for tokens in its env (settled in issue 5);
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     if (!job.steps.some(runsNx)) continue
     const secretRule = (e: Entry): boolean => untrusted.length > 0 && readsSecret(e.value)
