@@ -64,7 +64,8 @@ export function releaseProblems(tag, root) {
   if (!existsSync(cli)) problems.push('dist/cli/index.js is missing: run npm run bundle.')
   else {
     const printed = execFileSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).trim()
-    if (printed !== version) problems.push(`dist/cli/index.js --version prints ${printed}, not ${version}: run npm run bundle and commit dist/.`)
+    if (printed !== version)
+      problems.push(`dist/cli/index.js --version prints ${printed}, not ${version}: run npm run bundle and commit dist/.`)
   }
   return problems
 }

@@ -46,7 +46,20 @@ describe('npm pack, then an offline install into an empty folder', () => {
 
   test('the tarball holds the bundles, the action.yml files and the docs, and no sources or tests', () => {
     const files = packed.files.map(f => f.path).sort()
-    for (const f of ['action.yml', 'cache/action.yml', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/cli/index.js', 'dist/rebuild/index.js', 'cache/dist/main/index.js', 'cache/dist/server/index.js', 'cache/dist/post/index.js']) {
+    for (const f of [
+      'action.yml',
+      'cache/action.yml',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'package.json',
+      'dist/index.js',
+      'dist/cli/index.js',
+      'dist/rebuild/index.js',
+      'cache/dist/main/index.js',
+      'cache/dist/server/index.js',
+      'cache/dist/post/index.js'
+    ]) {
       expect(files).toContain(f)
     }
     expect(files.filter(f => !/^(dist|cache\/dist)\//.test(f)).sort()).toEqual(
@@ -64,18 +77,33 @@ describe('npm pack, then an offline install into an empty folder', () => {
 
   test('npx nx-cloud-access --version prints the version, --help the commands', () => {
     expect(npm(['exec', '--offline', '--', 'nx-cloud-access', '--version'], app, cache)).toBe(`${pkg.version}\n`)
-    expect(npm(['exec', '--offline', '--', 'nx-cloud-access', '--help'], app, cache)).toMatch(/Usage: nx-cloud-access <command>[\s\S]*--version/)
+    expect(npm(['exec', '--offline', '--', 'nx-cloud-access', '--help'], app, cache)).toMatch(
+      /Usage: nx-cloud-access <command>[\s\S]*--version/
+    )
   })
 
   test('npx nx-cloud-access audit runs on a repository', () => {
     const repo = join(REPO_ROOT, '__tests__', 'fixtures', 'audit', 'clean-main-only')
     const out = npm(['exec', '--offline', '--', 'nx-cloud-access', 'audit', repo], app, cache)
     expect(out).toContain('No findings in nx.json and 1 workflow file.')
-    const json = spawnSync('npm', ['exec', '--offline', '--', 'nx-cloud-access', 'audit', join(REPO_ROOT, '__tests__/fixtures/audit/step-env-token'), '--format', 'json'], {
-      cwd: app,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: app, npm_config_cache: cache, npm_config_registry: 'http://127.0.0.1:9/' }
-    })
+    const json = spawnSync(
+      'npm',
+      [
+        'exec',
+        '--offline',
+        '--',
+        'nx-cloud-access',
+        'audit',
+        join(REPO_ROOT, '__tests__/fixtures/audit/step-env-token'),
+        '--format',
+        'json'
+      ],
+      {
+        cwd: app,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: app, npm_config_cache: cache, npm_config_registry: 'http://127.0.0.1:9/' }
+      }
+    )
     expect(json.status).toBe(1)
     expect(JSON.parse(json.stdout).findings.map((f: { rule: string }) => f.rule)).toContain('step-env-token')
   })
@@ -107,7 +135,9 @@ test('package.json: publishable, no runtime dependencies, the one name everywher
 test("engines.node is the same floor the token step's node check enforces", () => {
   const floor = /^>=(\d+)$/.exec(pkg.engines.node)?.[1]
   expect(floor).toBe('20')
-  const script: string = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')).runs.steps.find((s: { id?: string }) => s.id === 'policy').run
+  const script: string = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')).runs.steps.find(
+    (s: { id?: string }) => s.id === 'policy'
+  ).run
   expect(script).toContain(`-lt ${floor} ]`)
   expect(script).toContain(`needs Node.js ${floor} or newer`)
 })

