@@ -280,7 +280,7 @@ function envWords(rule: Candidate['rule'], e: Entry, jobs: string[], triggers: s
     case 'step-env-token':
       return {
         message: `${e.name} is set in a step's own env: in ${who}, and a step-level env: wins over the kit's exports, so that step uses this token whatever the policy decides.`,
-        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: <owner>/nx-cloud-access) before the Nx step.`
+        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: nx-cloud-access/nx-cloud-access) before the Nx step.`
       }
     case 'inherited-env-token':
       return {
