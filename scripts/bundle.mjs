@@ -28,7 +28,7 @@ for (const [src, out] of ENTRIES) {
 }
 
 // `npx nx-cloud-access` runs dist/cli/index.js directly: it needs its shebang and the x bit, and
-// `--version` prints the version written here in place of src/cli/main.ts's placeholder (so the
+// `--version` prints the version written here in place of src/cli/run.ts's placeholder (so the
 // bundle reads no package.json at run time; the dist/ freshness check catches a stale version).
 const cli = 'dist/cli/index.js'
 const PLACEHOLDER = '0.0.0-nx-cloud-access-source'
