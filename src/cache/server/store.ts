@@ -256,12 +256,18 @@ export class EntryStore {
       done = true
       this.stats[failed === 'too-large' ? 'tooLarge' : 'storeErrors']++
       this.reserved.delete(hash)
-      out.destroy()
-      try {
-        rmSync(tmp, { force: true })
-      } catch {
-        // Nothing was written, or it cannot be removed: either way it is not an entry.
+      const remove = (): void => {
+        try {
+          rmSync(tmp, { force: true })
+        } catch {
+          // Nothing was written, or it cannot be removed: either way it is not an entry.
+        }
       }
+      // The file is opened asynchronously: one that fails before it is open is created after this
+      // first removal, and removed again once the stream has closed.
+      out.once('close', remove)
+      out.destroy()
+      remove()
       settle({ failed, message })
     }
     out.on('error', e => fail('store-error', `The entry could not be written: ${e.message}`))
