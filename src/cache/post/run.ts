@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
-import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT, SAVE_STATE } from './settings.js'
+import { readSaveSettings } from './settings.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, REJECTED_FILE, STATE, STATS_FILE, UPLOADS_FILE } from '../state.js'
+import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
 
 export interface PostReport {
   access: string
@@ -30,18 +30,14 @@ export async function run(): Promise<void> {
 
 /** `t0`: when post began; its time limit (save-time-limit) counts from there. */
 async function post(t0: number): Promise<PostReport> {
-  const access = core.getState(STATE.access) || 'none'
-  const reason = core.getState(STATE.reason)
-  const started = core.getState(STATE.started) === 'true'
-  if (!started) return { access, reason, started, stats: null, queue: null }
-
-  const stage = core.getState(STATE.stage)
-  const pid = Number(core.getState(STATE.pid))
-  const write = core.getState(STATE.write) === 'true'
+  const handoff = readHandoff(core)
+  const { access, reason, server } = handoff
+  if (server === null) return { access, reason, started: false, stats: null, queue: null }
+  const { stage, pid, port, write } = server
 
   // Asked before it is stopped: on Windows the signal ends the server at once, with no stats.json.
   // The token reaches post through GITHUB_ENV, as it reaches every step after main.
-  const live = await askStats(Number(core.getState(STATE.port)), process.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN ?? '')
+  const live = await askStats(port, process.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN ?? '')
   const answer = (await stopServer(pid, stage)) ?? live
   if (answer === null) {
     core.warning(
@@ -66,12 +62,12 @@ async function post(t0: number): Promise<PostReport> {
       }
     }
     const runnerOs = process.env.RUNNER_OS ?? ''
-    const concurrency = Number(core.getState(SAVE_STATE.concurrency)) || DEFAULT_SAVE_CONCURRENCY
-    const timeLimitMs = (Number(core.getState(SAVE_STATE.timeLimit)) || DEFAULT_SAVE_TIME_LIMIT) * 1000
+    const { concurrency, timeLimit } = readSaveSettings(core)
+    const timeLimitMs = timeLimit * 1000
     core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
-      maxEntries: Number(core.getState(STATE.maxEntries)) || DEFAULT_MAX_ENTRIES,
-      maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || DEFAULT_MAX_ENTRY_SIZE,
+      maxEntries: handoff.maxEntries,
+      maxEntrySize: handoff.maxEntrySize,
       concurrency,
       deadline: t0 + timeLimitMs,
       timeLimitMs,
@@ -83,7 +79,7 @@ async function post(t0: number): Promise<PostReport> {
     // Cannot happen: a read-only server keeps nothing. Said rather than saved, should it ever.
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
   }
-  return { access, reason, started, stats: answer?.stats ?? null, queue }
+  return { access, reason, started: true, stats: answer?.stats ?? null, queue }
 }
 
 /** The entries the server would not restore (see server-main.ts), each key once. */
