@@ -2,7 +2,8 @@
 // detached → export where Nx finds it. Never fails because of the cache: a server that will not
 // start leaves Nx without a remote cache, with a warning. Bad inputs fail, as in the token step.
 
-import * as core from '@actions/core'
+import * as core from '../../action-io/core.js'
+import { saveSaveSettings } from '../post/settings.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
@@ -33,6 +34,7 @@ export async function run(env: Env = process.env): Promise<void> {
     const facts = await runFactsFromEnv(cfg.policy, env)
     decision = decideCache(cfg, facts, env)
     limits = { maxEntries: cfg.maxEntries, maxEntrySize: cfg.maxEntrySize }
+    saveSaveSettings(core, cfg)
   } catch (e) {
     fail(e)
     return

@@ -1,12 +1,13 @@
 // The cache action's `post`: stop the server, save what it kept (where the policy allows), and
 // say what happened: outputs and a job summary. Never fails the job: every failure is a warning.
 
-import * as core from '@actions/core'
+import * as core from '../../action-io/core.js'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
+import { readSaveSettings } from './settings.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
 import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
 
@@ -20,14 +21,15 @@ export interface PostReport {
 
 export async function run(): Promise<void> {
   try {
-    const report = await post()
+    const report = await post(Date.now())
     await report_(report)
   } catch (e) {
     core.warning(`The Nx cache action's post step failed: ${e instanceof Error ? e.message : String(e)}. The build is not affected.`)
   }
 }
 
-async function post(): Promise<PostReport> {
+/** `t0`: when post began; its time limit (save-time-limit) counts from there. */
+async function post(t0: number): Promise<PostReport> {
   const handoff = readHandoff(core)
   const { access, reason, server } = handoff
   if (server === null) return { access, reason, started: false, stats: null, queue: null }
@@ -60,10 +62,15 @@ async function post(): Promise<PostReport> {
       }
     }
     const runnerOs = process.env.RUNNER_OS ?? ''
-    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache.`)
+    const { concurrency, timeLimit } = readSaveSettings(core)
+    const timeLimitMs = timeLimit * 1000
+    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
       maxEntries: handoff.maxEntries,
       maxEntrySize: handoff.maxEntrySize,
+      concurrency,
+      deadline: t0 + timeLimitMs,
+      timeLimitMs,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)
