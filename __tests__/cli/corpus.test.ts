@@ -5,7 +5,7 @@
 // the nine patterns the corpus taught are covered always by the synthetic fixtures in audit.test.ts.
 
 import { describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO_ROOT } from '../helpers/run-action.js'
 import { runCli } from '../helpers/run-cli.js'

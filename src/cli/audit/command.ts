@@ -10,6 +10,7 @@ import { PolicyError, type Setup } from '../../types.js'
 import { type Io, UsageError } from '../common.js'
 import { atLeast, formatJson, formatSarif, formatText } from './format.js'
 import { type Repo, SEVERITIES, type Severity, auditRepo } from './rules.js'
+import type { Files } from './follow.js'
 import { type Workflow, readWorkflow } from './workflow.js'
 
 export const AUDIT_USAGE = `Usage: nx-cloud-access audit [DIR] [options]
@@ -55,7 +56,25 @@ export function loadRepo(root: string): Repo {
     const file = `.github/workflows/${name}`
     workflows.set(file, readWorkflow(file, readFileSync(join(dir, name), 'utf8')))
   }
-  return { workflows, nxJson }
+  return { workflows, nxJson, files: lazyFiles(root) }
+}
+
+/** The other files audit follows, read when first asked for (a missing or unreadable one is null). */
+function lazyFiles(root: string): Files {
+  const cache = new Map<string, string | null>()
+  return {
+    read(rel: string): string | null {
+      if (cache.has(rel)) return cache.get(rel) ?? null
+      let text: string | null = null
+      try {
+        text = readFileSync(join(root, rel), 'utf8')
+      } catch {
+        text = null
+      }
+      cache.set(rel, text)
+      return text
+    }
+  }
 }
 
 export async function audit(argv: string[], io: Io): Promise<number> {
