@@ -37,7 +37,12 @@ export const RULES: RuleInfo[] = [
   { id: 'nx-json-read-write-token', severity: 'high', title: 'A read-write Nx Cloud token is committed in nx.json' },
   { id: 'no-encryption-key', severity: 'medium', title: 'No Nx Cloud encryption key anywhere' },
   { id: 'step-env-token', severity: 'high', title: "An Nx Cloud token in a step's env: (the kit cannot override it)" },
-  { id: 'inherited-env-token', severity: 'high', title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit' },
+  {
+    id: 'inherited-env-token',
+    severity: 'high',
+    title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit (pull requests: high; other branches, merge queue: medium; writers-only runs: low)',
+    varies: true
+  },
   { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
   { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
