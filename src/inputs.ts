@@ -91,6 +91,13 @@ export function parseWriteBranches(value: string, inputName = 'write-branches'):
 
 function parseUrl(value: string, name: string): string {
   if (value === '') return ''
+  // The URL parser drops tabs and line breaks silently; the value would be exported as written.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new PolicyError(
+      `Input '${name}' contains a line break or control character. Accepted: an http:// or https:// URL on one line, with no control characters.`
+    )
+  }
   let url: URL
   try {
     url = new URL(value)
@@ -99,6 +106,12 @@ function parseUrl(value: string, name: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new PolicyError(`Input '${name}' has the scheme '${url.protocol}'. Accepted: an http:// or https:// URL.`)
+  }
+  // Later steps' logs show exported variables unmasked: credentials in the URL would be printed.
+  if (url.username !== '' || url.password !== '') {
+    throw new PolicyError(
+      `Input '${name}' carries credentials (user:password@). Accepted: a URL without credentials; the cache's token goes in read-write-token and read-only-token.`
+    )
   }
   return value
 }

@@ -60,8 +60,17 @@ export function readRunFromEnv(env: Env): RunInput {
   }
 }
 
+/** Who says the run is Dependabot's: GITHUB_ACTOR, the payload's sender, or nobody. */
+function dependabotBy(run: RunInput): string | null {
+  if (run.actor.toLowerCase() === DEPENDABOT) return 'GITHUB_ACTOR'
+  const sender = run.payload.sender?.login
+  if (typeof sender === 'string' && sender.toLowerCase() === DEPENDABOT) return "the payload's sender"
+  return null
+}
+
 export function classifyTrust(run: RunInput): { trusted: boolean; reason: string } {
   const { event, payload } = run
+  const bot = dependabotBy(run)
   if (PR_EVENTS.includes(event)) {
     const pr = payload.pull_request
     if (!pr) return { trusted: false, reason: `a ${event} run whose payload has no pull_request` }
@@ -70,12 +79,14 @@ export function classifyTrust(run: RunInput): { trusted: boolean; reason: string
     if (head === '' || head !== base) {
       return { trusted: false, reason: `a pull request from the fork ${head || '(deleted repository)'}` }
     }
-    if (pr.user?.login === DEPENDABOT || run.actor === DEPENDABOT) {
+    if (String(pr.user?.login ?? '').toLowerCase() === DEPENDABOT || bot !== null) {
       return { trusted: false, reason: 'a pull request opened by dependabot[bot]' }
     }
     return { trusted: true, reason: 'a pull request from a branch of this repository' }
   }
   if (event in UNTRUSTED_EVENTS) return { trusted: false, reason: UNTRUSTED_EVENTS[event] }
+  // Dependabot's code is untrusted on every event, a push to its own branch included.
+  if (bot !== null) return { trusted: false, reason: `a ${event || '(no event)'} run by dependabot[bot] (${bot})` }
   if (TRUSTED_EVENTS.includes(event)) return { trusted: true, reason: `a ${event} run` }
   return { trusted: false, reason: `an unlisted event '${event || '(none)'}' (unknown events fail closed)` }
 }

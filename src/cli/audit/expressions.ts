@@ -78,6 +78,19 @@ function runContext(run: RunKind, secrets: string[], inputs: Record<string, stri
   }
 }
 
+/** The contexts an expression reads (`needs` of `needs.build.outputs.x`); one linear pass. */
+function contextsRead(body: string): string[] {
+  const code = body.replace(/'(?:[^']|'')*'/g, "''")
+  const out: string[] = []
+  for (const m of code.matchAll(/[A-Za-z_][\w-]*/g)) {
+    const before = m.index > 0 ? code[m.index - 1] : ''
+    if (before === '.' || !CONTEXTS.includes(m[0])) continue
+    const next = /\S/.exec(code.slice(m.index + m[0].length, m.index + m[0].length + 64))
+    if (next && (next[0] === '.' || next[0] === '[')) out.push(m[0])
+  }
+  return out
+}
+
 export type SecretsGiven = { known: true; secrets: string[] } | { known: false }
 
 /**
@@ -92,8 +105,7 @@ export function secretsFor(value: string, run: RunKind): SecretsGiven {
   const out: string[] = []
   for (const e of exprs) {
     if (secretNames(e.body).length === 0) continue
-    const refs = e.body.replace(/'(?:[^']|'')*'/g, "''").match(/[A-Za-z_][\w-]*(?=\s*[.[])/g) ?? []
-    if (refs.some(r => !KNOWN.test(r) && CONTEXTS.includes(r))) return { known: false }
+    if (contextsRead(e.body).some(r => !KNOWN.test(r))) return { known: false }
     const result = evaluate(e.body, runContext(run, names, {}))
     if (result === null) return { known: false }
     for (const m of result.matchAll(/\u0001secret:([A-Za-z0-9_-]+)/g)) out.push(m[1])

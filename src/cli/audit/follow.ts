@@ -16,19 +16,40 @@ export interface Files {
 }
 
 // `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
+// An npx flag stops at a shell separator: were it `-\S+`, a flag list could run across the next
+// `;npx`, and every npx of a hostile line would rescan the rest of it (quadratic).
 export const NX_COMMAND =
-  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-\S+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
+  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
 
 /** A script's commands: lines continued with a trailing backslash are one command. */
 export function commandLines(run: string): string[] {
   return run.replace(/\\\r?\n/g, ' ').split('\n')
 }
 
-/** A line with quoted text blanked (a commit message that mentions `nx migrate` runs no Nx) and its comment cut. */
+/**
+ * A line with quoted text blanked (a commit message that mentions `nx migrate` runs no Nx) and its
+ * comment cut. A quoted variable (`"$TARGET"`) keeps its text. One pass: an unclosed quote ends the
+ * scan with the rest of the line as it is, so a line of unclosed quotes is not rescanned from each.
+ */
 export function unquote(line: string): string {
-  return line
-    .replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, m => (/^["']\$\{?[A-Za-z_]/.test(m) ? m.slice(1, -1) : '""'))
-    .replace(/(?:^|\s)#.*$/, '')
+  let out = ''
+  let i = 0
+  while (i < line.length) {
+    const c = line[i]
+    if (c === '#' && (i === 0 || /\s/.test(line[i - 1]))) return out
+    if (c !== '"' && c !== "'") {
+      out += c
+      i++
+      continue
+    }
+    let j = i + 1
+    while (j < line.length && line[j] !== c) j += c === '"' && line[j] === '\\' ? 2 : 1
+    if (j >= line.length) return out + line.slice(i)
+    const quoted = line.slice(i, j + 1)
+    out += /^["']\$\{?[A-Za-z_]/.test(quoted) ? quoted.slice(1, -1) : '""'
+    i = j + 1
+  }
+  return out
 }
 
 /** Does the line run Nx itself (not through a script)? */
@@ -84,19 +105,48 @@ export function scriptCall(command: string): { name: string; rest: string } | nu
 }
 
 // Commands that publish or deploy what was built. Not previews of a pull request (pkg-pr-new).
-const DEPLOY_COMMANDS: [RegExp, string][] = [
-  [/^(?:npm|pnpm|yarn(?:\s+npm)?|bun)\s+(?:-\S+\s+)*publish\b/, 'publishes to a registry'],
-  [/\bchangesets?\s+publish\b/, 'runs changeset publish'],
-  [/\bsemantic-release\b/, 'runs semantic-release'],
-  [/\bdocker\s+(?:image\s+)?push\b|\bdocker\s+buildx\s+build\b.*--push\b/, 'pushes a container image'],
-  [/\b(?:vsce|ovsx)\s+publish\b/, 'publishes an editor extension'],
-  [/\bnx\s+(?:run\s+\S+:)?(?:deploy|publish)\b|\bnx\s+(?:run-many|affected)\b.*(?:-t|--targets?)[=\s]\S*\b(?:deploy|publish)\b/, 'runs an Nx deploy target'],
+// Each test is linear: no `.*` between two words (a hostile line of `gcloud gcloud …` would make
+// such a regex rescan the rest of the line from every match).
+const DEPLOY_COMMANDS: [(c: string, words: string[]) => boolean, string][] = [
+  [c => /^(?:npm|pnpm|yarn(?:\s+npm)?|bun)\s+(?:-[^\s]+\s+)*publish\b/.test(c), 'publishes to a registry'],
+  [c => /\bchangesets?\s+publish\b/.test(c), 'runs changeset publish'],
+  [c => /\bsemantic-release\b/.test(c), 'runs semantic-release'],
+  [c => /\bdocker\s+(?:image\s+)?push\b/.test(c) || (/\bdocker\s+buildx\s+build\b/.test(c) && /\s--push\b/.test(c)), 'pushes a container image'],
+  [c => /\b(?:vsce|ovsx)\s+publish\b/.test(c), 'publishes an editor extension'],
+  [(c, w) => /\bnx\s+(?:run\s+[^\s:]+:)?(?:deploy|publish)\b/.test(c) || (/\bnx\s+(?:run-many|affected)\b/.test(c) && nxTargets(w).some(t => t === 'deploy' || t === 'publish')), 'runs an Nx deploy target'],
   [
-    /\b(?:firebase\s+deploy|netlify\s+deploy|vercel\s+(?:deploy|--prod)|wrangler\s+(?:deploy|publish|pages\s+deploy)|fly(?:ctl)?\s+deploy|gh-pages\b|kubectl\s+(?:apply|rollout|set\s+image)|helm\s+(?:upgrade|install)|aws\s+(?:s3\s+(?:sync|cp)|ecs|lambda|cloudformation|deploy)|gcloud\s+.*\bdeploy\b|az\s+.*\b(?:deploy|upload)\b|surge\b)/,
+    c =>
+      /\b(?:firebase\s+deploy|netlify\s+deploy|vercel\s+(?:deploy|--prod)|wrangler\s+(?:deploy|publish|pages\s+deploy)|fly(?:ctl)?\s+deploy|gh-pages|kubectl\s+(?:apply|rollout|set\s+image)|helm\s+(?:upgrade|install)|aws\s+(?:s3\s+(?:sync|cp)|ecs|lambda|cloudformation|deploy)|surge)\b/.test(c) ||
+      ((/\bgcloud\s/.test(c) || /\baz\s/.test(c)) && /\b(?:deploy|upload)\b/.test(c)),
     'deploys with a cloud CLI'
   ],
-  [/^(?:\S*\/)?(?:deploy|publish|release)[\w.-]*\.(?:sh|js|mjs|cjs|ts|mts|py)\b|^(?:npx\s+)?(?:node|tsx|ts-node|bash|sh|python3?)\s+(?:\S*\/)?(?:deploy|publish|release)[\w.-]*(?:\s|$)/, 'runs a deploy script']
+  [(_c, w) => deployScript(w), 'runs a deploy script']
 ]
+
+/** The targets of `nx run-many|affected -t a,b --targets=c`. */
+function nxTargets(words: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < words.length; i++) {
+    const m = /^(?:-t|--targets?)(?:=(.*))?$/.exec(words[i])
+    if (!m) continue
+    const list = m[1] ?? words[i + 1] ?? ''
+    out.push(...list.split(','))
+  }
+  return out
+}
+
+/** `./deploy.sh`, `scripts/publish.mjs`, `node tools/release.js`, `ts-node tools/publish-builds`. */
+function deployScript(words: string[]): boolean {
+  const base = (w: string | undefined): string => (w ?? '').slice((w ?? '').lastIndexOf('/') + 1)
+  const named = (b: string): boolean => /^(?:deploy|publish|release)(?:[\w-]*)?(?:\.[\w.-]*)?$/.test(b)
+  if (/\//.test(words[0] ?? '') || /\.(?:sh|js|mjs|cjs|ts|mts|py)$/.test(words[0] ?? '')) {
+    const b = base(words[0])
+    if (/^(?:deploy|publish|release)[\w.-]*\.(?:sh|js|mjs|cjs|ts|mts|py)$/.test(b)) return true
+  }
+  const i = words[0] === 'npx' ? 1 : 0
+  return /^(?:node|tsx|ts-node|bash|sh|python3?)$/.test(words[i] ?? '') && named(base(words[i + 1]))
+}
+
 const DEPLOY_ACTIONS: [RegExp, string][] = [
   [/^actions\/deploy-pages@/i, 'deploys GitHub Pages'],
   [/^(?:peaceiris\/actions-gh-pages|JamesIves\/github-pages-deploy-action)@/i, 'deploys GitHub Pages'],
@@ -110,7 +160,8 @@ export function deployCommand(command: string): string | null {
   // `nx release` and `nx release publish` publish; `nx release version|changelog|plan` do not.
   const release = /\bnx\s+release\b(.*)$/.exec(c)
   if (release && !/^\s*(?:version|changelog|plan)\b/.test(release[1])) return 'runs nx release'
-  for (const [re, why] of DEPLOY_COMMANDS) if (re.test(c)) return why
+  const words = c.split(/\s+/)
+  for (const [test, why] of DEPLOY_COMMANDS) if (test(c, words)) return why
   return null
 }
 
@@ -133,10 +184,12 @@ export interface Use {
   downloads: string[]
 }
 
+const plain = (inputs: Record<string, string>): boolean => Object.keys(inputs).length === 0
+
 const empty = (): Use => ({ nx: [], deploys: [], uploads: [], downloads: [] })
 
 function merge(into: Use, from: Use): Use {
-  into.nx.push(...from.nx)
+  for (const n of from.nx) into.nx.push({ ...n })
   into.deploys.push(...from.deploys)
   into.uploads.push(...from.uploads)
   into.downloads.push(...from.downloads)
@@ -155,6 +208,10 @@ export function folder(base: string, dir: string): string | null {
 export class Follower {
   private scripts = new Map<string, { dir: string; scripts: Record<string, string> } | null>()
   private actions = new Map<string, Action | null>()
+  /** What each script runs (by package folder and name), worked out once. */
+  private scriptUses = new Map<string, Use>()
+  /** What each step runs in a folder, without a reusable workflow's inputs, worked out once. */
+  private stepUses = new WeakMap<Step, Map<string, Use>>()
 
   constructor(private readonly files: Files) {}
 
@@ -221,10 +278,16 @@ export class Follower {
         if (!pkg || body === undefined) continue
         const key = `${pkg.dir}\u0000${call.name}`
         if (seen.has(key)) continue
-        const inner = this.runUse(body, pkg.dir, depth + 1, via ?? call.name, new Set([...seen, key]))
+        let inner = this.scriptUses.get(key)
+        if (!inner) {
+          inner = this.runUse(body, pkg.dir, depth + 1, null, new Set([...seen, key]))
+          this.scriptUses.set(key, inner)
+        }
         // Words after the script name reach its commands (`pnpm run build --skip-nx-cache`).
-        for (const n of inner.nx) if (call.rest !== '') n.command = `${n.command} ${call.rest}`
-        merge(use, inner)
+        merge(use, {
+          ...inner,
+          nx: inner.nx.map(n => ({ command: call.rest === '' ? n.command : `${n.command} ${call.rest}`, dir: n.dir, via: via ?? call.name }))
+        })
       }
     }
     return use
@@ -232,9 +295,23 @@ export class Follower {
 
   /** A step: its run: script, or the local action it uses; `inputs` are a reusable workflow's. */
   stepUse(step: Step, dir: string, depth = 0, inputs: Record<string, string> = {}): Use {
+    const plain = Object.keys(inputs).length === 0
+    const known = plain ? this.stepUses.get(step)?.get(dir) : undefined
+    if (known) return known
+    const use = this.workStepUse(step, dir, depth, inputs)
+    if (plain) {
+      const byDir = this.stepUses.get(step) ?? new Map<string, Use>()
+      byDir.set(dir, use)
+      this.stepUses.set(step, byDir)
+    }
+    return use
+  }
+
+  private workStepUse(step: Step, dir: string, depth: number, inputs: Record<string, string>): Use {
     const here = folder(dir, interpolate(step.workingDirectory ?? '', inputs) ?? '') ?? dir
     const use = empty()
-    if (step.run.trim() !== '') merge(use, this.runUse(step.run, here))
+    const run = plain(inputs) ? step.run : (interpolate(step.run, inputs) ?? step.run)
+    if (run.trim() !== '') merge(use, this.runUse(run, here))
     const deploy = deployAction(step)
     if (deploy) use.deploys.push(deploy)
     const uses = step.uses.trim()
@@ -247,8 +324,7 @@ export class Follower {
         for (const [k, e] of step.with) withInputs[k] = e.value
         for (const s of action.steps) {
           const inner = this.stepUse(s, here, depth + 1, withInputs)
-          for (const n of inner.nx) n.via = n.via ?? `action ${uses}`
-          merge(use, inner)
+          merge(use, { ...inner, nx: inner.nx.map(n => ({ ...n, via: n.via ?? `action ${uses}` })) })
         }
       }
     }

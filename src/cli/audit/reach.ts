@@ -79,24 +79,36 @@ export function rate(value: string, runs: Run[]): { rating: Rating | null; words
   return { rating, words: [...new Set(reached.map(r => r.words))] }
 }
 
+/** The jobs that call each local reusable workflow, by its file: built once per audit. */
+export type Callers = Map<string, { caller: Workflow; job: Workflow['jobs'][number] }[]>
+
+export function callersOf(workflows: Map<string, Workflow>): Callers {
+  const out: Callers = new Map()
+  for (const caller of workflows.values()) {
+    if (caller.error) continue
+    for (const job of caller.jobs) {
+      const uses = job.uses.split('@', 1)[0]
+      if (!uses.startsWith('./.github/workflows/')) continue
+      const file = uses.slice(2)
+      out.set(file, [...(out.get(file) ?? []), { caller, job }])
+    }
+  }
+  return out
+}
+
 /**
  * The runs of a reusable workflow (`on: workflow_call`) that get a given secret: those of the local
  * callers that pass it (by name, or with `secrets: inherit`). Called from no workflow here, it is
  * called from other repositories: their runs are unknown, rated low.
  */
-export function callerRuns(w: Workflow, workflows: Map<string, Workflow>, secret: (name: string) => boolean): Run[] {
+export function callerRuns(w: Workflow, callers: Callers, secret: (name: string) => boolean): Run[] {
   if (!(w.on ?? []).some(t => t.event === 'workflow_call')) return []
   const out: Run[] = []
-  let called = false
-  for (const caller of workflows.values()) {
-    if (caller.error || caller === w) continue
-    for (const job of caller.jobs) {
-      if (job.uses.replace(/@.*$/, '') !== `./${w.file}`) continue
-      called = true
-      const passes = job.secretsInherit !== null || job.secrets.some(e => secret(e.name) && e.value.includes('secrets.'))
-      if (passes) out.push(...runsOf(caller.on ?? []))
-    }
+  const calls = (callers.get(w.file) ?? []).filter(c => c.caller !== w)
+  for (const { caller, job } of calls) {
+    const passes = job.secretsInherit !== null || job.secrets.some(e => secret(e.name) && e.value.includes('secrets.'))
+    if (passes) out.push(...runsOf(caller.on ?? []))
   }
-  if (!called) out.push({ event: 'workflow_call', ref: MAIN, words: 'callers in other repositories (workflow_call)', rating: 'low' })
+  if (calls.length === 0) out.push({ event: 'workflow_call', ref: MAIN, words: 'callers in other repositories (workflow_call)', rating: 'low' })
   return out
 }

@@ -10,7 +10,7 @@ import type { NxConfig, Setup } from '../../types.js'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import { posix } from 'node:path'
 import { type Files, Follower, type Use, commandLines, lineRunsNx } from './follow.js'
-import { RATING_ORDER, callerRuns, rate, runsOf } from './reach.js'
+import { type Callers, RATING_ORDER, callerRuns, callersOf, rate, runsOf } from './reach.js'
 import type { Entry, Job, Loc, Step, Workflow } from './workflow.js'
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high'] as const
@@ -46,12 +46,21 @@ export const RULES: RuleInfo[] = [
   { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
   { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
-  { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, so it was not audited' }
+  { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, a symlink, not a regular file, or larger than 1 MiB, so it was not audited' }
 ]
 
 export const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
 const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
-const SECRET = /\$\{\{[^}]*\bsecrets\./
+/**
+ * Does a value read a secret in an expression (`${{ … secrets.X … }}`)? One pass: each `${{`
+ * is taken with what follows it up to the next `}`, and the pieces do not overlap. The regex
+ * /\$\{\{[^}]*\bsecrets\./ said the same but rescanned the rest of the value from every `${{`
+ * that no `}` closes: quadratic, 19 s on 240 KB of `${{ `.
+ */
+export function readsSecret(value: string): boolean {
+  for (const m of value.matchAll(/\$\{\{[^}]*/g)) if (/\bsecrets\./.test(m[0])) return true
+  return false
+}
 
 export function isKit(step: Step): boolean {
   return KIT.test(step.uses)
@@ -124,6 +133,10 @@ interface Context {
   kit: boolean
   /** Folders where workflows run Nx ('.' = the root). */
   nxDirs: Set<string>
+  /** The local callers of each reusable workflow. */
+  callers: Callers
+  /** What each job runs, worked out once. */
+  jobs: WeakMap<Job, JobNx>
 }
 
 export function auditRepo(repo: Repo, opts: Options): Finding[] {
@@ -134,18 +147,13 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     repo,
     follow: new Follower(repo.files ?? { read: () => null }),
     kit: [...repo.workflows.values()].some(w => w.jobs.some(j => j.steps.some(isKit))),
-    nxDirs: new Set()
+    nxDirs: new Set(),
+    callers: callersOf(repo.workflows),
+    jobs: new WeakMap()
   }
   for (const w of repo.workflows.values()) {
     if (w.error) {
-      findings.push({
-        rule: 'workflow-unreadable',
-        severity: 'medium',
-        file: w.file,
-        line: w.error.line,
-        message: `${w.file} is not valid YAML (${w.error.message}), so GitHub will not run it and this audit could not judge it.`,
-        fix: 'Fix the YAML error, then audit again.'
-      })
+      findings.push({ rule: 'workflow-unreadable', severity: 'medium', file: w.file, line: w.error.line, ...unreadableWords(w) })
       continue
     }
     const setup = workflowSetup(w, opts.setup)
@@ -154,8 +162,11 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     candidates.push(...envCandidates(w, ctx))
     findings.push(...reusableCalls(w, ctx))
     if (setup === 'ci-read-write') findings.push(...deployJobs(w, ctx))
-    for (const inputs of callerInputs(w, repo)) {
-      for (const job of w.jobs) for (const { use } of ctx.follow.jobSteps(job, inputs)) for (const n of use.nx) ctx.nxDirs.add(n.dir)
+    for (const inputs of callerInputs(w, ctx)) {
+      for (const job of w.jobs) {
+        const steps = Object.keys(inputs).length === 0 ? jobNx(w, job, ctx).steps : ctx.follow.jobSteps(job, inputs)
+        for (const { use } of steps) for (const n of use.nx) ctx.nxDirs.add(n.dir)
+      }
     }
   }
   if (repo.workflows.size === 0 || setups.size === 0) setups.add(opts.setup ?? 'main-only')
@@ -165,15 +176,37 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
 }
 
 /** The `with:` of each local call of a reusable workflow (one empty set when it is not called here). */
-function callerInputs(w: Workflow, repo: Repo): Record<string, string>[] {
-  const out: Record<string, string>[] = []
-  for (const caller of repo.workflows.values()) {
-    for (const job of caller.jobs) {
-      if (job.uses.replace(/@.*$/, '') !== `./${w.file}`) continue
-      out.push(Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value])))
+function callerInputs(w: Workflow, ctx: Context): Record<string, string>[] {
+  const out = (ctx.callers.get(w.file) ?? []).map(({ job }) => Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value])))
+  return out.length > 0 ? out : [{}]
+}
+
+function unreadableWords(w: Workflow): { message: string; fix: string } {
+  const error = w.error as NonNullable<Workflow['error']>
+  if (!error.file) {
+    return {
+      message: `${w.file} is not valid YAML (${error.message}), so GitHub will not run it and this audit could not judge it.`,
+      fix: 'Fix the YAML error, then audit again.'
     }
   }
-  return out.length > 0 ? out : [{}]
+  if (error.message === 'a symlink' && !/\.ya?ml$/.test(w.file)) {
+    return {
+      message: `${w.file} is a symlink: GitHub reads the tree as committed and runs no workflow through it, and this audit did not follow it.`,
+      fix: `Commit the workflows themselves under ${w.file}, not a link to them, then audit again.`
+    }
+  }
+  if (error.message === 'a symlink') {
+    return {
+      message: `${w.file} is a symlink: GitHub reads the link as committed, not the file it points to, so it will not run it as a workflow, and this audit did not follow it.`,
+      fix: `Commit the workflow itself at ${w.file}, not a link to it, then audit again.`
+    }
+  }
+  return {
+    message: `${w.file} is ${error.message}, so this audit did not read it and could not judge it.`,
+    fix: error.message.startsWith('larger')
+      ? 'Split it into smaller workflows (a reusable workflow can hold shared jobs), then audit again.'
+      : `Remove ${w.file} or replace it with a regular workflow file, then audit again.`
+  }
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
@@ -236,6 +269,14 @@ interface JobNx {
 }
 
 function jobNx(w: Workflow, job: Job, ctx: Context): JobNx {
+  const known = ctx.jobs.get(job)
+  if (known) return known
+  const nx = workJobNx(w, job, ctx)
+  ctx.jobs.set(job, nx)
+  return nx
+}
+
+function workJobNx(w: Workflow, job: Job, ctx: Context): JobNx {
   const steps = ctx.follow.jobSteps(job)
   const nxSteps = steps.filter(s => s.use.nx.length > 0 || runsNx(s.step))
   const direct = nxSteps.some(s => runsNx(s.step) || s.use.nx.some(n => n.via === null))
@@ -276,7 +317,7 @@ function envCandidates(w: Workflow, ctx: Context): Candidate[] {
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     const nx = jobNx(w, job, ctx)
     if (!nx.runsNx) continue
-    const secretRule = (e: Entry): boolean => untrusted.length > 0 && SECRET.test(e.value)
+    const secretRule = (e: Entry): boolean => untrusted.length > 0 && readsSecret(e.value)
     const base = { job: job.id, via: nx.via, triggers: untrusted, runs: [] as string[] }
     for (const { step } of nx.steps) {
       for (const s of [step, ...ctx.follow.actionSteps(step)]) {
@@ -295,7 +336,7 @@ function envCandidates(w: Workflow, ctx: Context): Candidate[] {
       }
       // The kit overrides it; Nx Cloud is off (NX_NO_CLOUD); or no Nx command of the job uses the cache.
       if (kitFirst || nx.cacheUnused(true)) continue
-      const runs = [...ownRuns, ...callerRuns(w, ctx.repo.workflows, name => secretNamesOf(e.value).has(name))]
+      const runs = [...ownRuns, ...callerRuns(w, ctx.callers, name => secretNamesOf(e.value).has(name))]
       const { rating, words } = rate(e.value, runs)
       if (rating === null) continue
       out.push({ ...base, rule: 'inherited-env-token', severity: rating, entry: e, runs: words })
@@ -319,8 +360,8 @@ function mergeCandidates(candidates: Candidate[], ctx: Context): Finding[] {
   for (const group of byKey.values()) {
     const rule = PRECEDENCE.find(r => group.some(c => c.rule === r)) as Candidate['rule']
     const chosen = group.filter(c => c.rule === rule)
-    const jobs: Candidate[] = []
-    for (const c of chosen) if (!jobs.some(j => j.job === c.job)) jobs.push(c)
+    const seenJobs = new Set<string>()
+    const jobs = chosen.filter(c => !seenJobs.has(c.job) && seenJobs.add(c.job) !== undefined)
     const { entry } = chosen[0]
     const severity = RATING_ORDER.slice().reverse().find(r => chosen.some(c => c.severity === r)) ?? 'high'
     const triggers = [...new Set(chosen.flatMap(c => c.triggers))]
@@ -392,7 +433,7 @@ function secretTokenUses(w: Workflow, ctx: Context, seen: Set<string>): Entry[] 
     const nx = jobNx(w, job, ctx)
     if (!nx.runsNx) continue
     const envs = [...w.env, ...job.env, ...job.steps.flatMap(s => [s, ...ctx.follow.actionSteps(s)]).flatMap(s => s.env)]
-    out.push(...tokenEntries(envs).filter(e => SECRET.test(e.value)))
+    out.push(...tokenEntries(envs).filter(e => readsSecret(e.value)))
   }
   return out
 }
@@ -429,7 +470,7 @@ function reusableCalls(w: Workflow, ctx: Context): Finding[] {
     const used = uses ? secretNames(uses) : new Set<string>()
     for (const e of job.secrets) {
       const token = (TOKEN_VARIABLES as readonly string[]).includes(e.name) || used.has(e.name)
-      if (!token || !SECRET.test(e.value)) continue
+      if (!token || !readsSecret(e.value)) continue
       out.push({
         rule: 'untrusted-trigger-token',
         severity: 'high',
@@ -455,6 +496,12 @@ function deployWords(job: Job, steps: { step: Step; use: Use }[], builds: boolea
   if (env.trim() !== '' && !env.includes('${{')) return `deploys to the environment '${env.trim()}'`
   if (job.environment && env === '') return 'deploys to an environment'
   return null
+}
+
+/** What comes before the first `@` (a `uses:` without its ref). Not /@.*$/: quadratic on many `@`. */
+function beforeAt(uses: string): string {
+  const at = uses.indexOf('@')
+  return at < 0 ? uses : uses.slice(0, at)
 }
 
 function deployJobs(w: Workflow, ctx: Context): Finding[] {
@@ -606,7 +653,11 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
 function usesNxCloud(step: Step): boolean {
   const m = KIT.exec(step.uses)
   if (!m) return false
-  const path = step.uses.slice(0, step.uses.indexOf('@')).replace(/^[^/]+\/nx-cloud-access/, '').replace(/\/+$/, '')
+  let path = beforeAt(step.uses).replace(/^[^/]+\/nx-cloud-access/, '')
+  // Trailing slashes dropped by hand: /\/+$/ retries from every slash of a run (quadratic).
+  let end = path.length
+  while (end > 0 && path[end - 1] === '/') end--
+  path = path.slice(0, end)
   if (path === '/cache') return false
   return (step.with.get('self-hosted-cache-url')?.value ?? '').trim() === ''
 }
