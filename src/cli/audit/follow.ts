@@ -154,8 +154,12 @@ const DEPLOY_ACTIONS: [RegExp, string][] = [
   [/^(?:cloudflare\/(?:wrangler-action|pages-action)|amondnet\/vercel-action|nwtgck\/actions-netlify|azure\/(?:webapps-deploy|static-web-apps-deploy|functions-action)|aws-actions\/amazon-ecs-deploy-task-definition|google-github-actions\/deploy-[\w-]+|FirebaseExtended\/action-hosting-deploy)@/i, 'deploys with a deploy action']
 ]
 
+/** Words without which no command deploys: most commands are ruled out by this one test. */
+const DEPLOY_WORDS = /publish|release|deploy|push|gh-pages|kubectl|helm|aws|gcloud|\baz\b|surge|upload|vercel|\bfly/
+
 export function deployCommand(command: string): string | null {
   const c = command.trim()
+  if (!DEPLOY_WORDS.test(c)) return null
   if (/\bpkg-pr-new\b/.test(c)) return null
   // `nx release` and `nx release publish` publish; `nx release version|changelog|plan` do not.
   const release = /\bnx\s+release\b(.*)$/.exec(c)
@@ -254,8 +258,21 @@ export class Follower {
     return found
   }
 
+  /** What each run: script runs in a folder (the same `pnpm install` in every job), worked out once. */
+  private runUses = new Map<string, Use>()
+
   /** The commands of a run: script, followed into package.json scripts. */
   runUse(run: string, dir: string, depth = 0, via: string | null = null, seen: Set<string> = new Set()): Use {
+    if (depth > 0 || via !== null) return this.workRunUse(run, dir, depth, via, seen)
+    const key = `${dir}\u0000${run}`
+    const known = this.runUses.get(key)
+    if (known) return known
+    const use = this.workRunUse(run, dir, depth, via, seen)
+    this.runUses.set(key, use)
+    return use
+  }
+
+  private workRunUse(run: string, dir: string, depth: number, via: string | null, seen: Set<string>): Use {
     const use = empty()
     let cwd = dir
     for (const raw of commandLines(run)) {
