@@ -5,16 +5,16 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 
 const ENTRIES = [
   // [source, output folder]
-  ['src/index.ts', 'dist'],
+  ['src/token-step/index.ts', 'dist'],
   // The pre-deploy rebuild's check (the composite's rebuild step): @actions/core only.
-  ['src/rebuild-index.ts', 'dist/rebuild'],
+  ['src/rebuild/index.ts', 'dist/rebuild'],
   // The command line (`bin: nx-cloud-access`): its own bundle, so the token step does not grow.
   ['src/cli/index.ts', 'dist/cli'],
   // The cache action: main starts the server, which runs detached from its own bundle; post saves.
   // Only the server and post load @actions/cache.
-  ['src/cache/entry-main.ts', 'cache/dist/main'],
-  ['src/cache/entry-server.ts', 'cache/dist/server'],
-  ['src/cache/entry-post.ts', 'cache/dist/post']
+  ['src/cache/main/index.ts', 'cache/dist/main'],
+  ['src/cache/server/index.ts', 'cache/dist/server'],
+  ['src/cache/post/index.ts', 'cache/dist/post']
 ]
 
 // Outputs nested in another entry's folder (dist/cli in dist) are removed with it, so clean first.
@@ -27,8 +27,15 @@ for (const [src, out] of ENTRIES) {
   })
 }
 
-// `npx nx-cloud-access` runs dist/cli/index.js directly: it needs its shebang and the x bit.
+// `npx nx-cloud-access` runs dist/cli/index.js directly: it needs its shebang and the x bit, and
+// `--version` prints the version written here in place of src/cli/run.ts's placeholder (so the
+// bundle reads no package.json at run time; the dist/ freshness check catches a stale version).
 const cli = 'dist/cli/index.js'
-const code = readFileSync(cli, 'utf8')
-if (!code.startsWith('#!')) writeFileSync(cli, `#!/usr/bin/env node\n${code}`)
+const PLACEHOLDER = '0.0.0-nx-cloud-access-source'
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'))
+let code = readFileSync(cli, 'utf8')
+const found = code.split(PLACEHOLDER).length - 1
+if (found !== 1) throw new Error(`${cli}: expected the version placeholder once, found it ${found} times`)
+code = code.replace(PLACEHOLDER, version)
+writeFileSync(cli, code.startsWith('#!') ? code : `#!/usr/bin/env node\n${code}`)
 chmodSync(cli, 0o755)

@@ -51,7 +51,11 @@ export function scrubTokens(text, counter) {
 
 function gitDir(repo) {
   const [owner, name] = repo.split('/')
-  for (const d of [join(values.mirrors, `${owner}+${name}`, 'repo'), join(values.mirrors, owner, name, '.git'), join(values.mirrors, owner, name)]) {
+  for (const d of [
+    join(values.mirrors, `${owner}+${name}`, 'repo'),
+    join(values.mirrors, owner, name, '.git'),
+    join(values.mirrors, owner, name)
+  ]) {
     if (existsSync(join(d, 'HEAD'))) return d
   }
   return null
@@ -72,7 +76,8 @@ function score() {
   for (const entry of expected.repositories) {
     const dir = join(values.out, entry.repo.replace('/', '__'))
     if (!existsSync(join(dir, '.corpus.json'))) continue
-    const run = (...args) => JSON.parse(spawnSync(process.execPath, [values.cli, 'audit', dir, '--format', 'json', ...args], { encoding: 'utf8' }).stdout).findings
+    const run = (...args) =>
+      JSON.parse(spawnSync(process.execPath, [values.cli, 'audit', dir, '--format', 'json', ...args], { encoding: 'utf8' }).stdout).findings
     const got = [...run(), ...run('--setup', 'ci-read-write').filter(f => f.rule === 'deploy-without-rebuild')]
     const want = new Set(entry.expected.map(key))
     for (const f of got) {
@@ -89,10 +94,14 @@ function score() {
   const pct = (a, b) => (b === 0 ? '   -' : `${((100 * a) / b).toFixed(0).padStart(3)}%`)
   const all = { right: 0, given: 0, real: 0 }
   for (const [rule, n] of [...rules].sort()) {
-    console.log(`${rule.padEnd(26)} precision ${pct(n.right, n.given)} (${n.right}/${n.given})  recall ${pct(n.right, n.real)} (${n.right}/${n.real})`)
+    console.log(
+      `${rule.padEnd(26)} precision ${pct(n.right, n.given)} (${n.right}/${n.given})  recall ${pct(n.right, n.real)} (${n.right}/${n.real})`
+    )
     for (const k of Object.keys(all)) all[k] += n[k]
   }
-  console.log(`${'all rules'.padEnd(26)} precision ${pct(all.right, all.given)} (${all.right}/${all.given})  recall ${pct(all.right, all.real)} (${all.right}/${all.real})`)
+  console.log(
+    `${'all rules'.padEnd(26)} precision ${pct(all.right, all.given)} (${all.right}/${all.given})  recall ${pct(all.right, all.real)} (${all.right}/${all.real})`
+  )
 }
 
 let built = 0
@@ -119,7 +128,10 @@ for (const entry of expected.repositories) {
     mkdirSync(dirname(join(out, f)), { recursive: true })
     writeFileSync(join(out, f), scrubTokens(text, counter))
   }
-  writeFileSync(join(out, '.corpus.json'), JSON.stringify({ repo: entry.repo, commit, date, files: files.length, tokensReplaced: counter.n }, null, 2) + '\n')
+  writeFileSync(
+    join(out, '.corpus.json'),
+    JSON.stringify({ repo: entry.repo, commit, date, files: files.length, tokensReplaced: counter.n }, null, 2) + '\n'
+  )
   console.log(`${entry.repo}@${commit.slice(0, 12)} (${date}): ${files.length} files, ${counter.n} token(s) replaced`)
   built++
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from '@jest/globals'
 import { classifySaveOutput } from '../../src/cache/actions-store.js'
-import { type QueueEntry, type SaveOutcome, saveQueue } from '../../src/cache/queue.js'
+import { type QueueEntry, type SaveOutcome, saveQueue } from '../../src/cache/post/queue.js'
 
 function entries(n: number, size = 10): QueueEntry[] {
   return Array.from({ length: n }, (_, i) => ({ hash: `h${i}`, size }))

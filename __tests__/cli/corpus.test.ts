@@ -64,7 +64,9 @@ const repos = EXPECTED.repositories.map(r => ({ ...r, dir: present(r.repo, r.com
 const maybe = repos.length > 0 ? describe : describe.skip
 
 if (repos.length === 0) {
-  console.warn(`corpus.test.ts: skipped, ${CORPUS} is absent or stale; build it with 'node scripts/corpus.mjs' (needs the repositories' snapshots).`)
+  console.warn(
+    `corpus.test.ts: skipped, ${CORPUS} is absent or stale; build it with 'node scripts/corpus.mjs' (needs the repositories' snapshots).`
+  )
 }
 
 maybe(`audit on ${repos.length} real repositories (.corpus/, judged in corpus-expected.json)`, () => {
@@ -109,9 +111,7 @@ maybe(`audit on ${repos.length} real repositories (.corpus/, judged in corpus-ex
       precision: n.given === 0 ? 1 : n.right / n.given,
       recall: n.real === 0 ? 1 : n.right / n.real
     }))
-    console.log(
-      table.map(t => `${t.rule.padEnd(26)} precision ${t.right}/${t.given}  recall ${t.right}/${t.real}`).join('\n')
-    )
+    console.log(table.map(t => `${t.rule.padEnd(26)} precision ${t.right}/${t.given}  recall ${t.right}/${t.real}`).join('\n'))
     for (const t of table) {
       expect({ rule: t.rule, ok: t.precision >= 0.95 && t.recall >= 0.95 }).toEqual({ rule: t.rule, ok: true })
     }

@@ -1,10 +1,25 @@
 // Small pieces shared by the command line's subcommands: usage errors (exit 2), output sinks,
 // colour, and masking of secrets in anything printed.
 
+import { PolicyError } from '../core/types.js'
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'UsageError'
+  }
+}
+
+/**
+ * Runs one of the policy's readers for the command line: what the action would refuse with a
+ * PolicyError is bad usage here (exit 2). The one place that converts; `Input '--flag'` reads as `--flag`.
+ */
+export function asUsage<T>(read: () => T, prefix = ''): T {
+  try {
+    return read()
+  } catch (e) {
+    if (e instanceof PolicyError) throw new UsageError(prefix + e.message.replace(/^Input '(--[a-z-]+)'/, '$1'))
+    throw e
   }
 }
 

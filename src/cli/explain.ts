@@ -4,12 +4,13 @@
 
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Env, inputVariable, readInputs } from '../inputs.js'
-import { readNxConfig } from '../nx-config.js'
-import { TOKEN_VARIABLES, decide } from '../policy.js'
-import { type RunInput, resolveRunFacts } from '../run-context.js'
-import { type Config, type Decision, type NxConfig, PolicyError, SETUPS } from '../types.js'
-import { type Io, UsageError, maskText, paint, pairs } from './common.js'
+import { type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
+import { readNxConfig } from '../action-io/nx-json.js'
+import { decide, secretsOf } from '../core/policy.js'
+import { readOnlyNotes, summaryRows } from '../core/report.js'
+import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
+import { type Config, type Decision, type NxConfig, PolicyError, SETUPS } from '../core/types.js'
+import { type Io, UsageError, asUsage, maskText, paint, pairs } from './common.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
 
 export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
@@ -46,9 +47,6 @@ const ASSUMED: Record<string, string> = {
   'read-only-token': 'assumed-read-only-token',
   'encryption-key': 'assumed-encryption-key'
 }
-
-/** The action's inputs that hold secrets (decision.secrets carries their values). */
-const SECRET_INPUTS = ['read-write-token', 'read-only-token', 'encryption-key', 'github-token']
 
 interface Setting {
   inputs: Record<string, string>
@@ -124,20 +122,8 @@ export async function explain(argv: string[], io: Io): Promise<number> {
   }
 
   // Bad inputs are bad usage here (the action would fail the step; the user mistyped a flag).
-  let base: Config
-  try {
-    base = readInputs(envOf({ ...inputs, setup: inputs.setup ?? 'main-only' }))
-  } catch (e) {
-    if (e instanceof PolicyError) throw new UsageError(e.message)
-    throw e
-  }
-  let nx: NxConfig
-  try {
-    nx = readNxConfig(resolve(dir, base.workingDirectory))
-  } catch (e) {
-    if (e instanceof PolicyError) throw new UsageError(e.message)
-    throw e
-  }
+  const base = asUsage(() => readInputs(envOf({ ...inputs, setup: inputs.setup ?? 'main-only' })))
+  const nx = asUsage(() => readNxConfig(resolve(dir, base.workingDirectory)))
   const setting = withAssumptions(inputs, ambient, nx)
 
   if (values.all) {
@@ -185,8 +171,6 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
     config = readInputs(envOf({ ...s.inputs, setup }))
     common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
-    // Loaded here only: apply.ts brings @actions/core, which `audit` should not pay to start.
-    const { READ_ONLY_NOTE, summaryRows } = await import('../apply.js')
     const m = (t: string): string => maskText(t, d.secrets)
     const exports: Record<string, string> = {}
     for (const [k, v] of Object.entries(d.exports)) exports[k] = m(v)
@@ -203,7 +187,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       exports,
       notices: d.notices.map(m),
       warnings: d.warnings.map(m),
-      notes: d.access === 'read-only' && d.exports.NX_NO_CLOUD !== 'true' ? [READ_ONLY_NOTE] : [],
+      notes: readOnlyNotes(d),
       error: null,
       rows: summaryRows(d).map(([k, v]) => [k, m(v)])
     }
@@ -211,13 +195,14 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
     if (!(e instanceof PolicyError)) throw e
     // No decision, so no decision.secrets: the same values it would hold, and nothing else (a
     // setup or a branch name is not a secret), whatever their length.
-    const secrets = [
-      ...SECRET_INPUTS.map(name => s.inputs[name] ?? ''),
-      ...(config ? [config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken] : []),
-      s.nx.accessToken,
-      s.nx.encryptionKey,
-      ...[...TOKEN_VARIABLES, 'NX_CLOUD_ENCRYPTION_KEY'].map(v => s.ambient[v] ?? '')
-    ]
+    const secrets = secretsOf(
+      [
+        ...SECRET_INPUTS.map(name => s.inputs[name] ?? ''),
+        ...(config ? [config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken] : [])
+      ],
+      s.nx,
+      s.ambient
+    )
     const m = (t: string): string => maskText(t, secrets)
     return {
       ...common,

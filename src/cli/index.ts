@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { cli } from './main.js'
+import { run } from './run.js'
 import { processIo } from './common.js'
 
-process.exitCode = await cli(process.argv.slice(2), processIo())
+process.exitCode = await run(process.argv.slice(2), processIo())

@@ -2,7 +2,7 @@
 // action builds from GITHUB_* and GITHUB_EVENT_PATH, so run-context.ts decides trust and branch.
 
 import { readFileSync } from 'node:fs'
-import { PR_EVENTS, type Payload, type RunInput } from '../run-context.js'
+import { PR_EVENTS, type Payload, type RunInput } from '../core/run-facts.js'
 import { UsageError } from './common.js'
 
 export interface RunFlags {

@@ -4,10 +4,10 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parseSetup } from '../../inputs.js'
-import { parseNxJson } from '../../nx-config.js'
-import { PolicyError, type Setup } from '../../types.js'
-import { type Io, UsageError } from '../common.js'
+import { parseSetup } from '../../core/inputs.js'
+import { parseNxJson } from '../../core/nx-config.js'
+import type { Setup } from '../../core/types.js'
+import { type Io, UsageError, asUsage } from '../common.js'
 import { atLeast, formatJson, formatSarif, formatText } from './format.js'
 import { type Repo, SEVERITIES, type Severity, auditRepo } from './rules.js'
 import type { Files } from './follow.js'
@@ -39,12 +39,8 @@ export function loadRepo(root: string): Repo {
   if (!nx.ok && !nx.missing) throw new UsageError(`Cannot read ${join(root, 'nx.json')}: it is ${nx.reason}.`)
   const text = nx.ok ? nx.text : null
   if (text !== null) {
-    try {
-      nxJson = { file: 'nx.json', text, config: parseNxJson(text, 'nx.json') }
-    } catch (e) {
-      if (e instanceof PolicyError) throw new UsageError(`${join(root, 'nx.json')} is malformed; the kit would fail every run: ${e.message}`)
-      throw e
-    }
+    const config = asUsage(() => parseNxJson(text, 'nx.json'), `${join(root, 'nx.json')} is malformed; the kit would fail every run: `)
+    nxJson = { file: 'nx.json', text, config }
   }
   const workflows = new Map<string, Workflow>()
   // GitHub runs no workflow when .github or .github/workflows is a symlink: it reads the tree as
@@ -120,11 +116,7 @@ export async function audit(argv: string[], io: Io): Promise<number> {
   }
   let setup: Setup | null = null
   if (values.setup !== undefined) {
-    try {
-      setup = parseSetup(values.setup, '--setup')
-    } catch (e) {
-      throw new UsageError((e as Error).message.replace("Input '--setup'", '--setup'))
-    }
+    setup = asUsage(() => parseSetup(values.setup as string, '--setup'))
   }
   const root = resolve(io.cwd, positionals[0] ?? '.')
   let isDir = false

@@ -108,7 +108,10 @@ export function secretsFor(value: string, run: RunKind): SecretsGiven {
     if (contextsRead(e.body).some(r => !KNOWN.test(r))) return { known: false }
     const result = evaluate(e.body, runContext(run, names, {}))
     if (result === null) return { known: false }
-    for (const m of result.matchAll(/\u0001secret:([A-Za-z0-9_-]+)/g)) out.push(m[1])
+    for (const part of result.split(SECRET_MARK).slice(1)) {
+      const name = /^[A-Za-z0-9_-]+/.exec(part)
+      if (name) out.push(name[0])
+    }
   }
   return { known: true, secrets: out }
 }

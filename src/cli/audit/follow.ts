@@ -67,7 +67,14 @@ const YARN_BUILTINS = new Set(
     ' '
   )
 )
-const NPM_SCRIPT_ALIASES: Record<string, string> = { test: 'test', t: 'test', tst: 'test', start: 'start', stop: 'stop', restart: 'restart' }
+const NPM_SCRIPT_ALIASES: Record<string, string> = {
+  test: 'test',
+  t: 'test',
+  tst: 'test',
+  start: 'start',
+  stop: 'stop',
+  restart: 'restart'
+}
 
 /** `npm run build -- --x`, `pnpm build`, `yarn run test:pr`, `bun run b` → the script name and the words after it. */
 export function scriptCall(command: string): { name: string; rest: string } | null {
@@ -111,12 +118,22 @@ const DEPLOY_COMMANDS: [(c: string, words: string[]) => boolean, string][] = [
   [c => /^(?:npm|pnpm|yarn(?:\s+npm)?|bun)\s+(?:-[^\s]+\s+)*publish\b/.test(c), 'publishes to a registry'],
   [c => /\bchangesets?\s+publish\b/.test(c), 'runs changeset publish'],
   [c => /\bsemantic-release\b/.test(c), 'runs semantic-release'],
-  [c => /\bdocker\s+(?:image\s+)?push\b/.test(c) || (/\bdocker\s+buildx\s+build\b/.test(c) && /\s--push\b/.test(c)), 'pushes a container image'],
+  [
+    c => /\bdocker\s+(?:image\s+)?push\b/.test(c) || (/\bdocker\s+buildx\s+build\b/.test(c) && /\s--push\b/.test(c)),
+    'pushes a container image'
+  ],
   [c => /\b(?:vsce|ovsx)\s+publish\b/.test(c), 'publishes an editor extension'],
-  [(c, w) => /\bnx\s+(?:run\s+[^\s:]+:)?(?:deploy|publish)\b/.test(c) || (/\bnx\s+(?:run-many|affected)\b/.test(c) && nxTargets(w).some(t => t === 'deploy' || t === 'publish')), 'runs an Nx deploy target'],
+  [
+    (c, w) =>
+      /\bnx\s+(?:run\s+[^\s:]+:)?(?:deploy|publish)\b/.test(c) ||
+      (/\bnx\s+(?:run-many|affected)\b/.test(c) && nxTargets(w).some(t => t === 'deploy' || t === 'publish')),
+    'runs an Nx deploy target'
+  ],
   [
     c =>
-      /\b(?:firebase\s+deploy|netlify\s+deploy|vercel\s+(?:deploy|--prod)|wrangler\s+(?:deploy|publish|pages\s+deploy)|fly(?:ctl)?\s+deploy|gh-pages|kubectl\s+(?:apply|rollout|set\s+image)|helm\s+(?:upgrade|install)|aws\s+(?:s3\s+(?:sync|cp)|ecs|lambda|cloudformation|deploy)|surge)\b/.test(c) ||
+      /\b(?:firebase\s+deploy|netlify\s+deploy|vercel\s+(?:deploy|--prod)|wrangler\s+(?:deploy|publish|pages\s+deploy)|fly(?:ctl)?\s+deploy|gh-pages|kubectl\s+(?:apply|rollout|set\s+image)|helm\s+(?:upgrade|install)|aws\s+(?:s3\s+(?:sync|cp)|ecs|lambda|cloudformation|deploy)|surge)\b/.test(
+        c
+      ) ||
       ((/\bgcloud\s/.test(c) || /\baz\s/.test(c)) && /\b(?:deploy|upload)\b/.test(c)),
     'deploys with a cloud CLI'
   ],
@@ -151,7 +168,10 @@ const DEPLOY_ACTIONS: [RegExp, string][] = [
   [/^actions\/deploy-pages@/i, 'deploys GitHub Pages'],
   [/^(?:peaceiris\/actions-gh-pages|JamesIves\/github-pages-deploy-action)@/i, 'deploys GitHub Pages'],
   [/^(?:JS-DevTools\/npm-publish)@/i, 'publishes to a registry'],
-  [/^(?:cloudflare\/(?:wrangler-action|pages-action)|amondnet\/vercel-action|nwtgck\/actions-netlify|azure\/(?:webapps-deploy|static-web-apps-deploy|functions-action)|aws-actions\/amazon-ecs-deploy-task-definition|google-github-actions\/deploy-[\w-]+|FirebaseExtended\/action-hosting-deploy)@/i, 'deploys with a deploy action']
+  [
+    /^(?:cloudflare\/(?:wrangler-action|pages-action)|amondnet\/vercel-action|nwtgck\/actions-netlify|azure\/(?:webapps-deploy|static-web-apps-deploy|functions-action)|aws-actions\/amazon-ecs-deploy-task-definition|google-github-actions\/deploy-[\w-]+|FirebaseExtended\/action-hosting-deploy)@/i,
+    'deploys with a deploy action'
+  ]
 ]
 
 /** Words without which no command deploys: most commands are ruled out by this one test. */
@@ -171,8 +191,10 @@ export function deployCommand(command: string): string | null {
 
 export function deployAction(step: Step): string | null {
   const uses = step.uses.trim()
-  if (/^changesets\/action@/i.test(uses)) return (step.with.get('publish')?.value ?? '').trim() !== '' ? 'publishes with changesets/action' : null
-  if (/^docker\/build-push-action@/i.test(uses)) return /^\s*true\s*$/i.test(step.with.get('push')?.value ?? '') ? 'pushes a container image' : null
+  if (/^changesets\/action@/i.test(uses))
+    return (step.with.get('publish')?.value ?? '').trim() !== '' ? 'publishes with changesets/action' : null
+  if (/^docker\/build-push-action@/i.test(uses))
+    return /^\s*true\s*$/i.test(step.with.get('push')?.value ?? '') ? 'pushes a container image' : null
   for (const [re, why] of DEPLOY_ACTIONS) if (re.test(uses)) return why
   return null
 }
@@ -278,7 +300,10 @@ export class Follower {
     for (const raw of commandLines(run)) {
       const line = unquote(raw)
       for (const part of line.split(/&&|\|\||;|\|/)) {
-        const command = part.trim().replace(/^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+/, '').replace(/^(?:sudo|time|exec|env)\s+/, '')
+        const command = part
+          .trim()
+          .replace(/^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+/, '')
+          .replace(/^(?:sudo|time|exec|env)\s+/, '')
         if (command === '') continue
         const cd = /^cd\s+([^\s$`]+)\s*$/.exec(command)
         if (cd) {
@@ -303,7 +328,11 @@ export class Follower {
         // Words after the script name reach its commands (`pnpm run build --skip-nx-cache`).
         merge(use, {
           ...inner,
-          nx: inner.nx.map(n => ({ command: call.rest === '' ? n.command : `${n.command} ${call.rest}`, dir: n.dir, via: via ?? call.name }))
+          nx: inner.nx.map(n => ({
+            command: call.rest === '' ? n.command : `${n.command} ${call.rest}`,
+            dir: n.dir,
+            via: via ?? call.name
+          }))
         })
       }
     }

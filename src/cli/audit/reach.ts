@@ -4,7 +4,7 @@
 // main-only itself lets write, so they are no finding. A value written as setup 1 inline
 // (`github.ref == 'refs/heads/main' && secrets.RW || secrets.RO`) is evaluated for each kind of run.
 
-import { tokenLevel } from '../../nx-config.js'
+import { tokenLevel } from '../../core/nx-config.js'
 import { type RunKind, secretsFor } from './expressions.js'
 import type { Trigger, Workflow } from './workflow.js'
 
@@ -28,7 +28,8 @@ function pushRuns(t: Trigger): Run[] {
     out.push({ event, ref: 'refs/heads/feature', words: `pushes to any branch (${event})`, rating: 'medium' })
     return out
   }
-  if (t.branchesIgnore !== null) out.push({ event, ref: 'refs/heads/feature', words: `pushes to any branch not ignored (${event})`, rating: 'medium' })
+  if (t.branchesIgnore !== null)
+    out.push({ event, ref: 'refs/heads/feature', words: `pushes to any branch not ignored (${event})`, rating: 'medium' })
   for (const b of t.branches ?? []) {
     if (DEFAULT_BRANCHES.includes(b)) out.push({ event, ref: `refs/heads/${b}`, words: `pushes to ${b}`, rating: null })
     else if (/^\*\*?$/.test(b)) out.push({ event, ref: 'refs/heads/feature', words: `pushes to any branch (${event})`, rating: 'medium' })
@@ -43,15 +44,24 @@ export function runsOf(on: Trigger[]): Run[] {
   const out: Run[] = []
   for (const t of on) {
     const e = t.event
-    if (PR_EVENTS.includes(e)) out.push({ event: e, ref: 'refs/pull/1/merge', baseRef: 'main', headRef: 'feature', words: `pull requests (${e})`, rating: 'high' })
+    if (PR_EVENTS.includes(e))
+      out.push({ event: e, ref: 'refs/pull/1/merge', baseRef: 'main', headRef: 'feature', words: `pull requests (${e})`, rating: 'high' })
     else if (e === 'push') out.push(...pushRuns(t))
-    else if (e === 'merge_group') out.push({ event: e, ref: 'refs/heads/gh-readonly-queue/main/pr-1', words: 'the merge queue (merge_group)', rating: 'medium' })
+    else if (e === 'merge_group')
+      out.push({ event: e, ref: 'refs/heads/gh-readonly-queue/main/pr-1', words: 'the merge queue (merge_group)', rating: 'medium' })
     else if (e === 'schedule') out.push({ event: e, ref: MAIN, words: 'schedules', rating: null })
-    else if (e === 'workflow_dispatch') out.push({ event: e, ref: 'refs/heads/feature', words: 'manual runs on any branch (workflow_dispatch)', rating: 'low' })
+    else if (e === 'workflow_dispatch')
+      out.push({ event: e, ref: 'refs/heads/feature', words: 'manual runs on any branch (workflow_dispatch)', rating: 'low' })
     else if (e === 'repository_dispatch') out.push({ event: e, ref: MAIN, words: 'repository_dispatch', rating: 'low' })
     else if (e === 'release') out.push({ event: e, ref: 'refs/tags/v1.0.0', words: 'releases', rating: 'low' })
     else if (e === 'workflow_call') continue
-    else out.push({ event: e, ref: MAIN, words: e, rating: e === 'pull_request_target' || e === 'workflow_run' || e === 'issue_comment' ? 'high' : 'medium' })
+    else
+      out.push({
+        event: e,
+        ref: MAIN,
+        words: e,
+        rating: e === 'pull_request_target' || e === 'workflow_run' || e === 'issue_comment' ? 'high' : 'medium'
+      })
   }
   return out
 }
@@ -109,6 +119,7 @@ export function callerRuns(w: Workflow, callers: Callers, secret: (name: string)
     const passes = job.secretsInherit !== null || job.secrets.some(e => secret(e.name) && e.value.includes('secrets.'))
     if (passes) out.push(...runsOf(caller.on ?? []))
   }
-  if (calls.length === 0) out.push({ event: 'workflow_call', ref: MAIN, words: 'callers in other repositories (workflow_call)', rating: 'low' })
+  if (calls.length === 0)
+    out.push({ event: 'workflow_call', ref: MAIN, words: 'callers in other repositories (workflow_call)', rating: 'low' })
   return out
 }

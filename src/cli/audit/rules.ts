@@ -3,10 +3,10 @@
 // The policy's own facts (which variables carry a token, how tokens decode, which setups exist)
 // come from the kit's modules, so the audit judges by the same rules the action applies.
 
-import { TOKEN_VARIABLES } from '../../policy.js'
-import { parseSetup } from '../../inputs.js'
-import { parseNxJson, tokenLevel } from '../../nx-config.js'
-import type { NxConfig, Setup } from '../../types.js'
+import { TOKEN_VARIABLES } from '../../core/policy.js'
+import { parseSetup } from '../../core/inputs.js'
+import { parseNxJson, tokenLevel } from '../../core/nx-config.js'
+import type { NxConfig, Setup } from '../../core/types.js'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import { posix } from 'node:path'
 import { type Files, Follower, type Use, commandLines, lineRunsNx } from './follow.js'
@@ -313,7 +313,7 @@ function envCandidates(w: Workflow, ctx: Context): Candidate[] {
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   const ownRuns = runsOf(w.on ?? [])
   for (const job of w.jobs) {
-    // A job that runs no Nx command is not judged for tokens in its env (settled in issue 5);
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     const nx = jobNx(w, job, ctx)
     if (!nx.runsNx) continue
@@ -399,7 +399,7 @@ function envWords(
     case 'step-env-token':
       return {
         message: `${e.name} is set in a step's own env: in ${who}, and a step-level env: wins over the kit's exports, so that step uses this token whatever the policy decides.`,
-        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: <owner>/nx-cloud-access) before the Nx step.`
+        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: nx-cloud-access/nx-cloud-access) before the Nx step.`
       }
     case 'inherited-env-token':
       return {
@@ -571,7 +571,7 @@ interface Workspace {
 /** The nx.json Nx uses in a folder: the nearest one at or above it. */
 function workspaceAt(ctx: Context, dir: string, cache: Map<string, Workspace | null>): Workspace | null {
   if (cache.has(dir)) return cache.get(dir) ?? null
-  let found: Workspace | null = null
+  let found: Workspace | null
   if (dir === '.') {
     found = ctx.repo.nxJson
   } else {

@@ -1,0 +1,305 @@
+// The policy as a table: setups × events × refs × fork/Dependabot × inputs, against an oracle
+// written straight from docs/POLICY.md#decision, plus the explicit shared run table.
+
+import { jest } from '@jest/globals'
+import { readInputs } from '../../src/core/inputs.js'
+import { NO_NX_JSON } from '../../src/core/nx-config.js'
+import { decide, writeGrant } from '../../src/core/policy.js'
+import { resolveRunFacts, type RunInput } from '../../src/core/run-facts.js'
+import type { Config, NxConfig, RunFacts } from '../../src/core/types.js'
+import { mergeGroupPayload, prPayload, pushPayload, repository } from '../fixtures/payloads.js'
+import { KEY, RO, RUN_CASES, RW, SHARED, expectedToken, nxOf } from '../fixtures/run-cases.js'
+
+function config(inputs: Record<string, string>): Config {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
+  return readInputs(env)
+}
+
+async function facts(run: Partial<RunInput> & { event: string }): Promise<RunFacts> {
+  return resolveRunFacts({ ref: '', actor: 'octocat', repository: 'acme/monorepo', payload: {}, ...run })
+}
+
+const nx = (over: Partial<NxConfig> = {}): NxConfig => ({ ...NO_NX_JSON, path: 'nx.json', ...over })
+
+describe('the shared run table, through decide() directly', () => {
+  test.each(RUN_CASES.map(c => [c.name, c] as const))('%s', async (_n, c) => {
+    const d = decide(
+      config({ setup: c.setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }),
+      await facts({ event: c.event, ref: c.ref, actor: c.actor ?? 'octocat', payload: c.payload }),
+      nxOf(c),
+      {}
+    )
+    expect([d.access, d.tokenSource]).toEqual([c.expect.access, c.expect.tokenSource])
+    expect(d.exports.NX_CLOUD_ACCESS_TOKEN).toBe(expectedToken(c))
+    if (c.reason !== undefined) expect(d.reason).toContain(c.reason)
+  })
+})
+
+// ---- The full matrix against an oracle -------------------------------------------------------
+
+type Origin = 'same' | 'fork' | 'dependabot'
+const SETUPS = ['main-only', 'ci-read-write', 'shared-read-write', 'off']
+const EVENTS = [
+  'push',
+  'pull_request',
+  'pull_request_review',
+  'pull_request_target',
+  'merge_group',
+  'workflow_dispatch',
+  'schedule',
+  'repository_dispatch',
+  'release',
+  'create',
+  'delete',
+  'workflow_run',
+  'issue_comment',
+  'discussion',
+  'some_future_event'
+]
+const REFS = ['refs/heads/main', 'refs/heads/feature/x', 'refs/tags/v1.0.0', 'refs/heads/release/2.1', 'refs/heads/Main']
+const ORIGINS: Origin[] = ['same', 'fork', 'dependabot']
+const WRITE_EVENT_SETS = ['', 'push, merge_group']
+const WRITE_BRANCHES = ['', 'main, release/*']
+
+/** docs/POLICY.md#trust, as plainly as it is written there. */
+function oracleTrusted(event: string, origin: Origin): boolean {
+  // "any run whose actor (GITHUB_ACTOR) is dependabot[bot], a push to its own branch included"
+  if (origin === 'dependabot') return false
+  if (event.startsWith('pull_request') && event !== 'pull_request_target') return origin === 'same'
+  return ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch', 'release', 'create', 'delete'].includes(event)
+}
+
+/** docs/POLICY.md#branch. */
+function oracleBranch(event: string, ref: string): string | null {
+  if (event === 'merge_group') return 'main'
+  if (['push', 'workflow_dispatch', 'schedule', 'repository_dispatch'].includes(event) && ref.startsWith('refs/heads/')) {
+    return ref.slice(11)
+  }
+  return null
+}
+
+/**
+ * docs/POLICY.md#setups: shared-read-write gives "the `read-write-token` secret, if given, only to
+ * trusted runs", nx.json's token to untrusted ones; otherwise read-write is the secret, read-only
+ * the read-only-token input.
+ */
+function oracleToken(setup: string, access: string, trusted: boolean): string | undefined {
+  if (setup === 'shared-read-write') return trusted ? RW : SHARED
+  return { 'read-write': RW, 'read-only': RO, none: undefined }[access]
+}
+
+/** docs/POLICY.md#decision. */
+function oracleAccess(setup: string, event: string, ref: string, origin: Origin, writeEvents: string, writeBranches: string): string {
+  if (setup === 'off') return 'none'
+  const trusted = oracleTrusted(event, origin)
+  if (setup === 'shared-read-write') return 'read-write'
+
+  if (setup === 'ci-read-write') return trusted ? 'read-write' : 'read-only'
+  const events = writeEvents === '' ? ['push', 'workflow_dispatch', 'schedule'] : writeEvents.split(', ')
+  const branch = oracleBranch(event, ref)
+  const allowed =
+    writeBranches === ''
+      ? branch === 'main'
+      : branch === 'main' || (branch !== null && /^release\/[^/]+$/.test(branch))
+  return trusted && events.includes(event) && allowed ? 'read-write' : 'read-only'
+}
+
+function payloadFor(event: string, ref: string, origin: Origin): Record<string, unknown> {
+  if (event.startsWith('pull_request')) {
+    return prPayload({ fork: origin === 'fork' ? 'mallory/monorepo' : undefined, author: origin === 'dependabot' ? 'dependabot[bot]' : undefined })
+  }
+  const sender = origin === 'dependabot' ? { login: 'dependabot[bot]', type: 'Bot' } : { login: 'octocat', type: 'User' }
+  if (event === 'merge_group') return { ...mergeGroupPayload('refs/heads/main'), sender }
+  if (event === 'push') return pushPayload(ref, { dependabot: origin === 'dependabot' })
+  return { repository: repository(), sender }
+}
+
+const matrix: [string, string, string, Origin, string, string][] = []
+for (const setup of SETUPS)
+  for (const event of EVENTS)
+    for (const ref of REFS)
+      for (const origin of ORIGINS)
+        for (const we of WRITE_EVENT_SETS) for (const wb of WRITE_BRANCHES) matrix.push([setup, event, ref, origin, we, wb])
+
+describe(`the matrix (${matrix.length} runs) agrees with docs/POLICY.md`, () => {
+  test('every combination', async () => {
+    const wrong: string[] = []
+    for (const [setup, event, ref, origin, we, wb] of matrix) {
+      const d = decide(
+        config({ setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, 'write-events': we, 'write-branches': wb }),
+        await facts({ event, ref, actor: origin === 'dependabot' ? 'dependabot[bot]' : 'octocat', payload: payloadFor(event, ref, origin) }),
+        // Setup 3 commits the shared read-write token in nx.json; the others a read-only one at most.
+        nx({ accessToken: setup === 'shared-read-write' ? SHARED : '' }),
+        {}
+      )
+      const want = oracleAccess(setup, event, ref, origin, we, wb)
+      const token = oracleToken(setup, want, oracleTrusted(event, origin))
+      if (d.access !== want || d.exports.NX_CLOUD_ACCESS_TOKEN !== token) {
+        wrong.push(`${setup} ${event} ${ref} ${origin} [${we}] [${wb}]: got ${d.access} ${d.tokenSource}, want ${want}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+})
+
+describe('trust and branch details', () => {
+  test('a fork whose repository was deleted (head.repo null) is untrusted', async () => {
+    const payload = prPayload() as { pull_request: { head: { repo: unknown } } }
+    payload.pull_request.head.repo = null
+    const f = await facts({ event: 'pull_request', payload })
+    expect(f.trusted).toBe(false)
+    expect(f.trustReason).toContain('deleted')
+  })
+
+  test('a pull request event without its payload is untrusted', async () => {
+    expect((await facts({ event: 'pull_request' })).trusted).toBe(false)
+  })
+
+  test('the head branch name of a PR never matters under main-only', async () => {
+    const payload = prPayload({ headRef: 'main' })
+    const g = writeGrant(config({}), await facts({ event: 'pull_request', ref: 'refs/heads/main', payload }))
+    expect(g).toEqual({ write: false, why: 'a pull request never writes' })
+  })
+
+  test('a merge queue run takes its base branch, not its gh-readonly-queue ref', async () => {
+    const f = await facts({ event: 'merge_group', ref: 'refs/heads/gh-readonly-queue/main/pr-1-abc', payload: mergeGroupPayload('refs/heads/release/2.1') })
+    expect(f.branch).toBe('release/2.1')
+  })
+
+  test('globs are case-sensitive and whole-name', async () => {
+    const c = config({ 'write-branches': 'main' })
+    for (const [ref, write] of [['refs/heads/Main', false], ['refs/heads/main2', false], ['refs/heads/main', true]] as const) {
+      expect(writeGrant(c, await facts({ event: 'push', ref, payload: pushPayload(ref) })).write).toBe(write)
+    }
+  })
+
+  test('the API default branch is used only when the payload lacks one', async () => {
+    const lookup = jest.fn(async (): Promise<string | null> => 'trunk')
+    const run = { event: 'schedule', ref: 'refs/heads/trunk', actor: '', repository: 'a/b', payload: {} }
+    expect(await resolveRunFacts(run, lookup)).toMatchObject({ defaultBranch: 'trunk', defaultBranchSource: 'api' })
+    expect(lookup).toHaveBeenCalledTimes(1)
+    const withPayload = { ...run, event: 'push', payload: pushPayload('refs/heads/trunk', { defaultBranch: 'develop' }) }
+    expect(await resolveRunFacts(withPayload, lookup)).toMatchObject({ defaultBranch: 'develop', defaultBranchSource: 'payload' })
+    expect(lookup).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('tokens from nx.json', () => {
+  const prFacts = (): Promise<RunFacts> => facts({ event: 'pull_request', payload: prPayload() })
+
+  test('a PR reads with nx.json\'s token when read-only-token is empty', async () => {
+    const d = decide(config({ 'read-write-token': RW }), await prFacts(), nx({ accessToken: RO, encryptionKey: KEY }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
+  })
+
+  test('an unknown-format token in nx.json is not judged', async () => {
+    const d = decide(config({ 'read-write-token': RW }), await prFacts(), nx({ accessToken: 'opaque-new-style-token', encryptionKey: KEY }), {})
+    expect(d.access).toBe('read-only')
+  })
+
+  test('an Nx Cloud token in nx.json is no key to a self-hosted cache', async () => {
+    const d = decide(
+      config({ 'read-write-token': RW, 'self-hosted-cache-url': 'http://127.0.0.1:1' }),
+      await prFacts(),
+      nx({ accessToken: RO }),
+      {}
+    )
+    expect(d.access).toBe('none')
+    expect(d.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toBeUndefined()
+  })
+
+  test('shared-read-write with a read-only token in nx.json warns that nobody can write', async () => {
+    const d = decide(config({ setup: 'shared-read-write' }), await prFacts(), nx({ accessToken: RO, encryptionKey: KEY }), {})
+    expect(d.warnings.join(' ')).toContain('nobody can write')
+  })
+
+  test('an ambient encryption key that differs from nx.json fails; the same one warns', async () => {
+    const f = await facts({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') })
+    expect(() => decide(config({ 'read-write-token': RW }), f, nx({ encryptionKey: KEY }), { NX_CLOUD_ENCRYPTION_KEY: 'other' })).toThrow(
+      'differs from the key in nx.json'
+    )
+    const d = decide(config({ 'read-write-token': RW }), f, nx({ encryptionKey: KEY }), { NX_CLOUD_ENCRYPTION_KEY: KEY })
+    expect(d.warnings.join(' ')).toContain('Nx hashes that variable')
+    expect(d.exports.NX_CLOUD_ENCRYPTION_KEY).toBeUndefined()
+  })
+})
+
+describe('setup 3: the read-write-token secret only for trusted runs', () => {
+  const forkFacts = (): Promise<RunFacts> => facts({ event: 'pull_request_target', payload: prPayload({ fork: 'mallory/monorepo' }) })
+  const setup3 = (over: Record<string, string> = {}): Config =>
+    config({ setup: 'shared-read-write', 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...over })
+
+  test('an untrusted run with no token in nx.json gets none, not the secret, and the reason says why', async () => {
+    const d = decide(setup3(), await forkFacts(), nx(), {})
+    expect([d.access, d.tokenSource]).toEqual(['none', 'none'])
+    expect(Object.values(d.exports)).not.toContain(RW)
+    expect(Object.values(d.exports)).not.toContain(RO)
+    expect(d.exports.NX_NO_CLOUD).toBe('true')
+    expect(d.reason).toContain('is untrusted, so the read-write-token secret is withheld')
+    expect(d.reason).toContain('nx.json has none')
+    expect(d.warnings.join(' ')).toContain('untrusted and gets only the token committed in nx.json')
+  })
+
+  test('an untrusted run against a self-hosted cache gets none: nx.json\'s token is no key to it', async () => {
+    const d = decide(setup3({ 'self-hosted-cache-url': 'http://127.0.0.1:1' }), await forkFacts(), nx({ accessToken: SHARED }), {})
+    expect(d.access).toBe('none')
+    expect(Object.values(d.exports)).not.toContain(RW)
+    expect(d.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toBeUndefined()
+  })
+
+  test('without the secret, an untrusted run still writes with nx.json\'s token and says it is untrusted', async () => {
+    const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await forkFacts(), nx({ accessToken: SHARED }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-write', 'nx.json', SHARED])
+    expect(d.reason).toContain("is untrusted, so it uses nx.json's token")
+  })
+})
+
+describe('access reports what the exported token can do', () => {
+  const pushMain = (): Promise<RunFacts> => facts({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') })
+
+  test('setup 3 with a read-only token in nx.json is read-only, and the reason says so', async () => {
+    const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await pushMain(), nx({ accessToken: RO }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
+    expect(d.reason).toBe("shared-read-write: every run may write, with nx.json's token, but nx.json's token decodes as read-only, so it reads only.")
+    expect(d.warnings.join(' ')).toContain('nobody can write')
+  })
+
+  test.each(['main-only', 'ci-read-write', 'shared-read-write'])('%s: a read-write-token that decodes read-only is read-only', async setup => {
+    const d = decide(config({ setup, 'read-write-token': RO, 'encryption-key': KEY }), await pushMain(), nx(), {})
+    expect([d.access, d.tokenSource]).toEqual(['read-only', 'read-write-token'])
+    expect(d.reason).toContain("but input 'read-write-token' decodes as read-only, so it reads only")
+    expect(d.warnings.join(' ')).toContain('swapped')
+  })
+
+  test('a token of unknown format is not judged', async () => {
+    const d = decide(config({ 'read-write-token': 'opaque-new-style-token', 'encryption-key': KEY }), await pushMain(), nx(), {})
+    expect(d.access).toBe('read-write')
+  })
+})
+
+describe('Dependabot is untrusted on every event', () => {
+  const dependabotRef = 'refs/heads/dependabot/npm_and_yarn/lodash-4.17.21'
+
+  test.each([
+    ['GITHUB_ACTOR', 'dependabot[bot]', pushPayload(dependabotRef), 'GITHUB_ACTOR'],
+    ["the payload's sender", 'octocat', pushPayload(dependabotRef, { dependabot: true }), "the payload's sender"]
+  ])('a push judged by %s', async (_by, actor, payload, words) => {
+    const f = await facts({ event: 'push', ref: dependabotRef, actor, payload })
+    expect(f.trusted).toBe(false)
+    expect(f.trustReason).toBe(`a push run by dependabot[bot] (${words})`)
+    const d = decide(config({ setup: 'ci-read-write', 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }), f, nx(), {})
+    expect([d.access, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', RO])
+  })
+
+  test.each(['workflow_dispatch', 'schedule', 'repository_dispatch', 'merge_group', 'release', 'create', 'delete'])(
+    'a %s run by dependabot[bot] is untrusted',
+    async event => {
+      expect((await facts({ event, ref: 'refs/heads/main', actor: 'dependabot[bot]', payload: { repository: repository() } })).trusted).toBe(false)
+    }
+  )
+
+  test('a push by a person is still trusted', async () => {
+    expect((await facts({ event: 'push', ref: dependabotRef, payload: pushPayload(dependabotRef) })).trusted).toBe(true)
+  })
+})

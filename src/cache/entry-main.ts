@@ -1,3 +1,0 @@
-import { runMain } from './main.js'
-
-await runMain()

@@ -1,3 +1,0 @@
-import { runServer } from './server-main.js'
-
-await runServer()

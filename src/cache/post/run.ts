@@ -1,0 +1,215 @@
+// The cache action's `post`: stop the server, save what it kept (where the policy allows), and
+// say what happened: outputs and a job summary. Never fails the job: every failure is a warning.
+
+import * as core from '@actions/core'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { escapeHtml } from '../../core/html.js'
+import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
+import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
+import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
+import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
+
+export interface PostReport {
+  access: string
+  reason: string
+  started: boolean
+  stats: ServerStats | null
+  queue: QueueResult | null
+}
+
+export async function run(): Promise<void> {
+  try {
+    const report = await post()
+    await report_(report)
+  } catch (e) {
+    core.warning(`The Nx cache action's post step failed: ${e instanceof Error ? e.message : String(e)}. The build is not affected.`)
+  }
+}
+
+async function post(): Promise<PostReport> {
+  const handoff = readHandoff(core)
+  const { access, reason, server } = handoff
+  if (server === null) return { access, reason, started: false, stats: null, queue: null }
+  const { stage, pid, port, write } = server
+
+  // Asked before it is stopped: on Windows the signal ends the server at once, with no stats.json.
+  // The token reaches post through GITHUB_ENV, as it reaches every step after main.
+  const live = await askStats(port, process.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN ?? '')
+  const answer = (await stopServer(pid, stage)) ?? live
+  if (answer === null) {
+    core.warning(
+      `The Nx cache server left no statistics (it had stopped, or could not write them); saving what it recorded. Its log: ${join(stage, 'server.log')}.`
+    )
+  }
+  for (const { key, why } of readRejectedFile(join(stage, REJECTED_FILE))) {
+    core.warning(
+      `The Actions cache entry ${key} was not restored: it is not one this kit saves (${why}). Nx got a miss and built the task itself; nothing of the entry was written. Whoever could write to this repository's Actions cache may have tampered with it: delete it (gh cache delete ${key}) and review what can write there.`
+    )
+  }
+  const uploads = answer?.uploads ?? readUploadsFile(join(stage, UPLOADS_FILE))
+  let queue: QueueResult | null = null
+  if (write && uploads.length > 0) {
+    enterStage(stage)
+    const entries: QueueEntry[] = []
+    for (const hash of uploads) {
+      try {
+        entries.push({ hash, size: statSync(join(stage, ENTRY_DIR, hash)).size })
+      } catch {
+        // Written and then lost: nothing to save.
+      }
+    }
+    const runnerOs = process.env.RUNNER_OS ?? ''
+    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache.`)
+    queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
+      maxEntries: handoff.maxEntries,
+      maxEntrySize: handoff.maxEntrySize,
+      warning: m => core.warning(m),
+      notice: m => core.notice(m),
+      info: m => core.info(m)
+    })
+  } else if (!write && uploads.length > 0) {
+    // Cannot happen: a read-only server keeps nothing. Said rather than saved, should it ever.
+    core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
+  }
+  return { access, reason, started: true, stats: answer?.stats ?? null, queue }
+}
+
+/** The entries the server would not restore (see server-main.ts), each key once. */
+export function readRejectedFile(path: string): { key: string; why: string }[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return []
+  }
+  const byKey = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as { key?: unknown; why?: unknown }
+      if (typeof r.key === 'string' && typeof r.why === 'string' && !byKey.has(r.key)) byKey.set(r.key, r.why)
+    } catch {
+      // A line cut short: skipped.
+    }
+  }
+  return [...byKey].map(([key, why]) => ({ key, why }))
+}
+
+/** The server's statistics so far from its stats route; `null` if it cannot be asked or does not answer. */
+export async function askStats(port: number, token: string, timeoutMs = 3000): Promise<ServerReport | null> {
+  if (!(port > 0) || token === '') return null
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${STATS_PATH}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+    if (res.status !== 200) return null
+    const report = (await res.json()) as ServerReport
+    return report && typeof report.stats === 'object' && Array.isArray(report.uploads) ? report : null
+  } catch {
+    return null
+  }
+}
+
+/** Ends the server (SIGTERM) and reads the report it writes on the way out. */
+export async function stopServer(pid: number, stage: string, timeoutMs = 10000): Promise<ServerReport | null> {
+  const statsFile = join(stage, STATS_FILE)
+  if (pid > 0 && isOurServer(pid)) {
+    try {
+      process.kill(pid, 'SIGTERM')
+    } catch {
+      // Already gone.
+    }
+    const end = Date.now() + timeoutMs
+    while (Date.now() < end && alive(pid)) await new Promise(r => setTimeout(r, 25))
+    if (alive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Gone in between.
+      }
+    }
+  }
+  try {
+    return JSON.parse(readFileSync(statsFile, 'utf8')) as ServerReport
+  } catch {
+    return null
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Never signal a process that reused the pid: where /proc tells, it must be the server bundle. */
+function isOurServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join('server', 'index.js'))
+  } catch {
+    return process.platform !== 'linux'
+  }
+}
+
+export function postOutputs(r: PostReport): Record<string, string> {
+  const s = r.stats
+  return {
+    access: r.access,
+    hits: String(s?.hits ?? 0),
+    misses: String(s?.misses ?? 0),
+    saved: String(r.queue?.saved ?? 0),
+    refused: String(s ? s.refused + s.tooLarge + s.overCap : 0),
+    'bytes-restored': String(s?.bytesServed ?? 0),
+    'bytes-saved': String(r.queue?.savedBytes ?? 0)
+  }
+}
+
+export function postSummaryRows(r: PostReport): [string, string][] {
+  const s = r.stats
+  const q = r.queue
+  const rows: [string, string][] = [
+    ['Access', r.access],
+    ['Why', r.reason || '(not recorded)']
+  ]
+  if (!r.started) {
+    rows.push(['Server', 'not started'])
+    return rows
+  }
+  if (s) {
+    rows.push(
+      ['Hits', `${s.hits} (${s.bytesServed} bytes)`],
+      ['Misses', `${s.misses}${s.restoreErrors || s.restoreTimeouts ? ` (${s.restoreErrors} failed restores, ${s.restoreTimeouts} too slow)` : ''}`],
+      ['Uploads kept', `${s.stored} (${s.bytesStored} bytes)`],
+      ['Uploads refused', `${s.refused} (read-only), ${s.tooLarge} over max-entry-size, ${s.overCap} over max-entries, ${s.conflicts} existing`]
+    )
+  } else {
+    rows.push(['Server', 'no statistics (it had stopped before post)'])
+  }
+  if (q) {
+    rows.push(
+      ['Entries saved', `${q.saved} (${q.savedBytes} bytes)`],
+      ['Not saved', `${q.failed + q.notTried} (${q.existed} existed already${q.stoppedBy ? `; stopped by ${q.stoppedBy}` : ''})`]
+    )
+  } else {
+    rows.push(['Entries saved', '0'])
+  }
+  return rows
+}
+
+async function report_(r: PostReport): Promise<void> {
+  for (const [name, value] of Object.entries(postOutputs(r))) core.setOutput(name, value)
+  const o = postOutputs(r)
+  core.info(
+    `nx-cloud-access cache: ${r.access}; ${o.hits} hits, ${o.misses} misses, ${o.saved} entries saved, ${o.refused} uploads refused.`
+  )
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addHeading(`Nx cache on the Actions cache: ${r.access}`, 3)
+      .addTable(postSummaryRows(r).map(([k, v]) => [{ data: k, header: true }, escapeHtml(v)]))
+      .write()
+  }
+}

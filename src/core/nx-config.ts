@@ -1,0 +1,91 @@
+// nx.json, read as Nx reads it (JSONC: comments and trailing commas), in both layouts:
+// Nx ≥ 17's top-level `nxCloud*` keys and the older `tasksRunnerOptions.default.options`,
+// which Nx prefers when both are present. A missing nx.json is not an error; a malformed one is.
+
+import { jsoncParser } from './deferred.js'
+import { type NxConfig, type TokenLevel, PolicyError } from './types.js'
+
+export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '' }
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
+  const malformed = (where: string): PolicyError =>
+    new PolicyError(
+      `Input 'working-directory' points at a malformed ${path}${where}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
+    )
+  // Nested deeper than any nx.json needs: refused before a recursive parser (jsonc-parser here,
+  // parseTree in audit, Nx's own) can overflow the stack on it.
+  const tooDeep = nestingBeyond(text, MAX_NX_JSON_DEPTH)
+  if (tooDeep !== null) throw malformed(` (nested deeper than ${MAX_NX_JSON_DEPTH} levels at ${lineCol(text, tooDeep)})`)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    // Comments, trailing commas, or broken: read it as Nx does.
+    const { parse, printParseErrorCode } = jsoncParser()
+    const errors: import('jsonc-parser').ParseError[] = []
+    json = parse(text, errors, { allowTrailingComma: true, disallowComments: false })
+    if (errors.length > 0) throw malformed(` (${printParseErrorCode(errors[0].error)} at ${lineCol(text, errors[0].offset)})`)
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw malformed('')
+  const legacy: any = (json as any).tasksRunnerOptions?.default?.options ?? {}
+  const pick = (legacyKey: string, topKey: string): string => {
+    const v = legacy[legacyKey] ?? (json as any)[topKey]
+    return typeof v === 'string' ? v : ''
+  }
+  return {
+    path,
+    accessToken: pick('accessToken', 'nxCloudAccessToken'),
+    encryptionKey: pick('encryptionKey', 'nxCloudEncryptionKey'),
+    url: pick('url', 'nxCloudUrl'),
+    cloudId: typeof (json as any).nxCloudId === 'string' ? (json as any).nxCloudId : ''
+  }
+}
+
+/** Deeper than this, nx.json is malformed (real ones nest a handful of levels). */
+export const MAX_NX_JSON_DEPTH = 256
+
+/**
+ * The offset of the first `[` or `{` nested deeper than `max`, outside strings and comments, as
+ * jsonc-parser scans them; null when there is none. One pass, no recursion.
+ */
+export function nestingBeyond(text: string, max: number): number | null {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 0x5c /* \ */) i++
+        else if (d === 0x22 || d === 0x0a || d === 0x0d) break
+      }
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      while (i < text.length && text.charCodeAt(i) !== 0x0a && text.charCodeAt(i) !== 0x0d) i++
+    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const end = text.indexOf('*/', i + 2)
+      i = end === -1 ? text.length : end + 1
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return i
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      if (depth > 0) depth--
+    }
+  }
+  return null
+}
+
+/**
+ * Legacy Nx Cloud tokens are base64 of `<uuid>|read-write` or `<uuid>|read-only` (`|read` too).
+ * Anything else — newer opaque tokens included — is `unknown` and is not judged.
+ */
+export function tokenLevel(token: string): TokenLevel {
+  if (token === '' || !/^[A-Za-z0-9+/=_-]+$/.test(token)) return 'unknown'
+  const decoded = Buffer.from(token, 'base64').toString('utf8')
+  const m = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\|(read-write|read-only|read)$/i.exec(decoded)
+  if (!m) return 'unknown'
+  return m[1].toLowerCase() === 'read-write' ? 'read-write' : 'read-only'
+}
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n')
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`
+}

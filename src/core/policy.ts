@@ -1,0 +1,321 @@
+// The policy, pure: decide(Config, RunFacts, NxConfig, ambient env) → Decision.
+// "Why did this run get read-only?" is answered in this file. Nothing here touches the process:
+// the action, the cache action and the command line all call decide() on plain data.
+// The contract is docs/POLICY.md (#setups, #decision, #no-token, #exports, #encryption).
+
+import { picomatch } from './deferred.js'
+import type { Env } from './inputs.js'
+import { tokenLevel } from './nx-config.js'
+import {
+  type Access,
+  type Config,
+  type Decision,
+  type NxConfig,
+  type PolicyConfig,
+  type RunFacts,
+  type TokenSource,
+  PolicyError
+} from './types.js'
+
+export interface WriteGrant {
+  write: boolean
+  /** A clause: "a push to main, which matches write-branches (main)". */
+  why: string
+}
+
+/** Variables that carry an Nx token, read from the job's environment. */
+export const TOKEN_VARIABLES = [
+  'NX_CLOUD_ACCESS_TOKEN',
+  'NX_CLOUD_AUTH_TOKEN',
+  'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN'
+] as const
+
+/** Everything that points Nx at a remote cache: the token variables and the self-hosted server. */
+const REMOTE_CACHE_VARIABLES = [...TOKEN_VARIABLES, 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER'] as const
+
+/**
+ * Every secret value of a run: the secret inputs' values, nx.json's token and key, and the Nx
+ * token and key variables of the job's environment. Masked before anything is printed.
+ */
+export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient: Env): string[] {
+  return [...inputValues, nx.accessToken, nx.encryptionKey, ...TOKEN_VARIABLES.map(v => ambient[v] ?? ''), ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''].filter(
+    (s, i, all) => s !== '' && all.indexOf(s) === i
+  )
+}
+
+export function writeBranchGlobs(config: PolicyConfig, facts: RunFacts): string[] {
+  return config.writeBranches ?? [facts.defaultBranch]
+}
+
+/** Does the policy let this run write? Trust first, then event, then branch. */
+export function writeGrant(config: PolicyConfig, facts: RunFacts): WriteGrant {
+  switch (config.setup) {
+    case 'off':
+      return { write: false, why: 'Nx Cloud is turned off for this job' }
+    case 'shared-read-write':
+      return { write: true, why: 'every run may write' }
+    case 'ci-read-write':
+      return facts.trusted
+        ? { write: true, why: `every trusted CI run may write, and this is ${facts.trustReason}` }
+        : { write: false, why: `${facts.trustReason} is untrusted` }
+    case 'main-only': {
+      if (!facts.trusted) return { write: false, why: `${facts.trustReason} is untrusted` }
+      if (!config.writeEvents.includes(facts.event)) {
+        return facts.event.startsWith('pull_request')
+          ? { write: false, why: 'a pull request never writes' }
+          : { write: false, why: `the event ${facts.event} is not in write-events (${config.writeEvents.join(', ')})` }
+      }
+      if (facts.branch === null) return { write: false, why: facts.noBranchReason }
+      const globs = writeBranchGlobs(config, facts)
+      const shown = globs.join(', ') + (config.writeBranches === null ? `, the ${defaultBranchWords(facts)}` : '')
+      if (!branchMatcher(globs)(facts.branch)) {
+        return { write: false, why: `the branch ${facts.branch} does not match write-branches (${shown})` }
+      }
+      return { write: true, why: `a trusted ${facts.event} to ${facts.branch} matches write-branches (${shown})` }
+    }
+  }
+}
+
+/** Whole-name, case-sensitive globs; names with no glob character are compared as they are. */
+export function branchMatcher(globs: string[]): (branch: string) => boolean {
+  if (!globs.some(g => /[*?[\]{}()!+@\\]/.test(g))) return branch => globs.includes(branch)
+  return picomatch()(globs, { dot: true })
+}
+
+function defaultBranchWords(facts: RunFacts): string {
+  switch (facts.defaultBranchSource) {
+    case 'payload':
+      return 'default branch'
+    case 'api':
+      return 'default branch from the API'
+    case 'fallback':
+      return 'fallback, as neither the payload nor the API (github-token) gave the default branch'
+  }
+}
+
+interface TokenChoice {
+  access: Access
+  source: TokenSource
+  value: string
+  clause: string
+}
+
+function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: WriteGrant, warnings: string[]): TokenChoice {
+  if (config.setup === 'off') return { access: 'none', source: 'none', value: '', clause: '' }
+  const selfHosted = config.selfHostedCacheUrl !== ''
+  // An Nx Cloud token committed in nx.json is no key to a self-hosted cache.
+  const nxToken = selfHosted ? '' : nx.accessToken
+
+  if (config.setup === 'shared-read-write') {
+    // The read-write-token secret goes only to trusted runs; an untrusted one gets nx.json's
+    // token, which anyone who can read the repository has anyway, or no token.
+    if (config.readWriteToken !== '' && facts.trusted) {
+      return { access: 'read-write', source: 'read-write-token', value: config.readWriteToken, clause: 'with read-write-token' }
+    }
+    const untrusted = facts.trusted
+      ? ''
+      : `but ${facts.trustReason} is untrusted, so ${config.readWriteToken !== '' ? 'the read-write-token secret is withheld and ' : ''}`
+    if (nxToken !== '') {
+      return {
+        access: 'read-write',
+        source: 'nx.json',
+        value: nxToken,
+        clause: untrusted === '' ? "with nx.json's token" : `${untrusted}it uses nx.json's token`
+      }
+    }
+    if (!facts.trusted) {
+      warnings.push(
+        `Setup shared-read-write: ${facts.trustReason} is untrusted and gets only the token committed in nx.json, which ${selfHosted ? 'is no key to a self-hosted cache' : 'holds none'}, so this run uses no remote cache.`
+      )
+      return {
+        access: 'none',
+        source: 'none',
+        value: '',
+        clause: `${untrusted}it may use only nx.json's token, and ${selfHosted ? 'that is no key to a self-hosted cache' : 'nx.json has none'}, so no remote cache is used`
+      }
+    }
+    warnings.push(
+      "Setup shared-read-write found no read-write token: nx.json has none and 'read-write-token' is empty, so this run uses no remote cache."
+    )
+    return { access: 'none', source: 'none', value: '', clause: 'but no token is set, so no remote cache is used' }
+  }
+
+  let withheld = ''
+  if (grant.write) {
+    if (config.readWriteToken !== '') {
+      return { access: 'read-write', source: 'read-write-token', value: config.readWriteToken, clause: 'so it writes with read-write-token' }
+    }
+    withheld = "but 'read-write-token' is empty, "
+    warnings.push(
+      "This run may write, but input 'read-write-token' is empty, so it reads only: secrets are withheld from forks and Dependabot, or the secret's name in the workflow is wrong."
+    )
+  }
+  if (config.readOnlyToken !== '') {
+    return { access: 'read-only', source: 'read-only-token', value: config.readOnlyToken, clause: `${withheld}so it reads only, with read-only-token` }
+  }
+  if (nxToken !== '') {
+    return { access: 'read-only', source: 'nx.json', value: nxToken, clause: `${withheld}so it reads only, with nx.json's token` }
+  }
+  const where = selfHosted ? "'read-only-token'" : "'read-only-token' or nx.json"
+  return {
+    access: 'none',
+    source: 'none',
+    value: '',
+    clause: `${withheld}so it reads only, but no read-only token is set (${where}), so no remote cache is used`
+  }
+}
+
+/** `access` reports what the exported token can do: one that decodes as read-only reads only. */
+function truthful(choice: TokenChoice): TokenChoice {
+  if (choice.access !== 'read-write' || tokenLevel(choice.value) !== 'read-only') return choice
+  const which = choice.source === 'nx.json' ? "nx.json's token" : `input '${choice.source}'`
+  return { ...choice, access: 'read-only', clause: `${choice.clause}, but ${which} decodes as read-only, so it reads only` }
+}
+
+/** The setup's premises, checked on the tokens themselves (legacy tokens decode to their level). */
+function checkPremises(config: Config, facts: RunFacts, nx: NxConfig, warnings: string[]): void {
+  const nxLevel = tokenLevel(nx.accessToken)
+  if ((config.setup === 'main-only' || config.setup === 'ci-read-write') && nxLevel === 'read-write') {
+    throw new PolicyError(
+      `Input 'setup' is ${config.setup}, but ${nx.path ?? 'nx.json'} commits a read-write Nx Cloud token: anyone who can read the repository can write to the cache. Accepted: a read-only token in nx.json (keep the read-write one in a secret), or setup shared-read-write.`
+    )
+  }
+  if (tokenLevel(config.readOnlyToken) === 'read-write') {
+    throw new PolicyError(
+      "Input 'read-only-token' holds a read-write token (it decodes as read-write): untrusted runs would write to the cache. Accepted: a read-only access token."
+    )
+  }
+  if (tokenLevel(config.readWriteToken) === 'read-only') {
+    warnings.push("Input 'read-write-token' decodes as a read-only token: are the read-write and read-only secrets swapped?")
+  }
+  if (config.setup === 'shared-read-write') {
+    if (facts.repositoryPrivate === false) {
+      warnings.push('Setup shared-read-write in a public repository: anyone who can read nx.json can write to the cache.')
+    }
+    if (config.readWriteToken === '' && nxLevel === 'read-only') {
+      warnings.push("Setup shared-read-write, but nx.json's token decodes as read-only: nobody can write to the cache.")
+    }
+  }
+}
+
+interface EncryptionChoice {
+  state: 'enabled' | 'disabled'
+  exportKey: string
+}
+
+function chooseEncryption(
+  config: Config,
+  nx: NxConfig,
+  access: Access,
+  ambient: Env,
+  notices: string[],
+  warnings: string[]
+): EncryptionChoice {
+  if (config.setup === 'off') return { state: 'disabled', exportKey: '' }
+  const input = config.encryptionKey
+  const ambientKey = ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''
+  if (nx.encryptionKey !== '') {
+    if (input !== '' && input !== nx.encryptionKey) {
+      throw new PolicyError(
+        "Input 'encryption-key' differs from the key in nx.json: the cache would split in two. Accepted: the same key as nx.json, or leave encryption-key empty."
+      )
+    }
+    if (ambientKey !== '' && ambientKey !== nx.encryptionKey) {
+      throw new PolicyError(
+        "NX_CLOUD_ENCRYPTION_KEY in the job's environment differs from the key in nx.json: the cache would split in two. Accepted: remove it from env:, or give it nx.json's key."
+      )
+    }
+    if (ambientKey !== '') {
+      warnings.push(
+        "NX_CLOUD_ENCRYPTION_KEY is set in the job's environment although nx.json has the key: Nx hashes that variable into every task, so this job will not share cache entries with runs that do not set it. Remove it from env:."
+      )
+    }
+    if (input !== '') {
+      notices.push(
+        "Input 'encryption-key' is the key nx.json already holds: not exported, since Nx hashes NX_CLOUD_ENCRYPTION_KEY into every task and CI would stop sharing entries with laptops."
+      )
+    }
+    return { state: 'enabled', exportKey: '' }
+  }
+  if (input !== '') {
+    if (ambientKey !== '' && ambientKey !== input) {
+      notices.push("NX_CLOUD_ENCRYPTION_KEY from the job's environment is overridden by input 'encryption-key' for every later step.")
+    }
+    return { state: 'enabled', exportKey: input }
+  }
+  if (ambientKey !== '') return { state: 'enabled', exportKey: '' }
+  if (config.requireEncryption && access !== 'none' && config.selfHostedCacheUrl === '') {
+    throw new PolicyError(
+      "Input 'encryption-key' is empty and no key was found: set 'encryption-key', or NX_CLOUD_ENCRYPTION_KEY in the environment, or nxCloudEncryptionKey in nx.json (or set 'require-encryption: false')."
+    )
+  }
+  return { state: 'disabled', exportKey: '' }
+}
+
+export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: Env): Decision {
+  // A pre-deploy rebuild must not read or write any cache, nor may any later Nx command of the
+  // job restore old outputs over it: rebuild-command forces skip-cache.
+  const rebuild = config.rebuildCommand !== ''
+  const skipCache = config.skipCache || rebuild
+  const notices: string[] = []
+  const warnings: string[] = []
+  checkPremises(config, facts, nx, warnings)
+  const grant = writeGrant(config, facts)
+  const token = truthful(chooseToken(config, facts, nx, grant, warnings))
+  const encryption = chooseEncryption(config, nx, token.access, ambient, notices, warnings)
+
+  const exports: Record<string, string> = {}
+  const selfHosted = config.selfHostedCacheUrl !== ''
+  if (config.setup === 'off' || selfHosted || token.access === 'none') exports.NX_NO_CLOUD = 'true'
+  // The action owns every variable that points Nx at a remote cache for the rest of the job: the
+  // chosen ones are set, and any other one the job's env: carried is blanked (NX_NO_CLOUD=true is
+  // exactly what makes Nx use an ambient self-hosted token, so none may survive).
+  const chosen: Record<string, string> = {}
+  if (token.value !== '' && selfHosted) {
+    chosen.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = config.selfHostedCacheUrl
+    chosen.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token.value
+  } else if (token.value !== '') {
+    chosen.NX_CLOUD_ACCESS_TOKEN = token.value
+    // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: an ambient one carries the choice too.
+    if ((ambient.NX_CLOUD_AUTH_TOKEN ?? '') !== '') chosen.NX_CLOUD_AUTH_TOKEN = token.value
+  }
+  // Without a token no self-hosted server is set: Nx 24 aborts the whole run on a 401 from the cache.
+  for (const name of REMOTE_CACHE_VARIABLES) {
+    const value = chosen[name] ?? ''
+    const current = ambient[name] ?? ''
+    if (value !== '') exports[name] = value
+    if (current !== '' && current !== value) {
+      exports[name] = value
+      notices.push(
+        `${name} was set in the job's environment (workflow- or job-level env:) and is ${value === '' ? 'blanked' : 'overridden'} for every later step by this run's choice; a step-level env: would still win, so keep Nx tokens out of env:.`
+      )
+    }
+  }
+  if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
+  if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
+
+  const secrets = secretsOf([config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken], nx, ambient)
+
+  // One sentence: which rule decided.
+  const skip = skipCache
+    ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
+    : ''
+  const reason =
+    config.setup === 'off'
+      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
+      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
+
+  return {
+    setup: config.setup,
+    access: token.access,
+    tokenSource: token.source,
+    reason,
+    encryption: encryption.state,
+    skipCache,
+    facts,
+    exports,
+    secrets,
+    notices,
+    warnings
+  }
+}

@@ -1,0 +1,85 @@
+// The plain data that flows through the kit: inputs → Config, GitHub → RunFacts,
+// nx.json → NxConfig, and decide() → Decision. No behaviour lives here.
+
+export const SETUPS = ['main-only', 'ci-read-write', 'shared-read-write', 'off'] as const
+export type Setup = (typeof SETUPS)[number]
+
+export type Access = 'read-write' | 'read-only' | 'none'
+export type TokenSource = 'read-write-token' | 'read-only-token' | 'nx.json' | 'none'
+/** What a legacy Nx Cloud token says of itself when decoded; `unknown` is not judged. */
+export type TokenLevel = 'read-write' | 'read-only' | 'unknown'
+
+/** The inputs that say who may write: read by every part that applies the policy (token step, cache action). */
+export interface PolicyConfig {
+  setup: Setup
+  /** Globs; `null` means "the repository's default branch". */
+  writeBranches: string[] | null
+  writeEvents: string[]
+  skipCache: boolean
+  /** For the default-branch look-up only. */
+  githubToken: string
+}
+
+/** The token step's inputs: the policy's, and the tokens, the key and where Nx runs. */
+export interface Config extends PolicyConfig {
+  readWriteToken: string
+  readOnlyToken: string
+  encryptionKey: string
+  requireEncryption: boolean
+  /**
+   * `rebuild-command`: the pre-deploy rebuild the composite runs after this step. When set, the
+   * cache is skipped for the rest of the job whatever `skip-cache` says; '' when unset.
+   */
+  rebuildCommand: string
+  selfHostedCacheUrl: string
+  workingDirectory: string
+}
+
+export interface RunFacts {
+  event: string
+  ref: string
+  trusted: boolean
+  /** Why the run is (un)trusted, as a phrase: "a push", "a pull request from the fork a/b". */
+  trustReason: string
+  /** The run's branch for `main-only`; `null` when it has none (PRs, tags, other events). */
+  branch: string | null
+  /** Why there is no branch, when there is none. */
+  noBranchReason: string
+  defaultBranch: string
+  defaultBranchSource: 'payload' | 'api' | 'fallback'
+  /** `repository.private` from the payload; `null` when the payload does not say. */
+  repositoryPrivate: boolean | null
+}
+
+export interface NxConfig {
+  /** Path of the nx.json read, or `null` when there is none. */
+  path: string | null
+  accessToken: string
+  encryptionKey: string
+  url: string
+  cloudId: string
+}
+
+export interface Decision {
+  setup: Setup
+  access: Access
+  tokenSource: TokenSource
+  reason: string
+  encryption: 'enabled' | 'disabled'
+  skipCache: boolean
+  facts: RunFacts
+  /** Variables for every later step of the job (GITHUB_ENV), secrets included. */
+  exports: Record<string, string>
+  /** Every secret value involved in this run: masked before anything is printed. */
+  secrets: string[]
+  notices: string[]
+  warnings: string[]
+}
+
+/** A run the kit refuses: one line, naming the input and what is accepted. Nothing is exported. */
+export class PolicyError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'PolicyError'
+  }
+}

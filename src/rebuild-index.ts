@@ -1,3 +1,0 @@
-import { runRebuildCheck } from './rebuild.js'
-
-await runRebuildCheck()

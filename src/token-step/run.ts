@@ -1,0 +1,24 @@
+// The token step: read → decide → apply. The one place that wires I/O together.
+
+import { resolve } from 'node:path'
+import { apply } from './apply.js'
+import { fail, mask } from '../action-io/runner.js'
+import { type Env, SECRET_INPUTS, getInput, readInputs } from '../core/inputs.js'
+import { readNxConfig } from '../action-io/nx-json.js'
+import { decide } from '../core/policy.js'
+import { runFactsFromEnv } from '../action-io/run-facts.js'
+
+export async function run(env: Env = process.env): Promise<void> {
+  try {
+    // Mask raw secrets before anything can print them, even ones the parser will reject.
+    mask(SECRET_INPUTS.map(name => getInput(env, name)))
+    const config = readInputs(env)
+    const nx = readNxConfig(resolve(env.GITHUB_WORKSPACE || process.cwd(), config.workingDirectory))
+    mask([nx.accessToken, nx.encryptionKey])
+    const facts = await runFactsFromEnv(config, env)
+    await apply(decide(config, facts, nx, env))
+  } catch (e) {
+    // One ::error:: line; nothing was exported, since exports happen only in apply().
+    fail(e)
+  }
+}
