@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals'
 import AjvDraft04 from 'ajv-draft-04'
 import ajvFormats from 'ajv-formats'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { auditRepo, readsSecret } from '../../src/cli/audit/rules.js'
@@ -132,6 +132,111 @@ describe('what the findings say', () => {
 
   it('--public: a read-write token in nx.json is a finding even under shared-read-write', () => {
     expect(audit('clean-shared-read-write', '--public').rows).toEqual([['nx-json-read-write-token', 'high', 'nx.json', 6]])
+  })
+})
+
+// What real workflows do (patterns found on public Nx repositories, reproduced in small fixtures
+// written for these tests; the repositories themselves are judged in corpus.test.ts).
+describe('patterns of real repositories', () => {
+  const A = '.github/actions'
+
+  it('Nx run through package.json scripts: a job that runs Nx only through scripts is judged, and the finding names the script', () => {
+    const r = audit('scripts-run-nx', '--fail-on', 'info')
+    expect(r.rows).toEqual([['inherited-env-token', 'high', `${W}/pr.yml`, 3]])
+    // `pnpm test:pr` → `pnpm build:all` → nx; `yarn build` in apps/site uses apps/site/package.json; `npm run docs` runs no Nx.
+    expect(r.findings[0].message).toContain("jobs 'test' (through the package.json script test:pr) and 'site' (through the package.json script build)")
+    expect(r.findings[0].message).not.toContain('docs')
+  })
+
+  it('local composite actions are followed: the job that builds through one is judged, and a token in the action\'s step env: is found there', () => {
+    const r = audit('local-composite-action', '--fail-on', 'info')
+    expect(r.rows).toEqual([
+      ['step-env-token', 'high', `${A}/prepare-build/action.yml`, 13],
+      ['inherited-env-token', 'high', `${W}/ci.yml`, 6]
+    ])
+    const inherited = r.findings[1]
+    expect(inherited.message).toContain("job 'build' (through the local action ./.github/actions/prepare-build)")
+    expect(inherited.message).not.toContain('lint')
+  })
+
+  it('steps inside a parallel: group are read: a step-level token there is found', () => {
+    expect(audit('parallel-steps', '--fail-on', 'info').rows).toEqual([['step-env-token', 'high', `${W}/ci.yml`, 13]])
+  })
+
+  it('a workflow-level token is rated by the triggers that reach it', () => {
+    const r = audit('token-triggers', '--fail-on', 'info')
+    expect(r.rows).toEqual([
+      // push to any branch and the merge queue: medium.
+      ['inherited-env-token', 'medium', `${W}/branches.yml`, 5],
+      // A reusable workflow called with secrets: inherit from a pull_request workflow: its caller's runs.
+      ['inherited-env-token', 'high', `${W}/build.yml`, 4],
+      // schedule and workflow_dispatch: a manual run on any branch, by a writer.
+      ['inherited-env-token', 'low', `${W}/nightly.yml`, 6],
+      ['inherited-env-token', 'high', `${W}/pr.yml`, 6],
+      ['inherited-env-token', 'low', `${W}/release.yml`, 5],
+      // A reusable workflow no workflow here calls: called from other repositories, rated low.
+      ['inherited-env-token', 'low', `${W}/shared.yml`, 4]
+      // Not main.yml: push to main and schedule are the runs setup main-only itself lets write.
+    ])
+    const say = (file: string): string => String(r.findings.find(f => f.file === `${W}/${file}`)?.message)
+    expect(say('pr.yml')).toContain('pull requests (pull_request) get this token')
+    expect(say('nightly.yml')).toContain('manual runs on any branch (workflow_dispatch)')
+    expect(say('nightly.yml')).not.toContain('pull requests')
+    expect(say('release.yml')).toContain('releases get this token')
+    expect(say('branches.yml')).toContain('pushes to any branch (push) and the merge queue (merge_group)')
+  })
+
+  it('setup 1 written inline gives pull requests the read-only token: no finding; written the wrong way round, a high one', () => {
+    expect(audit('inline-setup-1', '--fail-on', 'info').rows).toEqual([['inherited-env-token', 'high', `${W}/inverted.yml`, 6]])
+  })
+
+  it('a deployment is judged by what a job runs, and a publish job is traced to the job that built its artifact', () => {
+    const r = audit('deploy-by-what-runs', '--fail-on', 'info')
+    // Not 'release-test' (tests, uploads coverage), not 'migrate' (nx migrate only in a commit message,
+    // an environment: that is empty on pull requests), not 'build' (builds, publishes nothing).
+    expect(r.rows).toEqual([
+      ['deploy-without-rebuild', 'high', `${W}/release.yml`, 34],
+      ['deploy-without-rebuild', 'high', `${W}/release.yml`, 42]
+    ])
+    expect(r.findings[0].message).toContain("Job 'publish' publishes to a registry: what job 'build' built with the cache")
+    expect(r.findings[0].fix).toContain("in job 'build'")
+    expect(r.findings[1].message).toContain('(through the package.json script test:ci)')
+  })
+
+  it('nested workspaces: the nx.json of each folder a workflow runs Nx in is read, an unused one is not', () => {
+    expect(audit('nested-workspace', '--fail-on', 'info').rows).toEqual([
+      ['no-encryption-key', 'medium', 'integration/npm/nx.json', 1],
+      ['nx-json-read-write-token', 'high', 'integration/npm/nx.json', 3],
+      // Reached through a local reusable workflow whose working-directory is its caller's input.
+      ['no-encryption-key', 'medium', 'integration/pnpm/nx.json', 1],
+      ['nx-json-read-write-token', 'high', 'integration/pnpm/nx.json', 6]
+      // Not examples/demo/nx.json: no workflow runs Nx there.
+    ])
+  })
+
+  it('every finding points at a file that exists', () => {
+    // No nx.json at all: the missing key is reported where the workflow brings Nx Cloud in.
+    expect(audit('no-nx-json', '--fail-on', 'info').rows).toEqual([['no-encryption-key', 'medium', `${W}/ci.yml`, 8]])
+    for (const name of ['no-nx-json', 'nested-workspace', 'token-triggers', 'local-composite-action']) {
+      for (const f of audit(name, '--fail-on', 'info').findings) expect(existsSync(join(FIXTURES, name, String(f.file)))).toBe(true)
+    }
+  })
+
+  it('a repository that does not use the kit is told what the guide recommends and what the kit would do', () => {
+    const r = audit('no-kit', '--fail-on', 'info')
+    expect(r.rows).toEqual([
+      ['no-encryption-key', 'medium', 'nx.json', 1],
+      ['nx-json-read-write-token', 'high', 'nx.json', 2]
+    ])
+    const text = r.findings.map(f => f.message).join(' ')
+    expect(text).not.toContain('the kit fails')
+    expect(text).not.toContain('under setup')
+    expect(text).toContain('The guide commits only a read-only token')
+    expect(text).toContain('the kit would refuse to run')
+    expect(text).toContain('The guide sets a key in every setup')
+    // With the kit in use, the finding speaks of what it does.
+    expect(audit('nx-json-read-write-token').findings[0].message).toContain('under setup main-only')
+    expect(audit('nx-json-read-write-token').findings[0].message).toContain('(the kit fails such runs)')
   })
 })
 
@@ -393,7 +498,13 @@ describe('hostile workflow text: the audit stays linear', () => {
     // The kit path's trailing slashes.
     ['a run of slashes in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: "a/nx-cloud-access${'/'.repeat(n)}x@v1"\n`],
     // A uses: without its ref, in a ci-read-write job that runs Nx.
-    ['a run of @ in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - uses: "a${'@'.repeat(n)}\\n"\n`]
+    ['a run of @ in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - uses: "a${'@'.repeat(n)}\\n"\n`],
+    // What a job runs, judged for deploys: many cloud CLI words, many target flags, unclosed quotes.
+    ['repeated gcloud', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - run: "${'gcloud '.repeat(n / 7)}"\n`],
+    ['repeated -t=', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "nx run-many ${'-t=-t='.repeat(n / 6)}"\n`],
+    ['unclosed quotes in run:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          npx nx build ${"'a\\\"".repeat(n / 3)}\n`],
+    // A token expression rated for each kind of run: one long identifier chain read by the evaluator.
+    ['a long expression in a token', n => `on: pull_request\nenv:\n  NX_CLOUD_ACCESS_TOKEN: "\${{ ${'a-'.repeat(n / 2)}x && secrets.X || secrets.Y }}"\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n`]
   ]
 
   function auditText(text: string): void {

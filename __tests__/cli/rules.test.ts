@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from '@jest/globals'
 import { formatText } from '../../src/cli/audit/format.js'
-import { DEPLOYS, runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
+import { deployCommand, scriptCall } from '../../src/cli/audit/follow.js'
+import { runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
 import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import type { Io } from '../../src/cli/common.js'
 
@@ -33,14 +34,49 @@ describe('an Nx command in a run: script', () => {
   )
 })
 
-describe('a name that deploys, publishes or releases', () => {
-  it.each(['deploy', 'Deploy to production', 'npm-publish', 'DEPLOY_WEB', 'release', 'buildAndDeploy', 'npmPublish', 'autoRelease', 'ship2Deploy', 'actions/deploy-pages'])(
-    '%j does',
-    name => expect(DEPLOYS.test(name)).toBe(true)
-  )
-  it.each(['build', 'undeployed', 'republish', 'unreleased', 'test', 'prerelease-notes'])(
-    '%j does not',
-    name => expect(DEPLOYS.test(name)).toBe(false)
+// A deployment is judged by what a job runs, not by its names (a job 'release-test' that tests,
+// a step 'Publish code coverage report', a commit message that mentions nx migrate).
+describe('a command that publishes or deploys', () => {
+  it.each([
+    'npm publish',
+    'pnpm publish --access public',
+    'yarn npm publish',
+    'npx nx release --yes',
+    'pnpm nx release publish --tag canary',
+    'bunx nx release 1.2.3 --yes',
+    'changeset publish',
+    'npx semantic-release',
+    'docker push ghcr.io/acme/web',
+    'yarn vsce publish --packagePath x.vsix',
+    'npx nx deploy docs-site',
+    'firebase deploy --only hosting',
+    'aws s3 sync dist s3://bucket',
+    './deploy.sh web'
+  ])('%j does', c => expect(deployCommand(c)).not.toBeNull())
+  it.each([
+    'npx nx release version patch',
+    'npx nx release changelog 1.2.3',
+    'pnpx pkg-pr-new publish --pnpm ./packages/*',
+    'npx nx run-many -t test',
+    'git commit -m ""',
+    'npm run build'
+  ])('%j does not', c => expect(deployCommand(c)).toBeNull())
+})
+
+describe('a package.json script call', () => {
+  it.each([
+    ['npm run build', 'build', ''],
+    ['npm run build -- --skip-nx-cache', 'build', '-- --skip-nx-cache'],
+    ['npm test', 'test', ''],
+    ['pnpm run test:pr --parallel=3', 'test:pr', '--parallel=3'],
+    ['pnpm build:all', 'build:all', ''],
+    ['yarn release', 'release', ''],
+    ['yarn run lint', 'lint', ''],
+    ['bun run build', 'build', '']
+  ])('%j calls %j', (command, name, rest) => expect(scriptCall(command)).toEqual({ name, rest }))
+  it.each(['pnpm install', 'yarn add nx', 'pnpm exec nx build', 'yarn dlx nx', 'pnpm --filter web build', 'npm ci', 'npm run "$TARGET"'])(
+    '%j calls none',
+    command => expect(scriptCall(command)).toBeNull()
   )
 })
 

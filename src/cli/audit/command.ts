@@ -10,6 +10,7 @@ import type { Setup } from '../../core/types.js'
 import { type Io, UsageError, asUsage } from '../common.js'
 import { atLeast, formatJson, formatSarif, formatText } from './format.js'
 import { type Repo, SEVERITIES, type Severity, auditRepo } from './rules.js'
+import type { Files } from './follow.js'
 import { MAX_FILE_BYTES, readRepoFile } from './read.js'
 import { type Workflow, readWorkflow, unreadableWorkflow } from './workflow.js'
 
@@ -68,7 +69,23 @@ export function loadRepo(root: string): Repo {
     const r = readRepoFile(join(dir, name))
     workflows.set(file, r.ok ? readWorkflow(file, r.text) : unreadableWorkflow(file, r.reason))
   }
-  return { workflows, nxJson }
+  return { workflows, nxJson, files: lazyFiles(root) }
+}
+
+/** The other files audit follows, read when first asked for (a missing or unreadable one is null). */
+function lazyFiles(root: string): Files {
+  const cache = new Map<string, string | null>()
+  return {
+    read(rel: string): string | null {
+      if (cache.has(rel)) return cache.get(rel) ?? null
+      // Through the one safe reader: a symlink, FIFO or huge file is treated as absent. Nx and npm read
+      // nx.json and package.json through a symlink that stays in the repository; GitHub reads an action's blob.
+      const r = readRepoFile(join(root, rel), /(?:^|\/)(?:nx|package)\.json$/.test(rel) ? { followInside: root } : {})
+      const text = r.ok ? r.text : null
+      cache.set(rel, text)
+      return text
+    }
+  }
 }
 
 export async function audit(argv: string[], io: Io): Promise<number> {

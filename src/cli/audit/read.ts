@@ -63,7 +63,8 @@ export function readRepoFile(path: string, opts: ReadOptions = {}): ReadResult {
     const fst = fstatSync(fd)
     if (!fst.isFile() || fst.ino !== st.ino || fst.dev !== st.dev) return refuse('not a regular file (it changed while being read)')
     // Read at most one byte past the cap, whatever the size said: a file can grow after fstat.
-    const buf = Buffer.alloc(MAX_FILE_BYTES + 1)
+    // allocUnsafe: no 1 MiB memset per file (only the n bytes read are ever used).
+    const buf = Buffer.allocUnsafe(MAX_FILE_BYTES + 1)
     let n = 0
     for (;;) {
       const got = readSync(fd, buf, n, buf.length - n, null)

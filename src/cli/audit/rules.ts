@@ -5,9 +5,12 @@
 
 import { TOKEN_VARIABLES } from '../../core/policy.js'
 import { parseSetup } from '../../core/inputs.js'
-import { tokenLevel } from '../../core/nx-config.js'
+import { parseNxJson, tokenLevel } from '../../core/nx-config.js'
 import type { NxConfig, Setup } from '../../core/types.js'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
+import { posix } from 'node:path'
+import { type Files, Follower, type Use, commandLines, lineRunsNx } from './follow.js'
+import { type Callers, RATING_ORDER, callerRuns, callersOf, rate, runsOf } from './reach.js'
 import type { Entry, Job, Loc, Step, Workflow } from './workflow.js'
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high'] as const
@@ -34,7 +37,12 @@ export const RULES: RuleInfo[] = [
   { id: 'nx-json-read-write-token', severity: 'high', title: 'A read-write Nx Cloud token is committed in nx.json' },
   { id: 'no-encryption-key', severity: 'medium', title: 'No Nx Cloud encryption key anywhere' },
   { id: 'step-env-token', severity: 'high', title: "An Nx Cloud token in a step's env: (the kit cannot override it)" },
-  { id: 'inherited-env-token', severity: 'high', title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit' },
+  {
+    id: 'inherited-env-token',
+    severity: 'high',
+    title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit (pull requests: high; other branches, merge queue: medium; writers-only runs: low)',
+    varies: true
+  },
   { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
   { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
@@ -43,17 +51,6 @@ export const RULES: RuleInfo[] = [
 
 export const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
 const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
-// `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
-// An npx flag stops at a shell separator: were it `-\S+`, a flag list could run across the next
-// `;npx`, and every npx of a hostile line would rescan the rest of it (quadratic).
-const NX_COMMAND =
-  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
-// A word that starts with deploy/publish/releas: after a non-letter (`deploy`, `npm-publish`,
-// `DEPLOY_ENV`) or as a camelCase hump (`buildAndDeploy`, `npmPublish`); not inside a word
-// (`undeployed`, `republished`). Without the i flag, so a hump can be told by its capital.
-export const DEPLOYS =
-  /(?:^|[^A-Za-z])(?:deploy|publish|releas|Deploy|Publish|Releas|DEPLOY|PUBLISH|RELEAS)|(?<=[a-z0-9])(?:Deploy|Publish|Releas)/
-
 /**
  * Does a value read a secret in an expression (`${{ … secrets.X … }}`)? One pass: each `${{`
  * is taken with what follows it up to the next `}`, and the pieces do not overlap. The regex
@@ -69,19 +66,10 @@ export function isKit(step: Step): boolean {
   return KIT.test(step.uses)
 }
 
-/** A script's commands: lines continued with a trailing backslash are one command. */
-function commandLines(run: string): string[] {
-  return run.replace(/\\\r?\n/g, ' ').split('\n')
-}
-
+/** Does the step run Nx itself (its run: script, or the kit's rebuild-command)? Scripts and local actions are followed apart (follow.ts). */
 export function runsNx(step: Step): boolean {
   if (isKit(step)) return (step.with.get('rebuild-command')?.value ?? '').trim() !== ''
-  return commandLines(step.run).some(line => NX_COMMAND.test(line))
-}
-
-/** The Nx commands of a run: script (a kit step's rebuild-command is judged apart). */
-function nxLines(step: Step): string[] {
-  return commandLines(step.run).filter(line => NX_COMMAND.test(line))
+  return commandLines(step.run).some(lineRunsNx)
 }
 
 function tokenEntries(env: Entry[]): Entry[] {
@@ -110,16 +98,16 @@ export function workflowSetup(w: Workflow, override: Setup | null): Setup {
 
 const where = (l: Loc): string => `${l.file}:${l.line}`
 
-function jobWords(jobs: string[]): string {
-  const q = jobs.map(j => `'${j}'`)
-  return q.length === 1 ? `job ${q[0]}` : `jobs ${q.slice(0, -1).join(', ')} and ${q[q.length - 1]}`
-}
-
 interface Candidate {
   rule: 'untrusted-trigger-token' | 'step-env-token' | 'inherited-env-token'
+  severity: Severity
   entry: Entry
+  /** The job, with how it reaches Nx when not directly ("through the package.json script test:pr"). */
   job: string
+  via: string | null
   triggers: string[]
+  /** The runs an inherited token reaches ("pull requests (pull_request)"). */
+  runs: string[]
 }
 
 const PRECEDENCE: Candidate['rule'][] = ['untrusted-trigger-token', 'step-env-token', 'inherited-env-token']
@@ -129,6 +117,8 @@ export interface Repo {
   workflows: Map<string, Workflow>
   /** nx.json as the kit reads it (parseNxJson), its text for line numbers; null when there is none. */
   nxJson: { file: string; text: string; config: NxConfig } | null
+  /** The other files audit follows (package.json, local actions, nested nx.json), read on demand. */
+  files?: Files
 }
 
 export interface Options {
@@ -136,10 +126,31 @@ export interface Options {
   public: boolean
 }
 
+interface Context {
+  repo: Repo
+  follow: Follower
+  /** Some workflow uses the kit: findings speak of what it does; else of what the guide recommends. */
+  kit: boolean
+  /** Folders where workflows run Nx ('.' = the root). */
+  nxDirs: Set<string>
+  /** The local callers of each reusable workflow. */
+  callers: Callers
+  /** What each job runs, worked out once. */
+  jobs: WeakMap<Job, JobNx>
+}
+
 export function auditRepo(repo: Repo, opts: Options): Finding[] {
   const findings: Finding[] = []
   const candidates: Candidate[] = []
   const setups = new Set<Setup>()
+  const ctx: Context = {
+    repo,
+    follow: new Follower(repo.files ?? { read: () => null }),
+    kit: [...repo.workflows.values()].some(w => w.jobs.some(j => j.steps.some(isKit))),
+    nxDirs: new Set(),
+    callers: callersOf(repo.workflows),
+    jobs: new WeakMap()
+  }
   for (const w of repo.workflows.values()) {
     if (w.error) {
       findings.push({ rule: 'workflow-unreadable', severity: 'medium', file: w.file, line: w.error.line, ...unreadableWords(w) })
@@ -148,14 +159,26 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     const setup = workflowSetup(w, opts.setup)
     setups.add(setup)
     findings.push(...pinning(w))
-    candidates.push(...envCandidates(w))
-    findings.push(...reusableCalls(w, repo))
-    if (setup === 'ci-read-write') findings.push(...deployJobs(w))
+    candidates.push(...envCandidates(w, ctx))
+    findings.push(...reusableCalls(w, ctx))
+    if (setup === 'ci-read-write') findings.push(...deployJobs(w, ctx))
+    for (const inputs of callerInputs(w, ctx)) {
+      for (const job of w.jobs) {
+        const steps = Object.keys(inputs).length === 0 ? jobNx(w, job, ctx).steps : ctx.follow.jobSteps(job, inputs)
+        for (const { use } of steps) for (const n of use.nx) ctx.nxDirs.add(n.dir)
+      }
+    }
   }
   if (repo.workflows.size === 0 || setups.size === 0) setups.add(opts.setup ?? 'main-only')
-  findings.push(...mergeCandidates(candidates))
-  findings.push(...nxJsonFindings(repo, setups, opts))
+  findings.push(...mergeCandidates(candidates, ctx))
+  findings.push(...nxJsonFindings(ctx, setups, opts))
   return sortFindings(findings)
+}
+
+/** The `with:` of each local call of a reusable workflow (one empty set when it is not called here). */
+function callerInputs(w: Workflow, ctx: Context): Record<string, string>[] {
+  const out = (ctx.callers.get(w.file) ?? []).map(({ job }) => Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value])))
+  return out.length > 0 ? out : [{}]
 }
 
 function unreadableWords(w: Workflow): { message: string; fix: string } {
@@ -218,59 +241,155 @@ function pinning(w: Workflow): Finding[] {
 }
 
 /** Does the job run the kit before its first Nx command? Then the kit's exports win over env:. */
-function kitBeforeNx(job: Job): boolean {
-  for (const s of job.steps) {
-    if (isKit(s)) return true
-    if (runsNx(s)) return false
+
+function truthy(v: string | undefined): boolean {
+  return (v ?? '').trim().toLowerCase() === 'true'
+}
+
+/** A variable as a job's Nx steps see it: the job's env: over the workflow's. */
+function jobVar(w: Workflow, job: Job, name: string): string | undefined {
+  return (job.env.find(e => e.name === name) ?? w.env.find(e => e.name === name))?.value
+}
+
+/** Does an Nx command skip the cache (read and write) — or at least the remote one? */
+function skipsCache(command: string, env: Entry[], remoteToo: boolean): boolean {
+  if (/--skip-nx-cache\b|--skipNxCache\b/.test(command) || truthy(env.find(e => e.name === 'NX_SKIP_NX_CACHE')?.value)) return true
+  if (!remoteToo) return false
+  return /--skip-remote-cache\b|--skipRemoteCache\b/.test(command) || truthy(env.find(e => e.name === 'NX_SKIP_REMOTE_CACHE')?.value)
+}
+
+interface JobNx {
+  /** Steps with what they run, local actions and scripts followed. */
+  steps: { step: Step; use: Use }[]
+  runsNx: boolean
+  /** How the job reaches Nx when no step runs it directly: the first script or local action. */
+  via: string | null
+  /** Every Nx command of the job skips the cache (remoteToo: or the remote cache), so no token is used. */
+  cacheUnused: (remoteToo: boolean) => boolean
+}
+
+function jobNx(w: Workflow, job: Job, ctx: Context): JobNx {
+  const known = ctx.jobs.get(job)
+  if (known) return known
+  const nx = workJobNx(w, job, ctx)
+  ctx.jobs.set(job, nx)
+  return nx
+}
+
+function workJobNx(w: Workflow, job: Job, ctx: Context): JobNx {
+  const steps = ctx.follow.jobSteps(job)
+  const nxSteps = steps.filter(s => s.use.nx.length > 0 || runsNx(s.step))
+  const direct = nxSteps.some(s => runsNx(s.step) || s.use.nx.some(n => n.via === null))
+  const via = direct ? null : (nxSteps.flatMap(s => s.use.nx).find(n => n.via !== null)?.via ?? null)
+  const jobEnv = [...job.env, ...w.env.filter(e => !job.env.some(j => j.name === e.name))]
+  return {
+    steps,
+    runsNx: nxSteps.length > 0,
+    via,
+    cacheUnused: remoteToo => {
+      if (remoteToo && truthy(jobVar(w, job, 'NX_NO_CLOUD'))) return true
+      if (nxSteps.length === 0 || nxSteps.some(s => isKit(s.step))) return false
+      return nxSteps.every(s => s.use.nx.every(n => skipsCache(n.command, [...s.step.env, ...jobEnv], remoteToo)))
+    }
+  }
+}
+
+/** Does the job run the kit before its first Nx command? Then the kit's exports win over env:. */
+function kitBeforeNx(nx: JobNx): boolean {
+  for (const { step, use } of nx.steps) {
+    if (isKit(step)) return true
+    if (runsNx(step) || use.nx.length > 0) return false
   }
   return true
 }
 
-function envCandidates(w: Workflow): Candidate[] {
+function viaWords(via: string | null): string {
+  if (via === null) return ''
+  return via.startsWith('action ') ? ` (through the local action ${via.slice(7)})` : ` (through the package.json script ${via})`
+}
+
+function envCandidates(w: Workflow, ctx: Context): Candidate[] {
   const out: Candidate[] = []
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
+  const ownRuns = runsOf(w.on ?? [])
   for (const job of w.jobs) {
     // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
-    if (!job.steps.some(runsNx)) continue
+    const nx = jobNx(w, job, ctx)
+    if (!nx.runsNx) continue
     const secretRule = (e: Entry): boolean => untrusted.length > 0 && readsSecret(e.value)
-    for (const s of job.steps) {
-      for (const e of tokenEntries(s.env)) {
-        out.push({ rule: secretRule(e) ? 'untrusted-trigger-token' : 'step-env-token', entry: e, job: job.id, triggers: untrusted })
+    const base = { job: job.id, via: nx.via, triggers: untrusted, runs: [] as string[] }
+    for (const { step } of nx.steps) {
+      for (const s of [step, ...ctx.follow.actionSteps(step)]) {
+        for (const e of tokenEntries(s.env)) {
+          out.push({ ...base, rule: secretRule(e) ? 'untrusted-trigger-token' : 'step-env-token', severity: 'high', entry: e })
+        }
       }
     }
     const jobNames = new Set(job.env.map(e => e.name))
     const inherited = [...job.env, ...w.env.filter(e => !jobNames.has(e.name))]
-    const kitFirst = kitBeforeNx(job)
+    const kitFirst = kitBeforeNx(nx)
     for (const e of tokenEntries(inherited)) {
-      if (secretRule(e)) out.push({ rule: 'untrusted-trigger-token', entry: e, job: job.id, triggers: untrusted })
-      else if (!kitFirst) out.push({ rule: 'inherited-env-token', entry: e, job: job.id, triggers: untrusted })
+      if (secretRule(e)) {
+        out.push({ ...base, rule: 'untrusted-trigger-token', severity: 'high', entry: e })
+        continue
+      }
+      // The kit overrides it; Nx Cloud is off (NX_NO_CLOUD); or no Nx command of the job uses the cache.
+      if (kitFirst || nx.cacheUnused(true)) continue
+      const runs = [...ownRuns, ...callerRuns(w, ctx.callers, name => secretNamesOf(e.value).has(name))]
+      const { rating, words } = rate(e.value, runs)
+      if (rating === null) continue
+      out.push({ ...base, rule: 'inherited-env-token', severity: rating, entry: e, runs: words })
     }
   }
   return out
 }
 
+function secretNamesOf(value: string): Set<string> {
+  return new Set([...value.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g)].map(m => m[1]))
+}
+
 /** One finding per key: the strongest rule wins, naming every job that reaches the key. */
-function mergeCandidates(candidates: Candidate[]): Finding[] {
+function mergeCandidates(candidates: Candidate[], ctx: Context): Finding[] {
   const byKey = new Map<string, Candidate[]>()
   for (const c of candidates) {
-    const id = `${c.entry.loc.file}\u0000${c.entry.loc.offset}`
+    const id = `${c.entry.loc.file}\\u0000${c.entry.loc.offset}`
     byKey.set(id, [...(byKey.get(id) ?? []), c])
   }
   const out: Finding[] = []
   for (const group of byKey.values()) {
     const rule = PRECEDENCE.find(r => group.some(c => c.rule === r)) as Candidate['rule']
     const chosen = group.filter(c => c.rule === rule)
-    const jobs = [...new Set(chosen.map(c => c.job))]
+    const seenJobs = new Set<string>()
+    const jobs = chosen.filter(c => !seenJobs.has(c.job) && seenJobs.add(c.job) !== undefined)
     const { entry } = chosen[0]
+    const severity = RATING_ORDER.slice().reverse().find(r => chosen.some(c => c.severity === r)) ?? 'high'
     const triggers = [...new Set(chosen.flatMap(c => c.triggers))]
-    out.push({ rule, severity: 'high', file: entry.loc.file, line: entry.loc.line, ...envWords(rule, entry, jobs, triggers) })
+    const runs = [...new Set(chosen.flatMap(c => c.runs))]
+    out.push({ rule, severity, file: entry.loc.file, line: entry.loc.line, ...envWords(rule, entry, jobs, triggers, runs, ctx.kit) })
   }
   return out
 }
 
-function envWords(rule: Candidate['rule'], e: Entry, jobs: string[], triggers: string[]): { message: string; fix: string } {
+function jobWords(jobs: Candidate[]): string {
+  const q = jobs.map(j => `'${j.job}'${viaWords(j.via)}`)
+  return q.length === 1 ? `job ${q[0]}` : `jobs ${q.slice(0, -1).join(', ')} and ${q[q.length - 1]}`
+}
+
+function listWords(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`
+}
+
+function envWords(
+  rule: Candidate['rule'],
+  e: Entry,
+  jobs: Candidate[],
+  triggers: string[],
+  runs: string[],
+  kit: boolean
+): { message: string; fix: string } {
   const who = jobWords(jobs)
+  const one = jobs.length === 1
   switch (rule) {
     case 'untrusted-trigger-token':
       return {
@@ -284,8 +403,14 @@ function envWords(rule: Candidate['rule'], e: Entry, jobs: string[], triggers: s
       }
     case 'inherited-env-token':
       return {
-        message: `${e.name} in env: reaches ${who}, which ${jobs.length === 1 ? 'runs' : 'run'} Nx before the kit's action, so every run of ${jobs.length === 1 ? 'it' : 'them'}, pull requests included, gets this token.`,
-        fix: `Remove ${e.name} from env: and run the kit's action (with read-write-token) before the first Nx command of ${jobs.length === 1 ? 'the job' : 'each job'}.`
+        message:
+          `${e.name} in env: reaches ${who}, which ${one ? 'runs' : 'run'} Nx ${kit ? "before the kit's action" : 'with it'}, so ${listWords(runs)} ${runs.length === 1 && !/s\b|s \(/.test(runs[0]) ? 'gets' : 'get'} this token` +
+          (runs.some(r => r.startsWith('pull requests'))
+            ? '.'
+            : `; the guide gives a read-write token only to pushes to the default branch, and read-only to every other run.`),
+        fix: kit
+          ? `Remove ${e.name} from env: and run the kit's action (with read-write-token) before the first Nx command of ${one ? 'the job' : 'each job'}.`
+          : `Remove ${e.name} from env: and give the secret to the kit's read-write-token input, run before the first Nx command of ${one ? 'the job' : 'each job'} (or write setup 1 inline: \${{ github.ref == 'refs/heads/main' && secrets.<read-write> || secrets.<read-only> }}).`
       }
   }
 }
@@ -295,18 +420,19 @@ function isLocalWorkflow(uses: string): boolean {
 }
 
 /** Token variables a (local) reusable workflow fills from secrets, following its own calls. */
-function secretTokenUses(w: Workflow, repo: Repo, seen: Set<string>): Entry[] {
+function secretTokenUses(w: Workflow, ctx: Context, seen: Set<string>): Entry[] {
   if (seen.has(w.file)) return []
   seen.add(w.file)
   const out: Entry[] = []
   for (const job of w.jobs) {
     if (job.uses !== '') {
-      const callee = isLocalWorkflow(job.uses) ? repo.workflows.get(job.uses.slice(2)) : undefined
-      if (callee && !callee.error) out.push(...secretTokenUses(callee, repo, seen))
+      const callee = isLocalWorkflow(job.uses) ? ctx.repo.workflows.get(job.uses.slice(2)) : undefined
+      if (callee && !callee.error) out.push(...secretTokenUses(callee, ctx, seen))
       continue
     }
-    if (!job.steps.some(runsNx)) continue
-    const envs = [...w.env, ...job.env, ...job.steps.flatMap(s => s.env)]
+    const nx = jobNx(w, job, ctx)
+    if (!nx.runsNx) continue
+    const envs = [...w.env, ...job.env, ...job.steps.flatMap(s => [s, ...ctx.follow.actionSteps(s)]).flatMap(s => s.env)]
     out.push(...tokenEntries(envs).filter(e => readsSecret(e.value)))
   }
   return out
@@ -319,7 +445,7 @@ function secretNames(entries: Entry[]): Set<string> {
 }
 
 /** Secrets handed from an untrusted trigger to a reusable workflow, at the caller's line. */
-function reusableCalls(w: Workflow, repo: Repo): Finding[] {
+function reusableCalls(w: Workflow, ctx: Context): Finding[] {
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   if (untrusted.length === 0) return []
   const out: Finding[] = []
@@ -327,8 +453,8 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
     if (job.uses === '') continue
     const local = isLocalWorkflow(job.uses)
     // A local reusable workflow takes no @ref (GitHub runs it from the caller's commit).
-    const callee = local ? repo.workflows.get(job.uses.slice(2)) : undefined
-    const uses = callee && !callee.error ? secretTokenUses(callee, repo, new Set()) : null
+    const callee = local ? ctx.repo.workflows.get(job.uses.slice(2)) : undefined
+    const uses = callee && !callee.error ? secretTokenUses(callee, ctx, new Set()) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
       const seenAt = uses && uses.length > 0 ? ` puts one in ${uses[0].name} (${where(uses[0].loc)})` : ' this offline audit cannot read, so every Nx Cloud secret among them reaches code it cannot judge'
@@ -358,82 +484,164 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
   return out
 }
 
+/**
+ * A deploy: what the job runs publishes or deploys, or — for a job that builds with Nx itself — a
+ * protected environment (a name, not an expression that may be empty) gates it.
+ */
+function deployWords(job: Job, steps: { step: Step; use: Use }[], builds: boolean): string | null {
+  const runs = steps.flatMap(s => s.use.deploys)
+  if (runs.length > 0) return runs[0]
+  if (!builds) return null
+  const env = job.environmentName ?? ''
+  if (env.trim() !== '' && !env.includes('${{')) return `deploys to the environment '${env.trim()}'`
+  if (job.environment && env === '') return 'deploys to an environment'
+  return null
+}
+
 /** What comes before the first `@` (a `uses:` without its ref). Not /@.*$/: quadratic on many `@`. */
 function beforeAt(uses: string): string {
   const at = uses.indexOf('@')
   return at < 0 ? uses : uses.slice(0, at)
 }
 
-function truthy(v: string | undefined): boolean {
-  return (v ?? '').trim().toLowerCase() === 'true'
-}
-
-function deployJobs(w: Workflow): Finding[] {
+function deployJobs(w: Workflow, ctx: Context): Finding[] {
   const out: Finding[] = []
-  for (const job of w.jobs) {
-    if (job.uses !== '' || !job.steps.some(s => runsNx(s) || isKit(s))) continue
-    const deploys =
-      job.environment ||
-      DEPLOYS.test(job.id) ||
-      DEPLOYS.test(job.name) ||
-      job.steps.some(s => DEPLOYS.test(s.name) || DEPLOYS.test(s.run) || DEPLOYS.test(beforeAt(s.uses)))
-    if (!deploys) continue
-    const skipEnv = (env: Entry[]): boolean => truthy(env.find(e => e.name === 'NX_SKIP_NX_CACHE')?.value)
-    const jobWide = skipEnv(job.env) || (skipEnv(w.env) && !job.env.some(e => e.name === 'NX_SKIP_NX_CACHE'))
+  const byId = new Map(w.jobs.map(j => [j.id, j]))
+  const fix =
+    "Rebuild before deploying: run the kit in this job with 'skip-cache: true' (or 'rebuild-command'), or add --skip-nx-cache / NX_SKIP_NX_CACHE: true to its Nx commands."
+  /** Does the job build with Nx from the cache (not rebuilt, remote cache in use)? */
+  const fromCache = (job: Job, nx: JobNx): boolean => {
+    if (!nx.runsNx) return false
+    if (truthy(jobVar(w, job, 'NX_SKIP_NX_CACHE'))) return false
     const kitRebuild = job.steps.some(
       s => isKit(s) && (truthy(s.with.get('skip-cache')?.value) || (s.with.get('rebuild-command')?.value ?? '').trim() !== '')
     )
-    const nxSteps = job.steps.filter(s => runsNx(s) && !isKit(s))
-    const allSkip =
-      nxSteps.length > 0 && nxSteps.every(s => skipEnv(s.env) || nxLines(s).every(l => /--skip-nx-cache\b/.test(l)))
-    if (jobWide || kitRebuild || allSkip) continue
-    const why = job.environment ? 'has an environment:' : 'deploys, publishes or releases'
+    if (kitRebuild) return false
+    return !nx.cacheUnused(true)
+  }
+  for (const job of w.jobs) {
+    if (job.uses !== '') continue
+    const nx = jobNx(w, job, ctx)
+    const why = deployWords(job, nx.steps, nx.runsNx)
+    if (why === null) continue
+    let built = ''
+    if (nx.runsNx) {
+      if (!fromCache(job, nx)) continue
+    } else {
+      // It ships what another job built: follow needs: to a job that uploads the artifact it downloads.
+      const downloads = nx.steps.flatMap(s => s.use.downloads)
+      if (downloads.length === 0) continue
+      const seen = new Set<string>()
+      const queue = [...(job.needs ?? [])]
+      let builder: Job | null = null
+      while (queue.length > 0 && builder === null) {
+        const id = queue.shift() as string
+        const dep = byId.get(id)
+        if (!dep || seen.has(id)) continue
+        seen.add(id)
+        const depNx = jobNx(w, dep, ctx)
+        const uploads = depNx.steps.flatMap(s => s.use.uploads)
+        const match = uploads.some(u => u === '*' || downloads.some(d => d === '*' || d === u))
+        if (match && fromCache(dep, depNx)) builder = dep
+        else queue.push(...(dep.needs ?? []))
+      }
+      if (builder === null) continue
+      built = ` what job '${builder.id}' built with the cache`
+    }
     out.push({
       rule: 'deploy-without-rebuild',
       severity: 'high',
       file: w.file,
       line: job.loc.line,
-      message: `Job '${job.id}' ${why} under ci-read-write, where every trusted branch can write the cache, so it may ship outputs restored from a pull request's build.`,
-      fix: "Rebuild before deploying: run the kit in this job with 'skip-cache: true' (or 'rebuild-command'), or add --skip-nx-cache / NX_SKIP_NX_CACHE: true to its Nx commands."
+      message: built
+        ? `Job '${job.id}' ${why}:${built}, under ci-read-write, where every trusted branch can write the cache, so it may ship outputs restored from a pull request's build.`
+        : `Job '${job.id}' ${why} after building with Nx${viaWords(nx.via)} under ci-read-write, where every trusted branch can write the cache, so it may ship outputs restored from a pull request's build.`,
+      fix: built ? fix.replace('in this job', `in job '${built.match(/'([^']+)'/)?.[1]}'`) : fix
     })
   }
   return out
 }
 
-function nxJsonFindings(repo: Repo, setups: Set<Setup>, opts: Options): Finding[] {
-  const out: Finding[] = []
-  const nx = repo.nxJson
-  if (nx && tokenLevel(nx.config.accessToken) === 'read-write') {
-    const strict = [...setups].filter(s => s === 'main-only' || s === 'ci-read-write')
-    if (strict.length > 0 || opts.public) {
-      out.push({
-        rule: 'nx-json-read-write-token',
-        severity: 'high',
-        file: nx.file,
-        line: nxJsonTokenLine(nx.text, nx.config.accessToken),
-        message:
-          strict.length > 0
-            ? `nx.json commits a token that decodes as read-write, under setup ${strict.join(' and ')}: anyone who can read the repository can write to the cache, which this setup exists to prevent (the kit fails such runs).`
-            : 'nx.json commits a token that decodes as read-write in a public repository: anyone on the internet can write to the cache.',
-        fix:
-          strict.length > 0
-            ? "Revoke this token in Nx Cloud, commit a read-only token in its place, and keep the read-write token in a secret given to the kit's read-write-token input."
-            : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
-      })
+interface Workspace {
+  file: string
+  text: string
+  config: NxConfig
+}
+
+/** The nx.json Nx uses in a folder: the nearest one at or above it. */
+function workspaceAt(ctx: Context, dir: string, cache: Map<string, Workspace | null>): Workspace | null {
+  if (cache.has(dir)) return cache.get(dir) ?? null
+  let found: Workspace | null
+  if (dir === '.') {
+    found = ctx.repo.nxJson
+  } else {
+    const file = `${dir}/nx.json`
+    const text = ctx.repo.files?.read(file) ?? null
+    if (text !== null) {
+      try {
+        found = { file, text, config: parseNxJson(text, file) }
+      } catch {
+        found = null
+      }
+    } else {
+      found = workspaceAt(ctx, posix.dirname(dir), cache)
     }
   }
-  const everyOff = [...setups].every(s => s === 'off')
-  // A directory where nothing uses Nx Cloud (no kit, no token, no cloud id in nx.json) needs no key.
-  if (!everyOff && cloudInUse(repo) && (nx?.config.encryptionKey ?? '') === '' && !keyInWorkflows(repo)) {
+  cache.set(dir, found)
+  return found
+}
+
+function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Finding[] {
+  const out: Finding[] = []
+  const cache = new Map<string, Workspace | null>()
+  // The root nx.json always; every other one a workflow runs Nx in.
+  const workspaces: Workspace[] = []
+  for (const dir of ['.', ...[...ctx.nxDirs].sort()]) {
+    const ws = workspaceAt(ctx, dir, cache)
+    if (ws && !workspaces.includes(ws)) workspaces.push(ws)
+  }
+  const strict = [...setups].filter(s => s === 'main-only' || s === 'ci-read-write')
+  for (const nx of workspaces) {
+    if (tokenLevel(nx.config.accessToken) !== 'read-write' || (strict.length === 0 && !opts.public)) continue
     out.push({
-      rule: 'no-encryption-key',
-      severity: 'medium',
-      file: nx?.file ?? 'nx.json',
-      line: 1,
+      rule: 'nx-json-read-write-token',
+      severity: 'high',
+      file: nx.file,
+      line: nxJsonTokenLine(nx.text, nx.config.accessToken),
       message:
-        'No Nx Cloud encryption key was found (not in nx.json, not in any encryption-key input, not in NX_CLOUD_ENCRYPTION_KEY): cached artifacts are stored unencrypted, and the kit fails every run that has a token unless require-encryption is false.',
-      fix: "Create a key, store it as a secret and pass it to the kit's encryption-key input (or commit nxCloudEncryptionKey in nx.json); developers set the same NX_CLOUD_ENCRYPTION_KEY locally."
+        strict.length === 0
+          ? `${nx.file} commits a token that decodes as read-write in a public repository: anyone on the internet can write to the cache.`
+          : ctx.kit
+            ? `${nx.file} commits a token that decodes as read-write, under setup ${strict.join(' and ')}: anyone who can read the repository can write to the cache, which this setup exists to prevent (the kit fails such runs).`
+            : `${nx.file} commits a token that decodes as read-write: anyone who can read the repository can write to the cache. The guide commits only a read-only token and keeps the read-write one in a secret (the kit would refuse to run with this ${nx.file}).`,
+      fix:
+        strict.length > 0
+          ? "Revoke this token in Nx Cloud, commit a read-only token in its place, and keep the read-write token in a secret given to the kit's read-write-token input."
+          : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
     })
+  }
+  const everyOff = [...setups].every(s => s === 'off')
+  if (everyOff || keyInWorkflows(ctx.repo)) return out
+  const keyWords = ctx.kit
+    ? 'cached artifacts are stored unencrypted, and the kit fails every run that has a token unless require-encryption is false.'
+    : 'cached artifacts are stored unencrypted. The guide sets a key in every setup (the kit would fail runs without one).'
+  const message = (where: string): string =>
+    `No Nx Cloud encryption key was found (not in ${where}, not in any encryption-key input, not in NX_CLOUD_ENCRYPTION_KEY): ${keyWords}`
+  const keyFix =
+    "Create a key, store it as a secret and pass it to the kit's encryption-key input (or commit nxCloudEncryptionKey in nx.json); developers set the same NX_CLOUD_ENCRYPTION_KEY locally."
+  // A workspace where nothing uses Nx Cloud (no kit, no token, no cloud id) needs no key.
+  const workflowCloud = workflowCloudUse(ctx.repo)
+  let reported = false
+  for (const nx of workspaces) {
+    const c = nx.config
+    const cloud = c.accessToken !== '' || c.cloudId !== '' || c.url !== '' || (nx === ctx.repo.nxJson && workflowCloud !== null)
+    if (!cloud || c.encryptionKey !== '') continue
+    out.push({ rule: 'no-encryption-key', severity: 'medium', file: nx.file, line: 1, message: message(nx.file), fix: keyFix })
+    reported = true
+  }
+  // No nx.json to point at: the workflow line that brings Nx Cloud in.
+  if (!reported && workspaces.length === 0 && workflowCloud !== null) {
+    out.push({ rule: 'no-encryption-key', severity: 'medium', file: workflowCloud.file, line: workflowCloud.line, message: message('any nx.json'), fix: keyFix })
   }
   return out
 }
@@ -454,15 +662,15 @@ function usesNxCloud(step: Step): boolean {
   return (step.with.get('self-hosted-cache-url')?.value ?? '').trim() === ''
 }
 
-function cloudInUse(repo: Repo): boolean {
-  const nx = repo.nxJson?.config
-  if (nx && (nx.accessToken !== '' || nx.cloudId !== '' || nx.url !== '')) return true
+/** Where a workflow brings Nx Cloud in (a kit step that uses it, or a token in env:); null when none does. */
+function workflowCloudUse(repo: Repo): Loc | null {
   for (const w of repo.workflows.values()) {
-    if (w.jobs.some(j => j.steps.some(usesNxCloud))) return true
+    for (const j of w.jobs) for (const s of j.steps) if (usesNxCloud(s) && s.usesLoc) return s.usesLoc
     const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.steps.flatMap(s => s.env)])]
-    if (tokenEntries(envs).length > 0) return true
+    const token = tokenEntries(envs)[0]
+    if (token) return token.loc
   }
-  return false
+  return null
 }
 
 function keyInWorkflows(repo: Repo): boolean {

@@ -24,6 +24,8 @@ export interface Step {
   run: string
   with: Map<string, Entry>
   env: Entry[]
+  /** The step's own `working-directory:` ('' when none). */
+  workingDirectory?: string
 }
 
 export interface Job {
@@ -34,15 +36,33 @@ export interface Job {
   steps: Step[]
   /** `environment:` is set. */
   environment: boolean
+  /** The environment's name as written (`environment: x` or `environment: {name: x}`), '' when none. */
+  environmentName?: string
+  /** Jobs this job waits for (`needs:`). */
+  needs?: string[]
+  /** `defaults.run.working-directory` of the job, else of the workflow ('' when none). */
+  workingDirectory?: string
+  /** The `with:` a job that calls a reusable workflow passes. */
+  with?: Map<string, Entry>
   /** A reusable workflow this job calls. */
   uses: string
   secretsInherit: Loc | null
   secrets: Entry[]
 }
 
+/** One trigger of `on:` with the filters that decide which refs it runs on. */
+export interface Trigger {
+  event: string
+  branches: string[] | null
+  branchesIgnore: string[] | null
+  tags: string[] | null
+}
+
 export interface Workflow {
   file: string
   triggers: string[]
+  /** The triggers with their branch and tag filters (`on.push.branches`, …). */
+  on?: Trigger[]
   env: Entry[]
   jobs: Job[]
   /**
@@ -164,27 +184,15 @@ export function readWorkflow(file: string, source: string): Workflow {
   const on = get(r, root, 'on')
   const jobs: Job[] = []
   for (const j of items(r, get(r, root, 'jobs')?.value)) {
-    const steps: Step[] = []
-    const seq = deref(r, get(r, j.value, 'steps')?.value)
-    if (isSeq(seq)) {
-      for (const s of seq.items) {
-        const uses = get(r, s, 'uses')
-        const withMap = new Map<string, Entry>()
-        for (const e of entries(r, get(r, s, 'with')?.value)) withMap.set(e.name, e)
-        steps.push({
-          name: text(r, get(r, s, 'name')?.value),
-          uses: text(r, uses?.value),
-          usesLoc: uses ? loc(r, uses.keyNode) : null,
-          run: text(r, get(r, s, 'run')?.value),
-          with: withMap,
-          env: entries(r, get(r, s, 'env')?.value)
-        })
-      }
-    }
+    const steps = readSteps(r, get(r, j.value, 'steps')?.value)
     const secrets = get(r, j.value, 'secrets')
     const inherit = secrets !== undefined && text(r, secrets.value) === 'inherit'
     const uses = get(r, j.value, 'uses')
     const env = get(r, j.value, 'environment')
+    const envNode = env ? deref(r, env.value) : null
+    const needs = deref(r, get(r, j.value, 'needs')?.value)
+    const jobWith = new Map<string, Entry>()
+    for (const e of entries(r, get(r, j.value, 'with')?.value)) jobWith.set(e.name, e)
     jobs.push({
       id: j.key,
       name: text(r, get(r, j.value, 'name')?.value),
@@ -194,8 +202,92 @@ export function readWorkflow(file: string, source: string): Workflow {
       environment: env !== undefined && (isMap(deref(r, env.value)) || text(r, env.value) !== ''),
       uses: text(r, uses?.value),
       secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
-      secrets: inherit || !secrets ? [] : entries(r, secrets.value)
+      secrets: inherit || !secrets ? [] : entries(r, secrets.value),
+      environmentName: isMap(envNode) ? text(r, get(r, envNode, 'name')?.value) : env ? text(r, env.value) : '',
+      needs: isSeq(needs) ? needs.items.map(i => text(r, i)) : needs ? [text(r, needs)].filter(n => n !== '') : [],
+      workingDirectory: runDirectory(r, j.value) || runDirectory(r, root),
+      with: jobWith
     })
   }
-  return { file, triggers: on ? triggers(r, on.value) : [], env: entries(r, get(r, root, 'env')?.value), jobs, error: null }
+  return {
+    file,
+    triggers: on ? triggers(r, on.value) : [],
+    on: on ? triggerSpecs(r, on.value) : [],
+    env: entries(r, get(r, root, 'env')?.value),
+    jobs,
+    error: null
+  }
+}
+
+function runDirectory(r: Reader, node: unknown): string {
+  return text(r, get(r, get(r, get(r, node, 'defaults')?.value, 'run')?.value, 'working-directory')?.value)
+}
+
+function list(r: Reader, node: unknown): string[] | null {
+  const n = deref(r, node)
+  if (n === null || n === undefined) return null
+  if (isSeq(n)) return n.items.map(i => text(r, i))
+  return [text(r, n)]
+}
+
+function triggerSpecs(r: Reader, node: unknown): Trigger[] {
+  const n = deref(r, node)
+  const bare = (event: string): Trigger => ({ event, branches: null, branchesIgnore: null, tags: null })
+  if (isScalar(n)) return [bare(String(n.value))]
+  if (isSeq(n)) return n.items.map(i => bare(text(r, i)))
+  return items(r, n).map(i => {
+    const field = (k: string): string[] | null => {
+      const f = get(r, i.value, k)
+      return f ? list(r, f.value) : null
+    }
+    return { event: i.key, branches: field('branches'), branchesIgnore: field('branches-ignore'), tags: field('tags') }
+  })
+}
+
+/**
+ * A `steps:` list as the runner runs it: the steps of a `parallel:` group are read in place
+ * (they run side by side, in the same job environment, after the steps before the group).
+ */
+function readSteps(r: Reader, node: unknown, depth = 0): Step[] {
+  const steps: Step[] = []
+  const seq = deref(r, node)
+  if (!isSeq(seq) || depth > 8) return steps
+  for (const s of seq.items) {
+    const group = get(r, s, 'parallel')
+    if (group) {
+      steps.push(...readSteps(r, group.value, depth + 1))
+      continue
+    }
+    const uses = get(r, s, 'uses')
+    const withMap = new Map<string, Entry>()
+    for (const e of entries(r, get(r, s, 'with')?.value)) withMap.set(e.name, e)
+    steps.push({
+      name: text(r, get(r, s, 'name')?.value),
+      uses: text(r, uses?.value),
+      usesLoc: uses ? loc(r, uses.keyNode) : null,
+      run: text(r, get(r, s, 'run')?.value),
+      with: withMap,
+      env: entries(r, get(r, s, 'env')?.value),
+      workingDirectory: text(r, get(r, s, 'working-directory')?.value)
+    })
+  }
+  return steps
+}
+
+/** A local composite action (`.github/actions/x/action.yml`): its steps, read as a job's are. */
+export interface Action {
+  file: string
+  steps: Step[]
+  error: { line: number; message: string } | null
+}
+
+export function readAction(file: string, source: string): Action {
+  const lc = new LineCounter()
+  const doc = parseDocument(source, { lineCounter: lc, merge: true, uniqueKeys: false, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]
+    return { file, steps: [], error: { line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] } }
+  }
+  const r: Reader = { lc, file, anchors: anchorIndex(doc) }
+  return { file, steps: readSteps(r, get(r, get(r, doc.contents, 'runs')?.value, 'steps')?.value), error: null }
 }
