@@ -114,19 +114,16 @@ function startServer(serviceUrl, write) {
   const child = spawn(process.execPath, [SERVER], {
     cwd: stage,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: {
-      ...process.env,
-      ACTIONS_RESULTS_URL: serviceUrl,
-      ACTIONS_RUNTIME_TOKEN: 'bench',
-      ACTIONS_CACHE_SERVICE_V2: 'true',
-      RUNNER_OS: 'Linux',
-      RUNNER_TEMP: stage,
-      NCA_CACHE_TOKEN: token,
-      NCA_CACHE_STAGE: stage,
-      NCA_CACHE_WRITE: String(write),
-      NCA_CACHE_MAX_ENTRIES: '1000',
-      NCA_CACHE_MAX_ENTRY_SIZE: String(512 * 1024 * 1024)
-    }
+    env: { ...process.env, RUNNER_OS: 'Linux', RUNNER_TEMP: stage }
+  })
+  // As main hands them over: never in the server's environment (see src/cache/server-launch.ts).
+  child.send({
+    stage,
+    token,
+    write,
+    maxEntries: 1000,
+    maxEntrySize: 512 * 1024 * 1024,
+    actions: { ACTIONS_RESULTS_URL: serviceUrl, ACTIONS_RUNTIME_TOKEN: 'bench', ACTIONS_CACHE_SERVICE_V2: 'true' }
   })
   return new Promise((res, rej) => {
     child.once('message', m => {

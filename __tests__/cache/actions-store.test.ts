@@ -3,11 +3,12 @@
 // each way a save can be refused is told apart.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ENTRY_DIR, classifySaveOutput, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
+import { ENTRY_DIR, UnsafeEntryError, classifySaveOutput, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
+import { entryArchive, entryVersion } from '../helpers/entry-archive.js'
 
 let svc: ActionsCacheService
 const cwd = process.cwd()
@@ -132,5 +133,84 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
       delete process.env.ACTIONS_CACHE_MODE
     }
     expect(svc.requests.length).toBe(before)
+  })
+})
+
+describe('restoreEntry takes only the layout the kit saves (never `tar -P` on what a tampered entry holds)', () => {
+  /** A folder with `nx-cache/<hash>` in it, as a job's stage would have it. */
+  function source(hash: string, content = `entry ${hash}`): string {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-src-'))
+    mkdirSync(join(dir, ENTRY_DIR))
+    writeFileSync(join(dir, ENTRY_DIR, hash), content)
+    return dir
+  }
+
+  /** What of RUNNER_TEMP is left besides the stage: a downloaded archive would be. */
+  function leftovers(stage: string): string[] {
+    const runnerTemp = join(stage, '..')
+    return readdirSync(runnerTemp, { recursive: true, encoding: 'utf8' }).filter(p => !p.startsWith('nx-cloud-access-cache'))
+  }
+
+  async function expectRejected(stage: string, hash: string, why: RegExp): Promise<void> {
+    const err = await restoreEntry(stage, hash, 'Linux').then(
+      () => null,
+      (e: unknown) => e
+    )
+    expect(err).toBeInstanceOf(UnsafeEntryError)
+    expect((err as UnsafeEntryError).key).toBe(entryKey(hash, 'Linux'))
+    expect((err as UnsafeEntryError).message).toMatch(why)
+    expect(readdirSync(join(stage, ENTRY_DIR))).toEqual([])
+    expect(leftovers(stage)).toEqual([])
+  }
+
+  it('an entry whose archive gains an absolute-path member is refused, and that file is not written', async () => {
+    const src = source('8101')
+    const outside = mkdtempSync(join(tmpdir(), 'nca-outside-'))
+    writeFileSync(join(outside, 'pwned'), 'written by a tampered cache entry')
+    svc.seed(entryKey('8101', 'Linux'), entryVersion('8101'), entryArchive(src, ['nx-cache/8101', join(outside, 'pwned')]))
+    rmSync(join(outside, 'pwned'))
+    const stage = freshStage()
+    await expectRejected(stage, '8101', /an absolute path/)
+    expect(existsSync(join(outside, 'pwned'))).toBe(false)
+  })
+
+  it('an entry with a member climbing out with ../ is refused, and that file is not written', async () => {
+    const src = source('8102')
+    const name = `nca-escape-${process.pid}-${Date.now()}`
+    writeFileSync(join(src, '..', name), 'written beside the stage')
+    svc.seed(entryKey('8102', 'Linux'), entryVersion('8102'), entryArchive(src, ['nx-cache/8102', `../${name}`]))
+    const stage = freshStage()
+    await expectRejected(stage, '8102', /climbs out with \.\./)
+    // `tar -P -C <stage>` would have written it beside the stage, in RUNNER_TEMP.
+    expect(existsSync(join(stage, '..', name))).toBe(false)
+  })
+
+  it('an entry whose nx-cache/<hash> is a symlink is refused', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'nca-src-'))
+    mkdirSync(join(src, ENTRY_DIR))
+    symlinkSync('/etc/hostname', join(src, ENTRY_DIR, '8103'))
+    svc.seed(entryKey('8103', 'Linux'), entryVersion('8103'), entryArchive(src, ['nx-cache/8103']))
+    const stage = freshStage()
+    await expectRejected(stage, '8103', /symlink, not a regular file/)
+  })
+
+  it('an entry holding another file besides its own is refused', async () => {
+    const src = source('8104')
+    writeFileSync(join(src, ENTRY_DIR, 'other'), 'x')
+    svc.seed(entryKey('8104', 'Linux'), entryVersion('8104'), entryArchive(src, ['nx-cache/8104', 'nx-cache/other']))
+    await expectRejected(freshStage(), '8104', /"nx-cache\/other", not only nx-cache\/8104/)
+  })
+
+  it('a clean entry made the same way (and one with its folder entry) still restores, leaving no archive behind', async () => {
+    const src = source('8105', 'clean bytes')
+    svc.seed(entryKey('8105', 'Linux'), entryVersion('8105'), entryArchive(src, ['nx-cache/8105']))
+    const stage = freshStage()
+    expect((await restoreEntry(stage, '8105', 'Linux'))?.toString()).toBe('clean bytes')
+    expect(readdirSync(join(stage, ENTRY_DIR))).toEqual(['8105'])
+    expect(leftovers(stage)).toEqual([])
+
+    const withDir = source('8106', 'with its folder')
+    svc.seed(entryKey('8106', 'Linux'), entryVersion('8106'), entryArchive(withDir, ['--no-recursion', 'nx-cache', 'nx-cache/8106']))
+    expect((await restoreEntry(freshStage(), '8106', 'Linux'))?.toString()).toBe('with its folder')
   })
 })

@@ -9,13 +9,12 @@ import { decideCache, parseCount, parseSize, readCacheInputs, type CacheConfig }
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from '../../src/cache/state.js'
 import { TOKEN_VARIABLES, decide } from '../../src/core/policy.js'
 import { readInputs } from '../../src/core/inputs.js'
-import { NO_NX_JSON } from '../../src/core/nx-config.js'
 import { readRunFromEnv } from '../../src/action-io/event.js'
 import { resolveRunFacts } from '../../src/core/run-facts.js'
 import { PolicyError, type RunFacts } from '../../src/core/types.js'
 import { parse } from 'yaml'
 import { REPO_ROOT } from '../helpers/run-action.js'
-import { KEY, RO, RUN_CASES, RW, type RunCase } from '../fixtures/run-cases.js'
+import { KEY, RO, RUN_CASES, RW, type RunCase, nxOf } from '../fixtures/run-cases.js'
 import { pushPayload } from '../fixtures/payloads.js'
 
 const SERVICE = { ACTIONS_RUNTIME_TOKEN: 'rt', ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/', ACTIONS_CACHE_SERVICE_V2: 'true' }
@@ -49,7 +48,7 @@ describe('the write decision over the shared table of runs', () => {
     const token = decide(
       readInputs(inputEnv({ ...cacheInputs, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY })),
       facts,
-      NO_NX_JSON,
+      nxOf(c),
       {}
     )
     expect(token.access).toBe(c.expect.access)

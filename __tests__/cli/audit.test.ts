@@ -4,11 +4,14 @@
 import { describe, expect, it } from '@jest/globals'
 import AjvDraft04 from 'ajv-draft-04'
 import ajvFormats from 'ajv-formats'
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { auditRepo, readsSecret } from '../../src/cli/audit/rules.js'
+import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import { REPO_ROOT } from '../helpers/run-action.js'
-import { runCli } from '../helpers/run-cli.js'
+import { CLI, runCli } from '../helpers/run-cli.js'
 
 const FIXTURES = join(REPO_ROOT, '__tests__', 'fixtures', 'audit')
 const W = '.github/workflows'
@@ -263,5 +266,181 @@ describe('SARIF', () => {
     const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
     log.runs[0].results[0].locations[0].physicalLocation.region.startLine = 0
     expect(validate(log)).toBe(false)
+  })
+})
+
+/** The bundled CLI with a deadline: a regression that hangs fails here instead of hanging the suite. */
+function runCliWithin(ms: number, args: string[]): { status: number | null; stdout: string; stderr: string; timedOut: boolean } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    encoding: 'utf8',
+    timeout: ms,
+    killSignal: 'SIGKILL'
+  })
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut }
+}
+
+function cleanCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-audit-hostile-'))
+  cpSync(join(FIXTURES, 'clean-main-only'), dir, { recursive: true })
+  return dir
+}
+
+const MIB = 1024 * 1024
+
+describe('files that are not regular files, which a pull request can commit: no crash, no hang', () => {
+  // Each makes one entry in .github/workflows of an otherwise clean repository.
+  const cases: [string, string, (dir: string, path: string) => void, RegExp][] = [
+    ['a dangling symlink', 'dangling.yml', (_d, p) => symlinkSync('nowhere.yml', p), /is a symlink: GitHub reads the link/],
+    ['a symlink loop', 'loop.yml', (_d, p) => symlinkSync('loop.yml', p), /is a symlink/],
+    ['a symlink to /dev/zero', 'zero.yml', (_d, p) => symlinkSync('/dev/zero', p), /is a symlink/],
+    // GitHub reads the committed blob (the link's path), never the file it points to.
+    ['a symlink to a workflow in the repository', 'linked.yml', (d, p) => {
+      cpSync(join(d, W, 'ci.yml'), join(d, 'ci-copy.yml'))
+      symlinkSync('../../ci-copy.yml', p)
+    }, /is a symlink/],
+    ['a folder', 'x.yml', (_d, p) => mkdirSync(p), /is not a regular file \(a directory\)/],
+    ['a FIFO', 'fifo.yml', (_d, p) => {
+      expect(spawnSync('mkfifo', [p]).status).toBe(0)
+    }, /is not a regular file \(a FIFO\)/],
+    ['a file over 1 MiB', 'huge.yml', (_d, p) => writeFileSync(p, `on: push\n${'#'.repeat(MIB)}\n`), /is larger than 1048576 bytes/]
+  ]
+
+  it.each(cases)('%s: one workflow-unreadable finding saying why, the findings exit code, no stack trace', (_what, name, make, why) => {
+    const dir = cleanCopy()
+    make(dir, join(dir, W, name))
+    for (const [failOn, code] of [['medium', 1], ['high', 0]] as const) {
+      const r = runCliWithin(20000, ['audit', dir, '--format', 'json', '--fail-on', failOn])
+      expect(r.timedOut).toBe(false)
+      expect(r.stderr).toBe('')
+      const findings = JSON.parse(r.stdout).findings
+      expect(findings.map((f: Record<string, unknown>) => [f.rule, f.severity, f.file, f.line])).toEqual([['workflow-unreadable', 'medium', `${W}/${name}`, 1]])
+      expect(findings[0].message).toMatch(why)
+      expect(findings[0].message).toMatch(/\S.*\.$/)
+      expect(findings[0].fix).toMatch(/\S.*\.$/)
+      expect(r.status).toBe(code)
+    }
+    // The text format too: the finding, and nothing on stderr.
+    const text = runCliWithin(20000, ['audit', dir])
+    expect(text.stdout).toContain('workflow-unreadable')
+    expect(text.stderr).toBe('')
+    expect(text.status).toBe(0)
+  })
+
+  it('.github/workflows that is a symlink: GitHub runs none of it, and the audit does not follow it', () => {
+    const dir = cleanCopy()
+    renameSync(join(dir, W), join(dir, 'elsewhere'))
+    symlinkSync('../elsewhere', join(dir, W))
+    const r = runCliWithin(20000, ['audit', dir, '--format', 'json', '--fail-on', 'medium'])
+    expect(r.stderr).toBe('')
+    const findings = JSON.parse(r.stdout).findings
+    // The workflows behind the link are not read: one unreadable finding (and, as nothing read
+    // shows the encryption key the workflows pass, no-encryption-key at nx.json).
+    expect(findings.map((f: Record<string, unknown>) => [f.rule, f.file, f.line])).toEqual([
+      ['workflow-unreadable', W, 1],
+      ['no-encryption-key', 'nx.json', 1]
+    ])
+    expect(findings[0].message).toContain('runs no workflow through it')
+    expect(r.status).toBe(1)
+  })
+
+  const nxCases: [string, (dir: string, path: string) => void, string][] = [
+    // Refused before anything is opened: the link leaves the repository.
+    ['a symlink to /dev/zero', (_d, p) => symlinkSync('/dev/zero', p), 'it is a symlink to a file outside the repository'],
+    ['a dangling symlink', (_d, p) => symlinkSync('nowhere.json', p), 'it is a symlink that does not resolve to a file'],
+    ['a symlink loop', (_d, p) => symlinkSync('nx.json', p), 'it is a symlink that does not resolve to a file'],
+    ['a symlink out of the repository', (_d, p) => symlinkSync('/etc/hostname', p), 'it is a symlink to a file outside the repository'],
+    ['a folder', (_d, p) => mkdirSync(p), 'it is not a regular file (a directory)'],
+    ['a FIFO', (_d, p) => {
+      expect(spawnSync('mkfifo', [p]).status).toBe(0)
+    }, 'it is not a regular file (a FIFO)'],
+    ['a file over 1 MiB', (_d, p) => writeFileSync(p, `{}${' '.repeat(MIB)}`), 'it is larger than 1048576 bytes']
+  ]
+
+  it.each(nxCases)('nx.json that is %s: bad usage (exit 2) saying why, no stack trace', (_what, make, why) => {
+    const dir = cleanCopy()
+    rmSync(join(dir, 'nx.json'))
+    make(dir, join(dir, 'nx.json'))
+    const r = runCliWithin(20000, ['audit', dir])
+    expect(r.timedOut).toBe(false)
+    expect(r.stderr).toContain(`Cannot read ${join(dir, 'nx.json')}: ${why}.`)
+    expect(r.stderr).not.toMatch(/^\s+at /m)
+    expect(r.stdout).toBe('')
+    expect(r.status).toBe(2)
+  })
+
+  it('nx.json that is a symlink to a file in the repository is audited through it, as Nx reads it', () => {
+    const dir = cleanCopy()
+    mkdirSync(join(dir, 'config'))
+    cpSync(join(FIXTURES, 'nx-json-read-write-token', 'nx.json'), join(dir, 'config', 'nx.json'))
+    rmSync(join(dir, 'nx.json'))
+    symlinkSync('config/nx.json', join(dir, 'nx.json'))
+    const r = runCliWithin(20000, ['audit', dir, '--format', 'json'])
+    expect(JSON.parse(r.stdout).findings.map((f: Record<string, unknown>) => f.rule)).toEqual(['nx-json-read-write-token'])
+    expect(r.status).toBe(1)
+  })
+})
+
+describe('hostile workflow text: the audit stays linear', () => {
+  // Each value grows with n: four times the input takes about four times as long under a linear
+  // scan, sixteen under a quadratic one. A ratio, not a wall-clock bound: the machine is shared.
+  const variants: [string, (n: number) => string][] = [
+    // The secret-expression scan: `${{` that no `}` closes, in a token under an untrusted trigger.
+    ['repeated ${{', n => `on: pull_request_target\njobs:\n  build:\n    runs-on: ubuntu-latest\n    env:\n      NX_CLOUD_ACCESS_TOKEN: "${'${{ '.repeat(n / 4)}"\n    steps:\n      - run: npx nx build\n`],
+    // The Nx-command match: an npx flag list that runs across every following `;npx`.
+    ['repeated -;npx', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "npx ${'-;npx '.repeat(n / 6)}"\n`],
+    // The kit path's trailing slashes.
+    ['a run of slashes in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: "a/nx-cloud-access${'/'.repeat(n)}x@v1"\n`],
+    // A uses: without its ref, in a ci-read-write job that runs Nx.
+    ['a run of @ in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - uses: "a${'@'.repeat(n)}\\n"\n`]
+  ]
+
+  function auditText(text: string): void {
+    const workflows = new Map([[`${W}/x.yml`, readWorkflow(`${W}/x.yml`, text)]])
+    auditRepo({ workflows, nxJson: null }, { setup: 'ci-read-write', public: false })
+  }
+
+  /** Milliseconds per audit: the best of five rounds of at least 50 ms each. */
+  function msPerAudit(text: string): number {
+    auditText(text) // Warm up: the first call compiles the code it runs.
+    let best = Infinity
+    for (let round = 0; round < 5; round++) {
+      let calls = 0
+      const start = performance.now()
+      do {
+        auditText(text)
+        calls++
+      } while (performance.now() - start < 50)
+      best = Math.min(best, (performance.now() - start) / calls)
+    }
+    return best
+  }
+
+  it.each(variants)('%s: four times the input takes less than eight times as long', (_what, make) => {
+    const n = 16 * 1024
+    const once = msPerAudit(make(n))
+    const fourTimes = msPerAudit(make(4 * n))
+    expect(fourTimes / once).toBeLessThan(8)
+  })
+
+  it('readsSecret still finds a secret in an expression, and only there', () => {
+    expect(readsSecret('${{ secrets.NX }}')).toBe(true)
+    expect(readsSecret('${{secrets.NX}}')).toBe(true)
+    expect(readsSecret('${{ ${{ x || secrets.NX }}')).toBe(true)
+    expect(readsSecret('${{ github.x }} secrets.NX')).toBe(false)
+    expect(readsSecret('${{ mysecrets.NX }}')).toBe(false)
+    expect(readsSecret('${{ x } secrets.NX }}')).toBe(false)
+  })
+
+  it('240 KB of repeated ${{ through the bundled CLI: the finding a short value gets, well within 10 s', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-audit-dollar-'))
+    mkdirSync(join(dir, W), { recursive: true })
+    // Unclosed `${{ ` first, then one `}`, then the secret: every `${{ ` is a start to rescan from.
+    writeFileSync(join(dir, W, 'x.yml'), variants[0][1](240 * 1024).replace('"\n', '} ${{ secrets.NX_RW }}"\n'))
+    const r = runCliWithin(10000, ['audit', dir, '--format', 'json'])
+    expect(r.timedOut).toBe(false)
+    expect(JSON.parse(r.stdout).findings.map((f: Record<string, unknown>) => [f.rule, f.file, f.line])).toContainEqual(['untrusted-trigger-token', `${W}/x.yml`, 6])
+    expect(r.status).toBe(1)
   })
 })

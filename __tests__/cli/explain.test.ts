@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { KEY, RO, RUN_CASES, RW } from '../fixtures/run-cases.js'
+import { KEY, RO, RUN_CASES, RW, SHARED } from '../fixtures/run-cases.js'
 import { runCli } from '../helpers/run-cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'nca-explain-'))
@@ -14,6 +14,11 @@ function caseArgs(c: (typeof RUN_CASES)[number], i: number, withRef = true): str
   const file = join(tmp, `payload-${i}.json`)
   writeFileSync(file, JSON.stringify(c.payload))
   const inputs = { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }
+  let dir = tmp
+  if (c.nxJsonToken !== undefined) {
+    dir = mkdtempSync(join(tmp, 'ws-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: c.nxJsonToken }))
+  }
   return [
     'explain',
     '--payload',
@@ -26,7 +31,7 @@ function caseArgs(c: (typeof RUN_CASES)[number], i: number, withRef = true): str
     ...(c.actor ? ['--actor', c.actor] : []),
     ...Object.entries(inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]),
     '--dir',
-    tmp,
+    dir,
     '--json'
   ]
 }
@@ -40,7 +45,8 @@ describe('explain --payload agrees with the shared table of runs', () => {
     expect(out.access).toBe(c.expect.access)
     expect(out.tokenSource).toBe(c.expect.tokenSource)
     // What would be exported shows no secret, only ***.
-    for (const secret of [RW, RO, KEY]) expect(r.stdout).not.toContain(secret)
+    for (const secret of [RW, RO, KEY, SHARED]) expect(r.stdout).not.toContain(secret)
+    if (c.reason !== undefined) expect(out.reason).toContain(c.reason)
     if (c.expect.access !== 'none') expect(out.exports.NX_CLOUD_ACCESS_TOKEN).toBe('***')
   })
 })
@@ -165,8 +171,21 @@ describe('explain --all', () => {
     expect(cell('pull request, same repository', 'main-only')).toBe('read-only')
     expect(cell('pull request, same repository', 'ci-read-write')).toBe('read-write')
     expect(cell('pull request from a fork', 'ci-read-write')).toBe('read-only')
-    expect(cell('pull request from a fork', 'shared-read-write')).toBe('read-write')
+    // The read-write-token secret goes only to trusted runs: a fork's PR has nx.json's token, and
+    // this directory's nx.json has none.
+    expect(cell('pull request from a fork', 'shared-read-write')).toBe('none')
+    expect(cell('push to main', 'shared-read-write')).toBe('read-write')
     expect(cell('push to main', 'off')).toBe('none')
+  })
+
+  it('under shared-read-write a fork PR writes with the token nx.json commits, never the secret', () => {
+    const dir = mkdtempSync(join(tmp, 'shared-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: SHARED }))
+    const r = runCli(['explain', '--all', '--json', '--dir', dir])
+    const runs: { run: string; setup: string; access: string; tokenSource: string }[] = JSON.parse(r.stdout).runs
+    const fork = runs.find(x => x.run === 'pull request from a fork' && x.setup === 'shared-read-write')
+    expect(fork).toMatchObject({ access: 'read-write', tokenSource: 'nx.json' })
+    expect(r.stdout).not.toContain(SHARED)
   })
 
   it('a setup the action would refuse shows as fails, with the reason once', () => {

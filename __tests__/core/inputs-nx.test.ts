@@ -60,7 +60,59 @@ describe('inputs', () => {
   })
 })
 
+describe('self-hosted-cache-url', () => {
+  const url = (value: string): string => readInputs({ 'INPUT_SELF-HOSTED-CACHE-URL': value }).selfHostedCacheUrl
+
+  test.each([
+    ['a line break', 'http://127.0.0.1:1\nNX_CLOUD_ACCESS_TOKEN=x'],
+    ['a carriage return', 'http://cache.\rlocal:8080'],
+    ['a tab inside', 'http://cache.\tlocal:8080'],
+    ['a NUL', 'http://cache.local\u0000:8080'],
+    ['a DEL', 'http://cache.local\u007f']
+  ])('%s is refused (the URL parser would drop it silently)', (_name, value) => {
+    expect(() => url(value)).toThrow(
+      "Input 'self-hosted-cache-url' contains a line break or control character. Accepted: an http:// or https:// URL on one line"
+    )
+  })
+
+  test('credentials in the URL are refused, and not echoed', () => {
+    for (const value of ['https://user:hunter2-pass@cache.local', 'https://tokenonly@cache.local/']) {
+      try {
+        url(value)
+        throw new Error('no error')
+      } catch (e) {
+        expect(e).toBeInstanceOf(PolicyError)
+        expect((e as Error).message).toContain("Input 'self-hosted-cache-url' carries credentials")
+        expect((e as Error).message).not.toMatch(/hunter2|tokenonly/)
+      }
+    }
+  })
+
+  test('a plain URL is kept as written', () => {
+    expect(url('https://cache.example.com:8443/nx')).toBe('https://cache.example.com:8443/nx')
+  })
+})
+
 describe('nx.json', () => {
+  test.each([
+    ['100k unclosed [', '['.repeat(100_000)],
+    ['100k closed [ ]', '['.repeat(100_000) + ']'.repeat(100_000)],
+    ['100k unclosed {"a":', '{"a":'.repeat(100_000)],
+    ['100k closed {"a": }', '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)],
+    ['deep, with a trailing comma (the JSONC path)', '{"x":' + '['.repeat(50_000) + ']'.repeat(50_000) + ',}']
+  ])('nested too deeply (%s) is a malformed nx.json, not a stack overflow', (_name, text) => {
+    expect(() => parseNxJson(text)).toThrow(PolicyError)
+    expect(() => parseNxJson(text)).toThrow(/Input 'working-directory' points at a malformed nx\.json \(nested deeper than 256 levels at line 1, column \d+\)/)
+  })
+
+  test('nesting is counted outside strings and comments', () => {
+    const brackets = '['.repeat(1000)
+    const nx = parseNxJson(`{ // ${brackets}\n /* ${brackets} */ "nxCloudId": "${brackets}", "nxCloudAccessToken": "t" }`)
+    expect(nx).toMatchObject({ accessToken: 't', cloudId: brackets })
+    expect(() => parseNxJson('{"a":' + '['.repeat(256) + ']'.repeat(256) + '}')).toThrow('nested deeper than 256')
+    expect(parseNxJson('{"a":' + '['.repeat(255) + ']'.repeat(255) + '}').path).toBe('nx.json')
+  })
+
   test('comments and trailing commas are read as Nx reads them', () => {
     const nx = parseNxJson(`{
       // Nx Cloud

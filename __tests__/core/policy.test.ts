@@ -1,5 +1,5 @@
 // The policy as a table: setups × events × refs × fork/Dependabot × inputs, against an oracle
-// written straight from POLICY.md's "The decision", plus the explicit shared run table.
+// written straight from docs/POLICY.md#decision, plus the explicit shared run table.
 
 import { jest } from '@jest/globals'
 import { readInputs } from '../../src/core/inputs.js'
@@ -8,7 +8,7 @@ import { decide, writeGrant } from '../../src/core/policy.js'
 import { resolveRunFacts, type RunInput } from '../../src/core/run-facts.js'
 import type { Config, NxConfig, RunFacts } from '../../src/core/types.js'
 import { mergeGroupPayload, prPayload, pushPayload, repository } from '../fixtures/payloads.js'
-import { KEY, RO, RUN_CASES, RW } from '../fixtures/run-cases.js'
+import { KEY, RO, RUN_CASES, RW, SHARED, expectedToken, nxOf } from '../fixtures/run-cases.js'
 
 function config(inputs: Record<string, string>): Config {
   const env: Record<string, string> = {}
@@ -27,10 +27,12 @@ describe('the shared run table, through decide() directly', () => {
     const d = decide(
       config({ setup: c.setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...c.inputs }),
       await facts({ event: c.event, ref: c.ref, actor: c.actor ?? 'octocat', payload: c.payload }),
-      nx(),
+      nxOf(c),
       {}
     )
     expect([d.access, d.tokenSource]).toEqual([c.expect.access, c.expect.tokenSource])
+    expect(d.exports.NX_CLOUD_ACCESS_TOKEN).toBe(expectedToken(c))
+    if (c.reason !== undefined) expect(d.reason).toContain(c.reason)
   })
 })
 
@@ -60,13 +62,15 @@ const ORIGINS: Origin[] = ['same', 'fork', 'dependabot']
 const WRITE_EVENT_SETS = ['', 'push, merge_group']
 const WRITE_BRANCHES = ['', 'main, release/*']
 
-/** POLICY.md, "Trust of a run", as plainly as it is written there. */
+/** docs/POLICY.md#trust, as plainly as it is written there. */
 function oracleTrusted(event: string, origin: Origin): boolean {
+  // "any run whose actor (GITHUB_ACTOR) is dependabot[bot], a push to its own branch included"
+  if (origin === 'dependabot') return false
   if (event.startsWith('pull_request') && event !== 'pull_request_target') return origin === 'same'
   return ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch', 'release', 'create', 'delete'].includes(event)
 }
 
-/** POLICY.md, "The run's branch". */
+/** docs/POLICY.md#branch. */
 function oracleBranch(event: string, ref: string): string | null {
   if (event === 'merge_group') return 'main'
   if (['push', 'workflow_dispatch', 'schedule', 'repository_dispatch'].includes(event) && ref.startsWith('refs/heads/')) {
@@ -75,11 +79,22 @@ function oracleBranch(event: string, ref: string): string | null {
   return null
 }
 
-/** POLICY.md, "The decision". */
+/**
+ * docs/POLICY.md#setups: shared-read-write gives "the `read-write-token` secret, if given, only to
+ * trusted runs", nx.json's token to untrusted ones; otherwise read-write is the secret, read-only
+ * the read-only-token input.
+ */
+function oracleToken(setup: string, access: string, trusted: boolean): string | undefined {
+  if (setup === 'shared-read-write') return trusted ? RW : SHARED
+  return { 'read-write': RW, 'read-only': RO, none: undefined }[access]
+}
+
+/** docs/POLICY.md#decision. */
 function oracleAccess(setup: string, event: string, ref: string, origin: Origin, writeEvents: string, writeBranches: string): string {
   if (setup === 'off') return 'none'
-  if (setup === 'shared-read-write') return 'read-write'
   const trusted = oracleTrusted(event, origin)
+  if (setup === 'shared-read-write') return 'read-write'
+
   if (setup === 'ci-read-write') return trusted ? 'read-write' : 'read-only'
   const events = writeEvents === '' ? ['push', 'workflow_dispatch', 'schedule'] : writeEvents.split(', ')
   const branch = oracleBranch(event, ref)
@@ -94,9 +109,10 @@ function payloadFor(event: string, ref: string, origin: Origin): Record<string, 
   if (event.startsWith('pull_request')) {
     return prPayload({ fork: origin === 'fork' ? 'mallory/monorepo' : undefined, author: origin === 'dependabot' ? 'dependabot[bot]' : undefined })
   }
-  if (event === 'merge_group') return mergeGroupPayload('refs/heads/main')
-  if (event === 'push') return pushPayload(ref)
-  return { repository: repository() }
+  const sender = origin === 'dependabot' ? { login: 'dependabot[bot]', type: 'Bot' } : { login: 'octocat', type: 'User' }
+  if (event === 'merge_group') return { ...mergeGroupPayload('refs/heads/main'), sender }
+  if (event === 'push') return pushPayload(ref, { dependabot: origin === 'dependabot' })
+  return { repository: repository(), sender }
 }
 
 const matrix: [string, string, string, Origin, string, string][] = []
@@ -106,20 +122,21 @@ for (const setup of SETUPS)
       for (const origin of ORIGINS)
         for (const we of WRITE_EVENT_SETS) for (const wb of WRITE_BRANCHES) matrix.push([setup, event, ref, origin, we, wb])
 
-describe(`the matrix (${matrix.length} runs) agrees with POLICY.md`, () => {
+describe(`the matrix (${matrix.length} runs) agrees with docs/POLICY.md`, () => {
   test('every combination', async () => {
     const wrong: string[] = []
     for (const [setup, event, ref, origin, we, wb] of matrix) {
       const d = decide(
         config({ setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, 'write-events': we, 'write-branches': wb }),
-        await facts({ event, ref, payload: payloadFor(event, ref, origin) }),
-        nx(),
+        await facts({ event, ref, actor: origin === 'dependabot' ? 'dependabot[bot]' : 'octocat', payload: payloadFor(event, ref, origin) }),
+        // Setup 3 commits the shared read-write token in nx.json; the others a read-only one at most.
+        nx({ accessToken: setup === 'shared-read-write' ? SHARED : '' }),
         {}
       )
       const want = oracleAccess(setup, event, ref, origin, we, wb)
-      const token = { 'read-write': RW, 'read-only': RO, none: undefined }[want]
+      const token = oracleToken(setup, want, oracleTrusted(event, origin))
       if (d.access !== want || d.exports.NX_CLOUD_ACCESS_TOKEN !== token) {
-        wrong.push(`${setup} ${event} ${ref} ${origin} [${we}] [${wb}]: got ${d.access}, want ${want}`)
+        wrong.push(`${setup} ${event} ${ref} ${origin} [${we}] [${wb}]: got ${d.access} ${d.tokenSource}, want ${want}`)
       }
     }
     expect(wrong).toEqual([])
@@ -205,5 +222,84 @@ describe('tokens from nx.json', () => {
     const d = decide(config({ 'read-write-token': RW }), f, nx({ encryptionKey: KEY }), { NX_CLOUD_ENCRYPTION_KEY: KEY })
     expect(d.warnings.join(' ')).toContain('Nx hashes that variable')
     expect(d.exports.NX_CLOUD_ENCRYPTION_KEY).toBeUndefined()
+  })
+})
+
+describe('setup 3: the read-write-token secret only for trusted runs', () => {
+  const forkFacts = (): Promise<RunFacts> => facts({ event: 'pull_request_target', payload: prPayload({ fork: 'mallory/monorepo' }) })
+  const setup3 = (over: Record<string, string> = {}): Config =>
+    config({ setup: 'shared-read-write', 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, ...over })
+
+  test('an untrusted run with no token in nx.json gets none, not the secret, and the reason says why', async () => {
+    const d = decide(setup3(), await forkFacts(), nx(), {})
+    expect([d.access, d.tokenSource]).toEqual(['none', 'none'])
+    expect(Object.values(d.exports)).not.toContain(RW)
+    expect(Object.values(d.exports)).not.toContain(RO)
+    expect(d.exports.NX_NO_CLOUD).toBe('true')
+    expect(d.reason).toContain('is untrusted, so the read-write-token secret is withheld')
+    expect(d.reason).toContain('nx.json has none')
+    expect(d.warnings.join(' ')).toContain('untrusted and gets only the token committed in nx.json')
+  })
+
+  test('an untrusted run against a self-hosted cache gets none: nx.json\'s token is no key to it', async () => {
+    const d = decide(setup3({ 'self-hosted-cache-url': 'http://127.0.0.1:1' }), await forkFacts(), nx({ accessToken: SHARED }), {})
+    expect(d.access).toBe('none')
+    expect(Object.values(d.exports)).not.toContain(RW)
+    expect(d.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toBeUndefined()
+  })
+
+  test('without the secret, an untrusted run still writes with nx.json\'s token and says it is untrusted', async () => {
+    const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await forkFacts(), nx({ accessToken: SHARED }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-write', 'nx.json', SHARED])
+    expect(d.reason).toContain("is untrusted, so it uses nx.json's token")
+  })
+})
+
+describe('access reports what the exported token can do', () => {
+  const pushMain = (): Promise<RunFacts> => facts({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') })
+
+  test('setup 3 with a read-only token in nx.json is read-only, and the reason says so', async () => {
+    const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await pushMain(), nx({ accessToken: RO }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
+    expect(d.reason).toBe("shared-read-write: every run may write, with nx.json's token, but nx.json's token decodes as read-only, so it reads only.")
+    expect(d.warnings.join(' ')).toContain('nobody can write')
+  })
+
+  test.each(['main-only', 'ci-read-write', 'shared-read-write'])('%s: a read-write-token that decodes read-only is read-only', async setup => {
+    const d = decide(config({ setup, 'read-write-token': RO, 'encryption-key': KEY }), await pushMain(), nx(), {})
+    expect([d.access, d.tokenSource]).toEqual(['read-only', 'read-write-token'])
+    expect(d.reason).toContain("but input 'read-write-token' decodes as read-only, so it reads only")
+    expect(d.warnings.join(' ')).toContain('swapped')
+  })
+
+  test('a token of unknown format is not judged', async () => {
+    const d = decide(config({ 'read-write-token': 'opaque-new-style-token', 'encryption-key': KEY }), await pushMain(), nx(), {})
+    expect(d.access).toBe('read-write')
+  })
+})
+
+describe('Dependabot is untrusted on every event', () => {
+  const dependabotRef = 'refs/heads/dependabot/npm_and_yarn/lodash-4.17.21'
+
+  test.each([
+    ['GITHUB_ACTOR', 'dependabot[bot]', pushPayload(dependabotRef), 'GITHUB_ACTOR'],
+    ["the payload's sender", 'octocat', pushPayload(dependabotRef, { dependabot: true }), "the payload's sender"]
+  ])('a push judged by %s', async (_by, actor, payload, words) => {
+    const f = await facts({ event: 'push', ref: dependabotRef, actor, payload })
+    expect(f.trusted).toBe(false)
+    expect(f.trustReason).toBe(`a push run by dependabot[bot] (${words})`)
+    const d = decide(config({ setup: 'ci-read-write', 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }), f, nx(), {})
+    expect([d.access, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', RO])
+  })
+
+  test.each(['workflow_dispatch', 'schedule', 'repository_dispatch', 'merge_group', 'release', 'create', 'delete'])(
+    'a %s run by dependabot[bot] is untrusted',
+    async event => {
+      expect((await facts({ event, ref: 'refs/heads/main', actor: 'dependabot[bot]', payload: { repository: repository() } })).trusted).toBe(false)
+    }
+  )
+
+  test('a push by a person is still trusted', async () => {
+    expect((await facts({ event: 'push', ref: dependabotRef, payload: pushPayload(dependabotRef) })).trusted).toBe(true)
   })
 })

@@ -49,6 +49,8 @@ export interface ActionsCacheService {
    * the real one, to show what the client itself must reject.
    */
   ignoreVersion: boolean
+  /** Puts a finalized entry in place, as if some job had saved `blob` under `key` and `version`. */
+  seed(key: string, version: string, blob: Buffer): void
   /** Environment @actions/cache needs to talk to this stand-in. */
   env(): Record<string, string>
   close(): Promise<void>
@@ -71,6 +73,12 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     denyWrites: false,
     failReservations: null,
     ignoreVersion: false,
+    seed: (key, version, blob) => {
+      const id = randomBytes(8).toString('hex')
+      for (const [bid, bk] of blobs) if (bk === key) blobs.delete(bid)
+      blobs.set(id, key)
+      entries.set(key, { key, version, blob, finalized: true })
+    },
     env: () => ({
       ACTIONS_RESULTS_URL: `${url}/`,
       ACTIONS_RUNTIME_TOKEN: runtimeToken,

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type ActionRun, runAction, unmaskedText } from '../helpers/run-action.js'
-import { prPayload, pushPayload, schedulePayload } from '../fixtures/payloads.js'
-import { KEY, RO, RUN_CASES, RW } from '../fixtures/run-cases.js'
+import { prPayload, pushPayload, schedulePayload, workflowRunPayload } from '../fixtures/payloads.js'
+import { KEY, RO, RUN_CASES, RW, SHARED, expectedToken } from '../fixtures/run-cases.js'
 
 const SECRETS = [RW, RO, KEY]
 const TOKEN_VARS = ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN', 'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN']
@@ -34,25 +34,27 @@ function workspace(nxJson?: string): string {
 
 const TOKENS = { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }
 
-describe('each run of the shared table gets what POLICY.md says', () => {
+describe('each run of the shared table gets what docs/POLICY.md says', () => {
   test.each(RUN_CASES.map(c => [c.name, c] as const))('%s', async (_name, c) => {
     const run = await runAction({
       event: c.event,
       ref: c.ref,
       actor: c.actor,
       payload: c.payload,
-      inputs: { setup: c.setup, ...TOKENS, ...c.inputs }
+      inputs: { setup: c.setup, ...TOKENS, ...c.inputs },
+      workspace: c.nxJsonToken === undefined ? undefined : workspace(JSON.stringify({ nxCloudAccessToken: c.nxJsonToken }))
     })
     expect(run.errors).toEqual([])
     expect(run.status).toBe(0)
     expect(run.outputs.access).toBe(c.expect.access)
     expect(run.outputs['token-source']).toBe(c.expect.tokenSource)
-    const expected = { 'read-write': RW, 'read-only': RO, none: undefined }[c.expect.access]
-    expect(run.env.NX_CLOUD_ACCESS_TOKEN).toBe(expected)
-    if (c.expect.access !== 'read-write') expect(Object.values(run.env)).not.toContain(RW)
+    expect(run.env.NX_CLOUD_ACCESS_TOKEN).toBe(expectedToken(c))
+    // The read-write-token secret reaches the job's environment only when it is the choice.
+    if (c.expect.tokenSource !== 'read-write-token') expect(Object.values(run.env).join('\n')).not.toContain(RW)
     expect(run.outputs.reason.length).toBeGreaterThan(20)
+    if (c.reason !== undefined) expect(run.outputs.reason).toContain(c.reason)
     expect(run.summary).toContain(`Nx Cloud access: ${c.expect.access}`)
-    expectNoSecretLeak(run)
+    expectNoSecretLeak(run, [...SECRETS, SHARED])
   })
 })
 
@@ -343,6 +345,18 @@ describe('bad input fails closed: one ::error:: line naming the input, nothing e
     ['self-hosted URL not a URL', { 'self-hosted-cache-url': 'cache.local' }, null, "Input 'self-hosted-cache-url' is not a URL"],
     ['off with a self-hosted URL', { setup: 'off', 'self-hosted-cache-url': 'http://127.0.0.1:1' }, null, "contradicts setup 'off'"],
     ['malformed nx.json', {}, '{ "nxCloudAccessToken": ', "Input 'working-directory' points at a malformed"],
+    ['nx.json nested 100k [ deep', {}, '['.repeat(100_000), "nx.json (nested deeper than 256 levels"],
+    ['nx.json nested 100k {"a": deep', {}, '{"a":'.repeat(100_000), "nx.json (nested deeper than 256 levels"],
+    [
+      'nx.json with a token next to 100k closed { }',
+      {},
+      `{"nxCloudAccessToken": "${RO}", "x": ${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+      "nx.json (nested deeper than 256 levels"
+    ],
+    ['self-hosted URL with a line break', { 'self-hosted-cache-url': 'http://127.0.0.1:1\nNX_NO_CLOUD=false' }, null, "Input 'self-hosted-cache-url' contains a line break or control character"],
+    ['self-hosted URL with a tab', { 'self-hosted-cache-url': 'http://127.0.0.1:\t1' }, null, "Input 'self-hosted-cache-url' contains a line break or control character"],
+    ['self-hosted URL with a carriage return', { 'self-hosted-cache-url': 'http://cache\r.local' }, null, "Input 'self-hosted-cache-url' contains a line break or control character"],
+    ['self-hosted URL with credentials', { 'self-hosted-cache-url': 'https://nx:hunter2-pw@cache.local' }, null, "Input 'self-hosted-cache-url' carries credentials"],
     ['a read-write token as read-only-token', { 'read-only-token': RW }, null, "Input 'read-only-token' holds a read-write token"],
     ['a negated write-branches glob', { 'write-branches': 'main, !release/old' }, null, "Input 'write-branches' has a negated glob '!release/old'"],
     ['a setup named after an object property', { setup: 'constructor' }, null, "Input 'setup' has an unknown value 'constructor'"]
@@ -358,8 +372,71 @@ describe('bad input fails closed: one ::error:: line naming the input, nothing e
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toContain(message)
     expectNothingExported(run)
-    expectNoSecretLeak(run)
+    expect(run.env).toEqual({})
+    expectNoSecretLeak(run, [...SECRETS, 'hunter2'])
+    expect(run.stdout).not.toContain('Maximum call stack')
+    expect(run.stderr).toBe('')
     expect(run.summary).toBe('')
+  })
+})
+
+describe('setup 3 never hands the read-write-token secret to an untrusted run', () => {
+  test.each([
+    ['a fork pull_request_target', 'pull_request_target', prPayload({ fork: 'mallory/monorepo' }), 'octocat'],
+    ['a workflow_run', 'workflow_run', workflowRunPayload(), 'mallory'],
+    ['a fork pull_request', 'pull_request', prPayload({ fork: 'mallory/monorepo' }), 'mallory'],
+    ['a Dependabot pull_request', 'pull_request', prPayload({ author: 'dependabot[bot]' }), 'dependabot[bot]']
+  ])('%s with no token in nx.json gets no remote cache, and no secret', async (_name, event, payload, actor) => {
+    const run = await runAction({
+      event,
+      ref: 'refs/heads/main',
+      actor,
+      payload,
+      inputs: { setup: 'shared-read-write', ...TOKENS },
+      workspace: workspace(JSON.stringify({ nxCloudId: 'abc123' }))
+    })
+    expect(run.errors).toEqual([])
+    expect([run.outputs.access, run.outputs['token-source']]).toEqual(['none', 'none'])
+    expect(run.env.NX_NO_CLOUD).toBe('true')
+    for (const v of TOKEN_VARS) expect(run.env[v]).toBeUndefined()
+    expect(Object.values(run.env).join('\n')).not.toContain(RW)
+    expect(run.outputs.reason).toContain('is untrusted, so the read-write-token secret is withheld')
+    expect(run.summary).toContain('Nx Cloud access: none')
+    expectNoSecretLeak(run)
+  })
+})
+
+describe('access tells the truth', () => {
+  test('setup 3 with a read-only token committed in nx.json: access read-only, and the summary agrees', async () => {
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { setup: 'shared-read-write', 'encryption-key': KEY },
+      workspace: workspace(JSON.stringify({ nxCloudAccessToken: RO }))
+    })
+    expect(run.errors).toEqual([])
+    expect([run.outputs.access, run.outputs['token-source']]).toEqual(['read-only', 'nx.json'])
+    expect(run.env.NX_CLOUD_ACCESS_TOKEN).toBe(RO)
+    expect(run.outputs.reason).toContain("nx.json's token decodes as read-only, so it reads only")
+    expect(run.warnings.join('\n')).toContain('nobody can write')
+    expect(run.summary).toContain('Nx Cloud access: read-only')
+    expect(run.summary).not.toContain('<td>read-write</td>')
+    expect(run.stdout).toContain('nx-cloud-access: read-only.')
+    expectNoSecretLeak(run)
+  })
+
+  test('a read-write-token that decodes as read-only: access read-only', async () => {
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { setup: 'ci-read-write', 'read-write-token': RO, 'encryption-key': KEY }
+    })
+    expect([run.outputs.access, run.outputs['token-source']]).toEqual(['read-only', 'read-write-token'])
+    expect(run.outputs.reason).toContain("input 'read-write-token' decodes as read-only")
+    expect(run.summary).toContain('Nx Cloud access: read-only')
+    expectNoSecretLeak(run)
   })
 })
 

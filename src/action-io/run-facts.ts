@@ -4,28 +4,26 @@
 
 import * as core from '@actions/core'
 import type { Env } from '../core/inputs.js'
-import { classifyTrust, payloadDefaultBranch, resolveRunFacts, runBranch, type RunInput } from '../core/run-facts.js'
+import { type JudgedRun, resolveRunFacts } from '../core/run-facts.js'
 import { readRunFromEnv } from './event.js'
-import type { Config, RunFacts } from '../core/types.js'
+import type { PolicyConfig, RunFacts } from '../core/types.js'
 
-export async function runFactsFromEnv(config: Config, env: Env): Promise<RunFacts> {
+export async function runFactsFromEnv(config: PolicyConfig, env: Env): Promise<RunFacts> {
   const runInput = readRunFromEnv(env)
-  const lookup = needsDefaultBranchLookup(config, runInput)
-    ? () => lookupDefaultBranch(config.githubToken, runInput.repository)
-    : undefined
-  return resolveRunFacts(runInput, lookup)
+  return resolveRunFacts(runInput, judged =>
+    needsDefaultBranchLookup(config, judged) ? lookupDefaultBranch(config.githubToken, runInput.repository) : null
+  )
 }
 
-/** The API is asked only when its answer can change the decision. */
-export function needsDefaultBranchLookup(config: Config, runInput: RunInput): boolean {
+/** The API is asked only when its answer can change the decision: a trusted main-only write to a branch. */
+function needsDefaultBranchLookup(config: PolicyConfig, run: JudgedRun): boolean {
   return (
     config.setup === 'main-only' &&
     config.writeBranches === null &&
     config.githubToken !== '' &&
-    payloadDefaultBranch(runInput.payload) === null &&
-    config.writeEvents.includes(runInput.event) &&
-    classifyTrust(runInput).trusted &&
-    runBranch(runInput).branch !== null
+    config.writeEvents.includes(run.event) &&
+    run.trusted &&
+    run.branch !== null
   )
 }
 

@@ -3,16 +3,16 @@
 // (`setup`, `write-branches`, `write-events`) and the same RunFacts — never a second copy of it.
 // The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
 
-import { type Env, getInput, inputVariable, readInputs } from '../core/inputs.js'
+import { type Env, getInput, readPolicyInputs } from '../core/inputs.js'
 import { TOKEN_VARIABLES, writeGrant } from '../core/policy.js'
-import { type Config, PolicyError, type RunFacts } from '../core/types.js'
+import { PolicyError, type PolicyConfig, type RunFacts } from '../core/types.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
 
 /** The job's Nx Cloud tokens, which NX_NO_CLOUD=true leaves unused (the self-hosted one is ours to set). */
 const NX_CLOUD_TOKEN_VARIABLES = TOKEN_VARIABLES.filter(v => v.startsWith('NX_CLOUD_'))
 
 export interface CacheConfig {
-  policy: Config
+  policy: PolicyConfig
   maxEntries: number
   maxEntrySize: number
 }
@@ -36,30 +36,12 @@ export function parseCount(value: string, name: string): number {
   return Number(value)
 }
 
-/** The inputs cache/action.yml declares, and the only ones the cache action reads. */
-export const CACHE_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'max-entries', 'max-entry-size', 'github-token'] as const
-
-/**
- * `env` without the inputs the cache action does not declare. readInputs reads every input of the
- * token step; given to this action by mistake (the runner passes any `with:` on, with a warning),
- * a token, a key or a self-hosted-cache-url must neither be read nor fail the step. Keys are
- * listed, not read, so only the cache action's own inputs are ever looked at.
- */
-function ownInputs(env: Env): Env {
-  const own = new Set<string>(CACHE_INPUTS.map(inputVariable))
-  const out: Env = {}
-  for (const k of Object.keys(env)) if (!k.startsWith('INPUT_') || own.has(k)) out[k] = env[k]
-  return out
-}
-
-export function readCacheInputs(allEnv: Env): CacheConfig {
-  const env = ownInputs(allEnv)
-  // The cache action has no Nx Cloud tokens: the token step's other checks do not apply here.
-  const policy = { ...readInputs(env), requireEncryption: false }
+export function readCacheInputs(env: Env): CacheConfig {
   const maxEntries = getInput(env, 'max-entries')
   const maxEntrySize = getInput(env, 'max-entry-size')
   return {
-    policy,
+    // The cache action has no Nx Cloud tokens: only the inputs that say who may write, and its own.
+    policy: readPolicyInputs(env),
     maxEntries: maxEntries === '' ? DEFAULT_MAX_ENTRIES : parseCount(maxEntries, 'max-entries'),
     maxEntrySize: maxEntrySize === '' ? DEFAULT_MAX_ENTRY_SIZE : parseSize(maxEntrySize, 'max-entry-size')
   }

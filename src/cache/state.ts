@@ -26,3 +26,9 @@ export const UPLOADS_FILE = 'uploads.txt'
 
 /** In the staging folder: what the server did, written when post stops it (SIGTERM). */
 export const STATS_FILE = 'stats.json'
+
+/**
+ * In the staging folder: one JSON line ({ key, why }) per Actions cache entry the server would not
+ * restore because its archive is not what the kit saves; `post` warns about each.
+ */
+export const REJECTED_FILE = 'rejected.txt'

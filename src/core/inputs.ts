@@ -3,7 +3,7 @@
 // record, so the action, the cache action and the command line share one parser.
 // Every bad value is a PolicyError naming the input and what is accepted: the run fails closed.
 
-import { type Config, type Setup, PolicyError, SETUPS } from './types.js'
+import { type Config, type PolicyConfig, type Setup, PolicyError, SETUPS } from './types.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -94,6 +94,13 @@ export function parseWriteBranches(value: string, inputName = 'write-branches'):
 
 function parseUrl(value: string, name: string): string {
   if (value === '') return ''
+  // The URL parser drops tabs and line breaks silently; the value would be exported as written.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new PolicyError(
+      `Input '${name}' contains a line break or control character. Accepted: an http:// or https:// URL on one line, with no control characters.`
+    )
+  }
   let url: URL
   try {
     url = new URL(value)
@@ -103,26 +110,41 @@ function parseUrl(value: string, name: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new PolicyError(`Input '${name}' has the scheme '${url.protocol}'. Accepted: an http:// or https:// URL.`)
   }
+  // Later steps' logs show exported variables unmasked: credentials in the URL would be printed.
+  if (url.username !== '' || url.password !== '') {
+    throw new PolicyError(
+      `Input '${name}' carries credentials (user:password@). Accepted: a URL without credentials; the cache's token goes in read-write-token and read-only-token.`
+    )
+  }
   return value
 }
 
-export function readInputs(env: Env): Config {
-  const setup = parseSetup(getInput(env, 'setup'))
-  const config: Config = {
-    setup,
-    readWriteToken: secretInput(env, 'read-write-token'),
-    readOnlyToken: secretInput(env, 'read-only-token'),
-    encryptionKey: secretInput(env, 'encryption-key'),
-    githubToken: secretInput(env, 'github-token'),
-    requireEncryption: parseBoolean(env, 'require-encryption', true),
+/** The inputs that say who may write (PolicyConfig): the token step and the cache action read them alike. */
+export const POLICY_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'github-token'] as const
+
+export function readPolicyInputs(env: Env): PolicyConfig {
+  return {
+    setup: parseSetup(getInput(env, 'setup')),
     writeBranches: parseWriteBranches(getInput(env, 'write-branches')),
     writeEvents: parseWriteEvents(getInput(env, 'write-events')),
     skipCache: parseBoolean(env, 'skip-cache', false),
+    githubToken: secretInput(env, 'github-token')
+  }
+}
+
+/** The token step's inputs: the policy's, extended by the tokens, the key and where Nx runs. */
+export function readInputs(env: Env): Config {
+  const config: Config = {
+    ...readPolicyInputs(env),
+    readWriteToken: secretInput(env, 'read-write-token'),
+    readOnlyToken: secretInput(env, 'read-only-token'),
+    encryptionKey: secretInput(env, 'encryption-key'),
+    requireEncryption: parseBoolean(env, 'require-encryption', true),
     rebuildCommand: getInput(env, 'rebuild-command'),
     selfHostedCacheUrl: parseUrl(getInput(env, 'self-hosted-cache-url'), 'self-hosted-cache-url'),
     workingDirectory: getInput(env, 'working-directory') || '.'
   }
-  if (setup === 'off' && config.selfHostedCacheUrl !== '') {
+  if (config.setup === 'off' && config.selfHostedCacheUrl !== '') {
     throw new PolicyError(
       `Input 'self-hosted-cache-url' contradicts setup 'off' (off turns remote caching off). Accepted: remove one of the two.`
     )

@@ -13,6 +13,10 @@ export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
     new PolicyError(
       `Input 'working-directory' points at a malformed ${path}${where}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
     )
+  // Nested deeper than any nx.json needs: refused before a recursive parser (jsonc-parser here,
+  // parseTree in audit, Nx's own) can overflow the stack on it.
+  const tooDeep = nestingBeyond(text, MAX_NX_JSON_DEPTH)
+  if (tooDeep !== null) throw malformed(` (nested deeper than ${MAX_NX_JSON_DEPTH} levels at ${lineCol(text, tooDeep)})`)
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -36,6 +40,37 @@ export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
     url: pick('url', 'nxCloudUrl'),
     cloudId: typeof (json as any).nxCloudId === 'string' ? (json as any).nxCloudId : ''
   }
+}
+
+/** Deeper than this, nx.json is malformed (real ones nest a handful of levels). */
+export const MAX_NX_JSON_DEPTH = 256
+
+/**
+ * The offset of the first `[` or `{` nested deeper than `max`, outside strings and comments, as
+ * jsonc-parser scans them; null when there is none. One pass, no recursion.
+ */
+export function nestingBeyond(text: string, max: number): number | null {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 0x5c /* \ */) i++
+        else if (d === 0x22 || d === 0x0a || d === 0x0d) break
+      }
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      while (i < text.length && text.charCodeAt(i) !== 0x0a && text.charCodeAt(i) !== 0x0d) i++
+    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const end = text.indexOf('*/', i + 2)
+      i = end === -1 ? text.length : end + 1
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return i
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      if (depth > 0) depth--
+    }
+  }
+  return null
 }
 
 /**

@@ -1,7 +1,7 @@
 // The policy, pure: decide(Config, RunFacts, NxConfig, ambient env) → Decision.
 // "Why did this run get read-only?" is answered in this file. Nothing here touches the process:
 // the action, the cache action and the command line all call decide() on plain data.
-// The contract is ../shared/design/POLICY.md.
+// The contract is docs/POLICY.md (#setups, #decision, #no-token, #exports, #encryption).
 
 import { picomatch } from './deferred.js'
 import type { Env } from './inputs.js'
@@ -11,6 +11,7 @@ import {
   type Config,
   type Decision,
   type NxConfig,
+  type PolicyConfig,
   type RunFacts,
   type TokenSource,
   PolicyError
@@ -42,12 +43,12 @@ export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient:
   )
 }
 
-export function writeBranchGlobs(config: Config, facts: RunFacts): string[] {
+export function writeBranchGlobs(config: PolicyConfig, facts: RunFacts): string[] {
   return config.writeBranches ?? [facts.defaultBranch]
 }
 
 /** Does the policy let this run write? Trust first, then event, then branch. */
-export function writeGrant(config: Config, facts: RunFacts): WriteGrant {
+export function writeGrant(config: PolicyConfig, facts: RunFacts): WriteGrant {
   switch (config.setup) {
     case 'off':
       return { write: false, why: 'Nx Cloud is turned off for this job' }
@@ -99,17 +100,40 @@ interface TokenChoice {
   clause: string
 }
 
-function chooseToken(config: Config, nx: NxConfig, grant: WriteGrant, warnings: string[]): TokenChoice {
+function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: WriteGrant, warnings: string[]): TokenChoice {
   if (config.setup === 'off') return { access: 'none', source: 'none', value: '', clause: '' }
   const selfHosted = config.selfHostedCacheUrl !== ''
   // An Nx Cloud token committed in nx.json is no key to a self-hosted cache.
   const nxToken = selfHosted ? '' : nx.accessToken
 
   if (config.setup === 'shared-read-write') {
-    if (config.readWriteToken !== '') {
+    // The read-write-token secret goes only to trusted runs; an untrusted one gets nx.json's
+    // token, which anyone who can read the repository has anyway, or no token.
+    if (config.readWriteToken !== '' && facts.trusted) {
       return { access: 'read-write', source: 'read-write-token', value: config.readWriteToken, clause: 'with read-write-token' }
     }
-    if (nxToken !== '') return { access: 'read-write', source: 'nx.json', value: nxToken, clause: "with nx.json's token" }
+    const untrusted = facts.trusted
+      ? ''
+      : `but ${facts.trustReason} is untrusted, so ${config.readWriteToken !== '' ? 'the read-write-token secret is withheld and ' : ''}`
+    if (nxToken !== '') {
+      return {
+        access: 'read-write',
+        source: 'nx.json',
+        value: nxToken,
+        clause: untrusted === '' ? "with nx.json's token" : `${untrusted}it uses nx.json's token`
+      }
+    }
+    if (!facts.trusted) {
+      warnings.push(
+        `Setup shared-read-write: ${facts.trustReason} is untrusted and gets only the token committed in nx.json, which ${selfHosted ? 'is no key to a self-hosted cache' : 'holds none'}, so this run uses no remote cache.`
+      )
+      return {
+        access: 'none',
+        source: 'none',
+        value: '',
+        clause: `${untrusted}it may use only nx.json's token, and ${selfHosted ? 'that is no key to a self-hosted cache' : 'nx.json has none'}, so no remote cache is used`
+      }
+    }
     warnings.push(
       "Setup shared-read-write found no read-write token: nx.json has none and 'read-write-token' is empty, so this run uses no remote cache."
     )
@@ -139,6 +163,13 @@ function chooseToken(config: Config, nx: NxConfig, grant: WriteGrant, warnings: 
     value: '',
     clause: `${withheld}so it reads only, but no read-only token is set (${where}), so no remote cache is used`
   }
+}
+
+/** `access` reports what the exported token can do: one that decodes as read-only reads only. */
+function truthful(choice: TokenChoice): TokenChoice {
+  if (choice.access !== 'read-write' || tokenLevel(choice.value) !== 'read-only') return choice
+  const which = choice.source === 'nx.json' ? "nx.json's token" : `input '${choice.source}'`
+  return { ...choice, access: 'read-only', clause: `${choice.clause}, but ${which} decodes as read-only, so it reads only` }
 }
 
 /** The setup's premises, checked on the tokens themselves (legacy tokens decode to their level). */
@@ -230,7 +261,7 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const warnings: string[] = []
   checkPremises(config, facts, nx, warnings)
   const grant = writeGrant(config, facts)
-  const token = chooseToken(config, nx, grant, warnings)
+  const token = truthful(chooseToken(config, facts, nx, grant, warnings))
   const encryption = chooseEncryption(config, nx, token.access, ambient, notices, warnings)
 
   const exports: Record<string, string> = {}

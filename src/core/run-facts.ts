@@ -1,6 +1,6 @@
 // GitHub's environment and event payload → RunFacts: the event, whether the run is trusted,
 // and the run's branch. Decided from GITHUB_EVENT_NAME, the refs and the payload — never from
-// a branch name alone (POLICY.md, "Trust of a run" and "The run's branch").
+// a branch name alone (docs/POLICY.md#trust and #branch).
 
 import type { RunFacts } from './types.js'
 
@@ -37,8 +37,17 @@ const TRUSTED_EVENTS = [
 const BRANCH_FROM_REF_EVENTS = ['push', 'workflow_dispatch', 'schedule', 'repository_dispatch']
 export const DEPENDABOT = 'dependabot[bot]'
 
+/** Who says the run is Dependabot's: GITHUB_ACTOR, the payload's sender, or nobody. */
+function dependabotBy(run: RunInput): string | null {
+  if (run.actor.toLowerCase() === DEPENDABOT) return 'GITHUB_ACTOR'
+  const sender = run.payload.sender?.login
+  if (typeof sender === 'string' && sender.toLowerCase() === DEPENDABOT) return "the payload's sender"
+  return null
+}
+
 export function classifyTrust(run: RunInput): { trusted: boolean; reason: string } {
   const { event, payload } = run
+  const bot = dependabotBy(run)
   if (PR_EVENTS.includes(event)) {
     const pr = payload.pull_request
     if (!pr) return { trusted: false, reason: `a ${event} run whose payload has no pull_request` }
@@ -47,12 +56,14 @@ export function classifyTrust(run: RunInput): { trusted: boolean; reason: string
     if (head === '' || head !== base) {
       return { trusted: false, reason: `a pull request from the fork ${head || '(deleted repository)'}` }
     }
-    if (pr.user?.login === DEPENDABOT || run.actor === DEPENDABOT) {
+    if (String(pr.user?.login ?? '').toLowerCase() === DEPENDABOT || bot !== null) {
       return { trusted: false, reason: 'a pull request opened by dependabot[bot]' }
     }
     return { trusted: true, reason: 'a pull request from a branch of this repository' }
   }
   if (event in UNTRUSTED_EVENTS) return { trusted: false, reason: UNTRUSTED_EVENTS[event] }
+  // Dependabot's code is untrusted on every event, a push to its own branch included.
+  if (bot !== null) return { trusted: false, reason: `a ${event || '(no event)'} run by dependabot[bot] (${bot})` }
   if (TRUSTED_EVENTS.includes(event)) return { trusted: true, reason: `a ${event} run` }
   return { trusted: false, reason: `an unlisted event '${event || '(none)'}' (unknown events fail closed)` }
 }
@@ -80,20 +91,28 @@ export function payloadDefaultBranch(payload: Payload): string | null {
   return typeof b === 'string' && b !== '' ? b : null
 }
 
+/** What a default-branch look-up is told of the run, judged once, to decide whether to ask. */
+export interface JudgedRun {
+  event: string
+  trusted: boolean
+  branch: string | null
+}
+
 /**
- * The facts decide() needs. `lookupDefaultBranch` is called only when the payload lacks the
- * default branch (schedule, workflow_dispatch payloads may) — it is the one network call.
+ * Asks for the default branch, or returns null when the answer could not change the decision.
+ * Called only when the payload lacks the default branch (schedule, workflow_dispatch payloads may).
  */
-export async function resolveRunFacts(
-  run: RunInput,
-  lookupDefaultBranch?: () => Promise<string | null>
-): Promise<RunFacts> {
+export type DefaultBranchLookup = (run: JudgedRun) => Promise<string | null> | null
+
+/** The facts decide() needs: trust and branch judged once, the default branch from the payload or the look-up. */
+export async function resolveRunFacts(run: RunInput, lookupDefaultBranch?: DefaultBranchLookup): Promise<RunFacts> {
   const trust = classifyTrust(run)
   const branch = runBranch(run)
   let defaultBranch = payloadDefaultBranch(run.payload)
   let defaultBranchSource: RunFacts['defaultBranchSource'] = 'payload'
-  if (defaultBranch === null && lookupDefaultBranch) {
-    defaultBranch = await lookupDefaultBranch()
+  const asked = defaultBranch === null ? (lookupDefaultBranch?.({ event: run.event, trusted: trust.trusted, branch: branch.branch }) ?? null) : null
+  if (asked !== null) {
+    defaultBranch = await asked
     defaultBranchSource = 'api'
   }
   if (defaultBranch === null) {

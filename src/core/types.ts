@@ -9,16 +9,23 @@ export type TokenSource = 'read-write-token' | 'read-only-token' | 'nx.json' | '
 /** What a legacy Nx Cloud token says of itself when decoded; `unknown` is not judged. */
 export type TokenLevel = 'read-write' | 'read-only' | 'unknown'
 
-export interface Config {
+/** The inputs that say who may write: read by every part that applies the policy (token step, cache action). */
+export interface PolicyConfig {
   setup: Setup
-  readWriteToken: string
-  readOnlyToken: string
-  encryptionKey: string
-  requireEncryption: boolean
   /** Globs; `null` means "the repository's default branch". */
   writeBranches: string[] | null
   writeEvents: string[]
   skipCache: boolean
+  /** For the default-branch look-up only. */
+  githubToken: string
+}
+
+/** The token step's inputs: the policy's, and the tokens, the key and where Nx runs. */
+export interface Config extends PolicyConfig {
+  readWriteToken: string
+  readOnlyToken: string
+  encryptionKey: string
+  requireEncryption: boolean
   /**
    * `rebuild-command`: the pre-deploy rebuild the composite runs after this step. When set, the
    * cache is skipped for the rest of the job whatever `skip-cache` says; '' when unset.
@@ -26,7 +33,6 @@ export interface Config {
   rebuildCommand: string
   selfHostedCacheUrl: string
   workingDirectory: string
-  githubToken: string
 }
 
 export interface RunFacts {

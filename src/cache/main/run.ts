@@ -12,6 +12,7 @@ import { fail, mask } from '../../action-io/runner.js'
 import { type Env, getInput } from '../../core/inputs.js'
 import { runFactsFromEnv } from '../../action-io/run-facts.js'
 import { type CacheDecision, decideCache, readCacheInputs } from '../decision.js'
+import { type ServerHandoff, actionsVariables, serverEnv } from '../server-launch.js'
 import { STATE } from '../state.js'
 
 /** The server's own bundle, next to this one: cache/dist/main/index.js → cache/dist/server/index.js. */
@@ -77,8 +78,10 @@ export async function run(env: Env = process.env): Promise<void> {
 
 /**
  * Starts the server as a detached process that outlives this step: its output goes to a log
- * file (an inherited pipe would keep the step open), it reports its port over IPC once it
- * listens, and then both ends let go. The runner ends it with the job if `post` does not.
+ * file (an inherited pipe would keep the step open), it is handed its token, its settings and the
+ * Actions cache variables over IPC (never in its environment or command line, which any later step
+ * can read: see server-launch.ts), it reports its port once it listens, and then both ends let go.
+ * The runner ends it with the job if `post` does not.
  */
 export interface ServerLaunch {
   stage: string
@@ -89,21 +92,14 @@ export interface ServerLaunch {
 }
 
 export function startServer(launch: ServerLaunch, env: Env, timeoutMs = 20000): Promise<{ pid: number; port: number }> {
-  const { stage, token, write } = launch
+  const { stage } = launch
   mkdirSync(stage, { recursive: true })
   const log = openSync(join(stage, 'server.log'), 'a')
   const child = spawn(process.execPath, [serverEntry()], {
     cwd: stage,
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],
-    env: {
-      ...(env as NodeJS.ProcessEnv),
-      NCA_CACHE_TOKEN: token,
-      NCA_CACHE_STAGE: stage,
-      NCA_CACHE_WRITE: String(write),
-      NCA_CACHE_MAX_ENTRIES: String(launch.maxEntries),
-      NCA_CACHE_MAX_ENTRY_SIZE: String(launch.maxEntrySize)
-    }
+    env: serverEnv(env)
   })
   closeSync(log)
   return new Promise((resolveStart, reject) => {
@@ -118,6 +114,10 @@ export function startServer(launch: ServerLaunch, env: Env, timeoutMs = 20000): 
       if (child.connected) child.disconnect()
       child.unref()
     }
+    // A hand-off that cannot be sent needs no answer here: the server, never handed its settings,
+    // gives up and exits, and that exit is reported below.
+    const handoff: ServerHandoff = { ...launch, actions: actionsVariables(env) }
+    child.send(handoff, () => undefined)
     child.on('message', (m: { port?: number; error?: string }) => {
       done()
       if (typeof m.port === 'number' && child.pid !== undefined) resolveStart({ pid: child.pid, port: m.port })

@@ -8,7 +8,7 @@ import { escapeHtml } from '../../core/html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, STATE, STATS_FILE, UPLOADS_FILE } from '../state.js'
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, REJECTED_FILE, STATE, STATS_FILE, UPLOADS_FILE } from '../state.js'
 
 export interface PostReport {
   access: string
@@ -46,6 +46,11 @@ async function post(): Promise<PostReport> {
       `The Nx cache server left no statistics (it had stopped, or could not write them); saving what it recorded. Its log: ${join(stage, 'server.log')}.`
     )
   }
+  for (const { key, why } of readRejectedFile(join(stage, REJECTED_FILE))) {
+    core.warning(
+      `The Actions cache entry ${key} was not restored: it is not one this kit saves (${why}). Nx got a miss and built the task itself; nothing of the entry was written. Whoever could write to this repository's Actions cache may have tampered with it: delete it (gh cache delete ${key}) and review what can write there.`
+    )
+  }
   const uploads = answer?.uploads ?? readUploadsFile(join(stage, UPLOADS_FILE))
   let queue: QueueResult | null = null
   if (write && uploads.length > 0) {
@@ -72,6 +77,26 @@ async function post(): Promise<PostReport> {
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
   }
   return { access, reason, started, stats: answer?.stats ?? null, queue }
+}
+
+/** The entries the server would not restore (see server-main.ts), each key once. */
+export function readRejectedFile(path: string): { key: string; why: string }[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    return []
+  }
+  const byKey = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as { key?: unknown; why?: unknown }
+      if (typeof r.key === 'string' && typeof r.why === 'string' && !byKey.has(r.key)) byKey.set(r.key, r.why)
+    } catch {
+      // A line cut short: skipped.
+    }
+  }
+  return [...byKey].map(([key, why]) => ({ key, why }))
 }
 
 /** The server's statistics so far from its stats route; `null` if it cannot be asked or does not answer. */

@@ -1,7 +1,7 @@
 // `audit [DIR]`: read nx.json and .github/workflows/*.yml of a checkout and report findings.
 // Exit 0 when nothing is at or above --fail-on, 1 otherwise, 2 on bad usage.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { lstatSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseSetup } from '../../core/inputs.js'
@@ -10,11 +10,14 @@ import type { Setup } from '../../core/types.js'
 import { type Io, UsageError, asUsage } from '../common.js'
 import { atLeast, formatJson, formatSarif, formatText } from './format.js'
 import { type Repo, SEVERITIES, type Severity, auditRepo } from './rules.js'
-import { type Workflow, readWorkflow } from './workflow.js'
+import { MAX_FILE_BYTES, readRepoFile } from './read.js'
+import { type Workflow, readWorkflow, unreadableWorkflow } from './workflow.js'
 
 export const AUDIT_USAGE = `Usage: nx-cloud-access audit [DIR] [options]
 
 Is this repository set up safely? Reads DIR/nx.json and DIR/.github/workflows/*.yml (default DIR: .).
+Only regular files of at most ${MAX_FILE_BYTES} bytes (1 MiB) are read: a workflow that is a symlink,
+not a regular file, or larger is reported as workflow-unreadable; such an nx.json is bad usage.
 
   --setup NAME        judge every workflow under this setup (main-only|ci-read-write|shared-read-write|off,
                       or 1|2|3); default: each workflow's kit step's setup: input, else main-only
@@ -29,17 +32,30 @@ const FORMATS = ['text', 'json', 'sarif'] as const
 
 export function loadRepo(root: string): Repo {
   let nxJson: Repo['nxJson'] = null
-  let text: string | null = null
-  try {
-    text = readFileSync(join(root, 'nx.json'), 'utf8')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`Cannot read ${join(root, 'nx.json')}.`)
-  }
+  // Nx and the token step read nx.json through a symlink, so the audit follows one that stays
+  // inside the repository; anything else it cannot read is bad usage, as a malformed nx.json is.
+  const nx = readRepoFile(join(root, 'nx.json'), { followInside: root })
+  if (!nx.ok && !nx.missing) throw new UsageError(`Cannot read ${join(root, 'nx.json')}: it is ${nx.reason}.`)
+  const text = nx.ok ? nx.text : null
   if (text !== null) {
     const config = asUsage(() => parseNxJson(text, 'nx.json'), `${join(root, 'nx.json')} is malformed; the kit would fail every run: `)
     nxJson = { file: 'nx.json', text, config }
   }
   const workflows = new Map<string, Workflow>()
+  // GitHub runs no workflow when .github or .github/workflows is a symlink: it reads the tree as
+  // committed. One finding says so; the audit does not follow the link.
+  for (const folder of ['.github', '.github/workflows']) {
+    let link = false
+    try {
+      link = lstatSync(join(root, folder)).isSymbolicLink()
+    } catch {
+      link = false
+    }
+    if (link) {
+      workflows.set(folder, unreadableWorkflow(folder, 'a symlink'))
+      return { workflows, nxJson }
+    }
+  }
   const dir = join(root, '.github', 'workflows')
   let names: string[] = []
   try {
@@ -49,7 +65,8 @@ export function loadRepo(root: string): Repo {
   }
   for (const name of names.filter(n => /\.ya?ml$/.test(n)).sort()) {
     const file = `.github/workflows/${name}`
-    workflows.set(file, readWorkflow(file, readFileSync(join(dir, name), 'utf8')))
+    const r = readRepoFile(join(dir, name))
+    workflows.set(file, r.ok ? readWorkflow(file, r.text) : unreadableWorkflow(file, r.reason))
   }
   return { workflows, nxJson }
 }

@@ -38,20 +38,32 @@ export const RULES: RuleInfo[] = [
   { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
   { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
-  { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, so it was not audited' }
+  { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, a symlink, not a regular file, or larger than 1 MiB, so it was not audited' }
 ]
 
 export const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
 const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
 // `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
+// An npx flag stops at a shell separator: were it `-\S+`, a flag list could run across the next
+// `;npx`, and every npx of a hostile line would rescan the rest of it (quadratic).
 const NX_COMMAND =
-  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-\S+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
+  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
 // A word that starts with deploy/publish/releas: after a non-letter (`deploy`, `npm-publish`,
 // `DEPLOY_ENV`) or as a camelCase hump (`buildAndDeploy`, `npmPublish`); not inside a word
 // (`undeployed`, `republished`). Without the i flag, so a hump can be told by its capital.
 export const DEPLOYS =
   /(?:^|[^A-Za-z])(?:deploy|publish|releas|Deploy|Publish|Releas|DEPLOY|PUBLISH|RELEAS)|(?<=[a-z0-9])(?:Deploy|Publish|Releas)/
-const SECRET = /\$\{\{[^}]*\bsecrets\./
+
+/**
+ * Does a value read a secret in an expression (`${{ … secrets.X … }}`)? One pass: each `${{`
+ * is taken with what follows it up to the next `}`, and the pieces do not overlap. The regex
+ * /\$\{\{[^}]*\bsecrets\./ said the same but rescanned the rest of the value from every `${{`
+ * that no `}` closes: quadratic, 19 s on 240 KB of `${{ `.
+ */
+export function readsSecret(value: string): boolean {
+  for (const m of value.matchAll(/\$\{\{[^}]*/g)) if (/\bsecrets\./.test(m[0])) return true
+  return false
+}
 
 export function isKit(step: Step): boolean {
   return KIT.test(step.uses)
@@ -130,14 +142,7 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
   const setups = new Set<Setup>()
   for (const w of repo.workflows.values()) {
     if (w.error) {
-      findings.push({
-        rule: 'workflow-unreadable',
-        severity: 'medium',
-        file: w.file,
-        line: w.error.line,
-        message: `${w.file} is not valid YAML (${w.error.message}), so GitHub will not run it and this audit could not judge it.`,
-        fix: 'Fix the YAML error, then audit again.'
-      })
+      findings.push({ rule: 'workflow-unreadable', severity: 'medium', file: w.file, line: w.error.line, ...unreadableWords(w) })
       continue
     }
     const setup = workflowSetup(w, opts.setup)
@@ -151,6 +156,34 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
   findings.push(...mergeCandidates(candidates))
   findings.push(...nxJsonFindings(repo, setups, opts))
   return sortFindings(findings)
+}
+
+function unreadableWords(w: Workflow): { message: string; fix: string } {
+  const error = w.error as NonNullable<Workflow['error']>
+  if (!error.file) {
+    return {
+      message: `${w.file} is not valid YAML (${error.message}), so GitHub will not run it and this audit could not judge it.`,
+      fix: 'Fix the YAML error, then audit again.'
+    }
+  }
+  if (error.message === 'a symlink' && !/\.ya?ml$/.test(w.file)) {
+    return {
+      message: `${w.file} is a symlink: GitHub reads the tree as committed and runs no workflow through it, and this audit did not follow it.`,
+      fix: `Commit the workflows themselves under ${w.file}, not a link to them, then audit again.`
+    }
+  }
+  if (error.message === 'a symlink') {
+    return {
+      message: `${w.file} is a symlink: GitHub reads the link as committed, not the file it points to, so it will not run it as a workflow, and this audit did not follow it.`,
+      fix: `Commit the workflow itself at ${w.file}, not a link to it, then audit again.`
+    }
+  }
+  return {
+    message: `${w.file} is ${error.message}, so this audit did not read it and could not judge it.`,
+    fix: error.message.startsWith('larger')
+      ? 'Split it into smaller workflows (a reusable workflow can hold shared jobs), then audit again.'
+      : `Remove ${w.file} or replace it with a regular workflow file, then audit again.`
+  }
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
@@ -197,10 +230,10 @@ function envCandidates(w: Workflow): Candidate[] {
   const out: Candidate[] = []
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   for (const job of w.jobs) {
-    // A job that runs no Nx command is not judged for tokens in its env (settled in issue 5);
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     if (!job.steps.some(runsNx)) continue
-    const secretRule = (e: Entry): boolean => untrusted.length > 0 && SECRET.test(e.value)
+    const secretRule = (e: Entry): boolean => untrusted.length > 0 && readsSecret(e.value)
     for (const s of job.steps) {
       for (const e of tokenEntries(s.env)) {
         out.push({ rule: secretRule(e) ? 'untrusted-trigger-token' : 'step-env-token', entry: e, job: job.id, triggers: untrusted })
@@ -247,7 +280,7 @@ function envWords(rule: Candidate['rule'], e: Entry, jobs: string[], triggers: s
     case 'step-env-token':
       return {
         message: `${e.name} is set in a step's own env: in ${who}, and a step-level env: wins over the kit's exports, so that step uses this token whatever the policy decides.`,
-        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: <owner>/nx-cloud-access) before the Nx step.`
+        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: nx-cloud-access/nx-cloud-access) before the Nx step.`
       }
     case 'inherited-env-token':
       return {
@@ -274,7 +307,7 @@ function secretTokenUses(w: Workflow, repo: Repo, seen: Set<string>): Entry[] {
     }
     if (!job.steps.some(runsNx)) continue
     const envs = [...w.env, ...job.env, ...job.steps.flatMap(s => s.env)]
-    out.push(...tokenEntries(envs).filter(e => SECRET.test(e.value)))
+    out.push(...tokenEntries(envs).filter(e => readsSecret(e.value)))
   }
   return out
 }
@@ -311,7 +344,7 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
     const used = uses ? secretNames(uses) : new Set<string>()
     for (const e of job.secrets) {
       const token = (TOKEN_VARIABLES as readonly string[]).includes(e.name) || used.has(e.name)
-      if (!token || !SECRET.test(e.value)) continue
+      if (!token || !readsSecret(e.value)) continue
       out.push({
         rule: 'untrusted-trigger-token',
         severity: 'high',
@@ -323,6 +356,12 @@ function reusableCalls(w: Workflow, repo: Repo): Finding[] {
     }
   }
   return out
+}
+
+/** What comes before the first `@` (a `uses:` without its ref). Not /@.*$/: quadratic on many `@`. */
+function beforeAt(uses: string): string {
+  const at = uses.indexOf('@')
+  return at < 0 ? uses : uses.slice(0, at)
 }
 
 function truthy(v: string | undefined): boolean {
@@ -337,7 +376,7 @@ function deployJobs(w: Workflow): Finding[] {
       job.environment ||
       DEPLOYS.test(job.id) ||
       DEPLOYS.test(job.name) ||
-      job.steps.some(s => DEPLOYS.test(s.name) || DEPLOYS.test(s.run) || DEPLOYS.test(s.uses.replace(/@.*$/, '')))
+      job.steps.some(s => DEPLOYS.test(s.name) || DEPLOYS.test(s.run) || DEPLOYS.test(beforeAt(s.uses)))
     if (!deploys) continue
     const skipEnv = (env: Entry[]): boolean => truthy(env.find(e => e.name === 'NX_SKIP_NX_CACHE')?.value)
     const jobWide = skipEnv(job.env) || (skipEnv(w.env) && !job.env.some(e => e.name === 'NX_SKIP_NX_CACHE'))
@@ -406,7 +445,11 @@ function nxJsonFindings(repo: Repo, setups: Set<Setup>, opts: Options): Finding[
 function usesNxCloud(step: Step): boolean {
   const m = KIT.exec(step.uses)
   if (!m) return false
-  const path = step.uses.slice(0, step.uses.indexOf('@')).replace(/^[^/]+\/nx-cloud-access/, '').replace(/\/+$/, '')
+  let path = beforeAt(step.uses).replace(/^[^/]+\/nx-cloud-access/, '')
+  // Trailing slashes dropped by hand: /\/+$/ retries from every slash of a run (quadratic).
+  let end = path.length
+  while (end > 0 && path[end - 1] === '/') end--
+  path = path.slice(0, end)
   if (path === '/cache') return false
   return (step.with.get('self-hosted-cache-url')?.value ?? '').trim() === ''
 }

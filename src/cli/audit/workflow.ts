@@ -45,8 +45,15 @@ export interface Workflow {
   triggers: string[]
   env: Entry[]
   jobs: Job[]
-  /** The first YAML error, when the file cannot be read as a workflow. */
-  error: { line: number; message: string } | null
+  /**
+   * Why the file cannot be judged: its first YAML error, or (`file`) why it was not read at all
+   * (a symlink, not a regular file, too large).
+   */
+  error: { line: number; message: string; file?: true } | null
+}
+
+export function unreadableWorkflow(file: string, reason: string): Workflow {
+  return { file, triggers: [], env: [], jobs: [], error: { line: 1, message: reason, file: true } }
 }
 
 interface Reader {
