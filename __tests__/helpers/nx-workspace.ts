@@ -21,6 +21,8 @@ export interface WorkspaceOptions {
   nxJson?: Record<string, unknown>
   /** project name → names it depends on */
   projects?: Record<string, string[]>
+  /** Nx runs on a developer's machine (no CI, GITHUB_* or RUNNER_*), not in a runner's step. */
+  local?: boolean
 }
 
 const BUILD_SCRIPT = `
@@ -77,7 +79,7 @@ export function makeWorkspace(opts: WorkspaceOptions = {}): Workspace {
     dir,
     nx(args, env = {}) {
       return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, [NX_BIN, ...args], { cwd: dir, env: baseNxEnv(dir, env) })
+        const child = spawn(process.execPath, [NX_BIN, ...args], { cwd: dir, env: baseNxEnv(dir, env, { local: opts.local }) })
         let output = ''
         child.stdout.on('data', d => (output += d))
         child.stderr.on('data', d => (output += d))
