@@ -2,16 +2,16 @@
 // `${{ inputs.x }}` replaced by the input's value (or the input's default), in its
 // `working-directory`, with bash as GitHub starts it for `shell: bash`
 // (`bash --noprofile --norc -eo pipefail <script file>`), GITHUB_ACTION_PATH at the repo root,
-// fresh GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, and the job's environment
-// (what earlier steps exported) under the step's own env:.
+// a hosted runner's step environment (runner-env.ts) with fresh file-command files, and the job's
+// environment (what earlier steps exported) under the step's own env:.
 // Only the expression forms this kit's action.yml uses are understood; any other fails the test.
 
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { REPO_ROOT, parseFileCommands } from './run-action.js'
+import { runnerEnv } from './runner-env.js'
 
 interface Step {
   id?: string
@@ -83,25 +83,27 @@ export async function runCompositeStep(opts: {
   if (!stepRuns(step, inputs)) return empty
   if (step.shell !== 'bash' || typeof step.run !== 'string') throw new Error(`step '${opts.id}' is not a bash run: step`)
 
-  const dir = mkdtempSync(join(tmpdir(), 'nca-step-'))
-  const files = {
-    GITHUB_ENV: join(dir, 'env'),
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary')
-  }
-  for (const f of Object.values(files)) writeFileSync(f, '')
+  // A fresh step on a hosted runner (runner-env.ts), with the job's environment (what earlier steps
+  // exported) over it, and the step's own file-command files and env: on top.
+  const runner = runnerEnv({ workspace: opts.workspace })
+  const { dir, files } = runner
   const script = join(dir, 'step.sh')
   // The runner writes the script as is: expressions in run: would be interpolated into it, and
   // this helper refuses them in the one step it runs.
   writeFileSync(script, substituteInputs(step.run, inputs))
   const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, substituteInputs(String(v), inputs)]))
   const env: NodeJS.ProcessEnv = {
+    ...runner.env,
     ...opts.jobEnv,
-    GITHUB_ACTIONS: 'true',
     GITHUB_WORKSPACE: opts.workspace,
     GITHUB_ACTION_PATH: REPO_ROOT,
-    RUNNER_TEMP: dir,
-    ...files,
+    RUNNER_TEMP: runner.env.RUNNER_TEMP,
+    GITHUB_EVENT_PATH: files.GITHUB_EVENT_PATH,
+    GITHUB_ENV: files.GITHUB_ENV,
+    GITHUB_OUTPUT: files.GITHUB_OUTPUT,
+    GITHUB_STEP_SUMMARY: files.GITHUB_STEP_SUMMARY,
+    GITHUB_STATE: files.GITHUB_STATE,
+    GITHUB_PATH: files.GITHUB_PATH,
     ...stepEnv
   }
   const cwd = resolve(opts.workspace, substituteInputs(step['working-directory'] ?? '.', inputs))

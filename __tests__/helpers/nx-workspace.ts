@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { runnerEnv } from './runner-env.js'
 
 export const REPO_ROOT = resolve(import.meta.dirname ?? '.', '..', '..')
 const NX_BIN = join(REPO_ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')
@@ -20,6 +21,8 @@ export interface WorkspaceOptions {
   nxJson?: Record<string, unknown>
   /** project name → names it depends on */
   projects?: Record<string, string[]>
+  /** Nx runs on a developer's machine (no CI, GITHUB_* or RUNNER_*), not in a runner's step. */
+  local?: boolean
 }
 
 const BUILD_SCRIPT = `
@@ -76,7 +79,7 @@ export function makeWorkspace(opts: WorkspaceOptions = {}): Workspace {
     dir,
     nx(args, env = {}) {
       return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, [NX_BIN, ...args], { cwd: dir, env: baseNxEnv(dir, env) })
+        const child = spawn(process.execPath, [NX_BIN, ...args], { cwd: dir, env: baseNxEnv(dir, env, { local: opts.local }) })
         let output = ''
         child.stdout.on('data', d => (output += d))
         child.stderr.on('data', d => (output += d))
@@ -87,18 +90,19 @@ export function makeWorkspace(opts: WorkspaceOptions = {}): Workspace {
   }
 }
 
-/** Nx's environment with nothing inherited from this machine that could change its behaviour. */
-export function baseNxEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!/^(NX_|INPUT_|GITHUB_)/.test(k)) clean[k] = v
+/**
+ * Nx's environment in a job on a hosted runner (runner-env.ts: GITHUB_ACTIONS, CI, RUNNER_*,
+ * GITHUB_*, the file commands), with nothing of this machine's but PATH and HOME, the daemon and the
+ * TUI off and the workspace's own cache folders. `local: true`: a developer's machine instead.
+ */
+export function baseNxEnv(dir: string, env: Record<string, string>, opts: { local?: boolean } = {}): NodeJS.ProcessEnv {
   return {
-    ...clean,
+    ...runnerEnv({ workspace: dir, local: opts.local }).env,
     NX_DAEMON: 'false',
     NX_TUI: 'false',
     NX_NO_CLOUD: 'true',
     NX_CACHE_DIRECTORY: join(dir, '.nx', 'cache'),
     NX_WORKSPACE_DATA_DIRECTORY: join(dir, '.nx', 'workspace-data'),
-    CI: 'true',
     ...env
   }
 }

@@ -1,11 +1,12 @@
-// Runs a bundled entry the way the runner runs it: `node dist/…` with INPUT_* variables, an event
-// payload file, and the GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_STATE files,
-// then parses what it wrote. Nothing of this machine's environment leaks in.
+// Runs a bundled entry the way the runner runs it: `node dist/…` with INPUT_* variables, in the
+// environment a hosted runner gives a step (runner-env.ts: GITHUB_ACTIONS, CI, RUNNER_*, GITHUB_*,
+// the event payload file and the GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_STATE /
+// GITHUB_PATH files), then parses what it wrote. Nothing of this machine's environment leaks in.
 
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { runnerEnv } from './runner-env.js'
 
 export const REPO_ROOT = resolve(import.meta.dirname ?? '.', '..', '..')
 
@@ -68,35 +69,17 @@ function commands(stdout: string, name: string): string[] {
 }
 
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'nca-run-'))
-  const files = {
-    GITHUB_EVENT_PATH: join(dir, 'event.json'),
-    GITHUB_ENV: join(dir, 'env'),
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_PATH: join(dir, 'path')
-  }
-  writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(opts.payload ?? {}))
-  for (const f of ['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE', 'GITHUB_PATH'] as const) {
-    writeFileSync(files[f], '')
-  }
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    RUNNER_TEMP: dir,
-    GITHUB_EVENT_NAME: opts.event,
-    GITHUB_REF: opts.ref ?? '',
-    GITHUB_ACTOR: opts.actor ?? 'octocat',
-    GITHUB_REPOSITORY: opts.repository ?? 'acme/monorepo',
-    GITHUB_WORKSPACE: opts.workspace ?? dir,
-    // Any API call goes nowhere unless a test points it at its own loopback server.
-    GITHUB_API_URL: 'http://127.0.0.1:9',
-    ...files,
-    ...opts.env
-  }
+  // The step's environment on a hosted runner (runner-env.ts), under the test's own variables.
+  const runner = runnerEnv({
+    workspace: opts.workspace,
+    event: opts.event,
+    payload: opts.payload ?? {},
+    ref: opts.ref ?? '',
+    actor: opts.actor,
+    repository: opts.repository
+  })
+  const { dir, files } = runner
+  const env: NodeJS.ProcessEnv = { ...runner.env, ...opts.env }
   for (const [k, v] of Object.entries(opts.inputs ?? {})) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
   for (const [k, v] of Object.entries(opts.state ?? {})) env[`STATE_${k}`] = v
 

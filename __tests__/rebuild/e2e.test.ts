@@ -120,6 +120,31 @@ describe('action.yml rebuild step', () => {
     for (const p of PROJECTS) expect(fresh[p]).not.toBe(cachedOut[p])
   })
 
+  // Under the runner's environment Nx prints log groups (static), forwarded arguments after the
+  // task id (--quiet, `-- --sourcemap`) and configurations: each rebuild names every task it built.
+  it.each([
+    ['log groups', `${REBUILD} --output-style=static`, TASKS],
+    ['--quiet', `${REBUILD} --quiet`, TASKS],
+    ['forwarded arguments', `${NX} build app -- --sourcemap`, TASKS]
+  ])('names every task built fresh: %s', async (_form, command, tasks) => {
+    const run = await rebuild(command)
+    expect(run.errors).toEqual([])
+    expect(run.warnings).toEqual([])
+    expect(run.status).toBe(0)
+    expect(run.outputs.rebuilt).toBe(tasks.join(' '))
+  })
+
+  it("puts the kit's verdict after Nx's own run report, as the step's only first-level heading", async () => {
+    const pass = await rebuild(REBUILD)
+    expect(pass.summary).toMatch(/^## Nx Run Report — `run-many -t build`\n\n### ✅ All tasks succeeded/)
+    const h1 = [...pass.summary.matchAll(/<h1>(.*?)<\/h1>/g)].map(m => m[1])
+    expect(h1).toEqual(['✅ Pre-deploy rebuild passed: 3 tasks built fresh, none from a cache'])
+    const fail = await rebuild(`NX_SKIP_NX_CACHE=false ${REBUILD}`)
+    expect(fail.status).toBe(1)
+    // Nx's report says all succeeded (they did, from the cache); the kit's heading says otherwise.
+    expect(fail.summary).toMatch(/### ✅ All tasks succeeded[\s\S]*<h1>❌ Pre-deploy rebuild failed: 3 tasks served from a cache, deploy nothing<\/h1>/)
+  })
+
   it('catches a command that turns the local cache back on, naming the cached tasks', async () => {
     const run = await rebuild(`NX_SKIP_NX_CACHE=false ${REBUILD}`)
     expect(run.status).toBe(1)

@@ -97,7 +97,7 @@ describe('analyseRebuildOutput', () => {
 
   it('finds nothing in output without Nx tasks', () => {
     const r = analyseRebuildOutput('compiled 12 files\n')
-    expect(r).toEqual({ ran: [], cached: [], summaryHits: 0, summaryLines: [] })
+    expect(r).toEqual({ ran: [], unnamed: 0, cached: [], summaryHits: 0, summaryLines: [] })
   })
 })
 
@@ -114,7 +114,7 @@ describe('the rebuild check bundle (dist/rebuild/index.js)', () => {
     expect(run.status).toBe(0)
     expect(run.errors).toEqual([])
     expect(run.outputs.rebuilt).toBe('lib-a:build lib-b:build app:build')
-    expect(run.summary).toMatch(/Pre-deploy rebuild: 3 task\(s\) built fresh/)
+    expect(run.summary).toMatch(/^<h1>✅ Pre-deploy rebuild passed: 3 tasks built fresh/)
     for (const t of ['lib-a:build', 'lib-b:build', 'app:build']) expect(run.summary).toContain(`<code>${t}</code>`)
   })
 

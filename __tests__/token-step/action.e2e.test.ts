@@ -501,13 +501,54 @@ describe('default branch', () => {
 })
 
 describe('summary', () => {
-  test('the job summary is a table of the decision with no secret', async () => {
-    const run = await runAction({ event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload({ fork: 'mallory/monorepo' }), inputs: TOKENS })
-    for (const row of ['Setup', 'Event', 'Branch', 'Trust', 'Access', 'Token source', 'Encryption', 'Skip cache']) {
-      expect(run.summary).toContain(`<th>${row}</th>`)
-    }
-    expect(run.summary).toContain('untrusted: a pull request from the fork mallory/monorepo')
+  /** Every heading of the summary, in order, with its level. */
+  const headings = (html: string): { level: number; text: string }[] =>
+    [...html.matchAll(/<h([1-6])>(.*?)<\/h\1>/g)].map(m => ({ level: Number(m[1]), text: m[2] }))
+  /** The summary's table as row → cell. */
+  const rows = (html: string): Record<string, string> =>
+    Object.fromEntries([...html.matchAll(/<tr><th>(.*?)<\/th><td>(.*?)<\/td><\/tr>/g)].map(m => [m[1], m[2]]))
+
+  test('a pull request from a fork: the verdict first, the reason, then the pull request, the key and the exports', async () => {
+    const run = await runAction({
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload({ fork: 'mallory/monorepo', headRef: 'fix-typo' }),
+      inputs: TOKENS
+    })
+    expect(headings(run.summary)).toEqual([{ level: 1, text: 'Nx Cloud access: read-only' }])
+    expect(run.summary.startsWith('<h1>Nx Cloud access: read-only</h1>\n<p>main-only: a pull request from the fork mallory/monorepo is untrusted')).toBe(true)
+    expect(rows(run.summary)).toEqual({
+      'Pull request': '#104 fix-typo → main, from the fork mallory/monorepo',
+      'Encryption key': "input 'encryption-key', exported as NX_CLOUD_ENCRYPTION_KEY",
+      Exported: 'NX_CLOUD_ACCESS_TOKEN, NX_CLOUD_ENCRYPTION_KEY'
+    })
+    // No row repeats the heading or the reason.
+    for (const gone of ['Setup', 'Access', 'Token source', 'Trust', 'Skip cache', 'Branch', 'Event']) expect(run.summary).not.toContain(`<th>${gone}</th>`)
     expect(run.summary).toContain('isolated to this branch')
+    expectNoSecretLeak(run)
+  })
+
+  test('a pull request from a branch of this repository says so', async () => {
+    const run = await runAction({ event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload(), inputs: { setup: 'ci-read-write', ...TOKENS } })
+    expect(headings(run.summary)[0]).toEqual({ level: 1, text: 'Nx Cloud access: read-write' })
+    expect(rows(run.summary)['Pull request']).toBe('#104 feature → main, from a branch of this repository')
+  })
+
+  test('a push to main: the verdict first, then the run, the key from nx.json, the exports', async () => {
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { setup: 'main-only', 'read-write-token': RW, 'read-only-token': RO, 'rebuild-command': 'nx run-many -t build' },
+      workspace: workspace(JSON.stringify({ nxCloudEncryptionKey: KEY }))
+    })
+    expect(run.status).toBe(0)
+    expect(headings(run.summary)).toEqual([{ level: 1, text: 'Nx Cloud access: read-write, cache skipped' }])
+    expect(rows(run.summary)).toEqual({
+      Run: 'push on refs/heads/main',
+      'Encryption key': 'nx.json (nxCloudEncryptionKey)',
+      Exported: 'NX_CLOUD_ACCESS_TOKEN, NX_SKIP_NX_CACHE'
+    })
     expectNoSecretLeak(run)
   })
 

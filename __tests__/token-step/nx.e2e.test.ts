@@ -65,13 +65,13 @@ test('main uploads, a PR reads main and is refused, a laptop reads main, skip-ca
   expect(server.entries.size).toBe(3)
 
   // 3. A developer's laptop: nx.json and a read-only token, none of the action's environment.
-  const laptop = makeWorkspace({ projects: PROJECTS, nxJson: NX_JSON })
-  const devEnv = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: RO, CI: 'false' }
+  const laptop = makeWorkspace({ projects: PROJECTS, nxJson: NX_JSON, local: true })
+  const devEnv = { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: server.url, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: RO }
   const dev = await laptop.nx(['run', 'app:build', '--output-style=static'], devEnv)
   expect(dev.status).toBe(0)
   expect(dev.output.match(/\[remote cache\]/g)).toHaveLength(3)
   // The control: had CI exported the key that nx.json already holds, hashes would differ and nothing would hit.
-  const control = makeWorkspace({ projects: PROJECTS, nxJson: NX_JSON })
+  const control = makeWorkspace({ projects: PROJECTS, nxJson: NX_JSON, local: true })
   const miss = await control.nx(['run', 'lib-a:build', '--output-style=static'], { ...devEnv, NX_CLOUD_ENCRYPTION_KEY: KEY })
   expect(miss.output).not.toContain('[remote cache]')
 

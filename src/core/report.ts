@@ -2,7 +2,7 @@
 // for the token step's job summary and the command line's `explain`, so the two never drift.
 // Never a secret: every value here is an output or a sentence of the policy.
 
-import type { Decision } from './types.js'
+import type { Decision, RunFacts } from './types.js'
 
 /** docs/POLICY.md#outputs: say what becomes of a read-only run's uploads when explaining read-only. */
 export const READ_ONLY_NOTE =
@@ -38,4 +38,48 @@ export function summaryRows(d: Decision): [string, string][] {
 /** What the summary and `explain` add to the policy's own notices: read-only's branch-isolated cache. */
 export function readOnlyNotes(d: Decision): string[] {
   return d.access === 'read-only' && d.exports.NX_NO_CLOUD !== 'true' ? [READ_ONLY_NOTE] : []
+}
+
+/** Where the encryption key of the run came from, as the policy chose it; never the key. */
+export function encryptionKeySource(d: Decision, nxJsonHasKey: boolean): string {
+  if (d.encryption === 'disabled') return 'none: the cache is not encrypted by the kit'
+  if (nxJsonHasKey) return 'nx.json (nxCloudEncryptionKey)'
+  if ((d.exports.NX_CLOUD_ENCRYPTION_KEY ?? '') !== '') return "input 'encryption-key', exported as NX_CLOUD_ENCRYPTION_KEY"
+  return "the job's environment (NX_CLOUD_ENCRYPTION_KEY)"
+}
+
+/** The run as a reviewer names it: the pull request (`#7 feature → main, from the fork a/b`), or the event and ref. */
+export function runLine(f: RunFacts): [string, string] {
+  const pr = f.pullRequest
+  if (pr) {
+    const from = pr.fork ? `from the fork ${pr.headRepo || '(deleted repository)'}` : 'from a branch of this repository'
+    const label = f.event === 'pull_request' ? 'Pull request' : `Pull request (${f.event})`
+    return [label, `${pr.number === null ? '' : `#${pr.number} `}${pr.head || '(unknown)'} → ${pr.base || '(unknown)'}, ${from}`]
+  }
+  return ['Run', `${f.event || '(no event)'} on ${f.ref || '(no ref)'}`]
+}
+
+/**
+ * The token step's job summary: the verdict (the heading), the reason, then only what the reason
+ * does not already say and a reviewer needs: the run or pull request, where the encryption key
+ * came from, what was exported (names only). The notes follow.
+ */
+export interface StepSummary {
+  heading: string
+  reason: string
+  rows: [string, string][]
+  notes: string[]
+}
+
+export function stepSummary(d: Decision, nxJsonHasKey: boolean): StepSummary {
+  return {
+    heading: `Nx Cloud access: ${d.access}${d.skipCache ? ', cache skipped' : ''}`,
+    reason: d.reason,
+    rows: [
+      runLine(d.facts),
+      ['Encryption key', encryptionKeySource(d, nxJsonHasKey)],
+      ['Exported', Object.keys(d.exports).join(', ') || '(nothing)']
+    ],
+    notes: [...d.warnings, ...d.notices, ...readOnlyNotes(d)]
+  }
 }

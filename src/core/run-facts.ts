@@ -2,7 +2,7 @@
 // and the run's branch. Decided from GITHUB_EVENT_NAME, the refs and the payload — never from
 // a branch name alone (docs/POLICY.md#trust and #branch).
 
-import type { RunFacts } from './types.js'
+import type { PullRequestFacts, RunFacts } from './types.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Payload = Record<string, any>
@@ -91,6 +91,22 @@ export function payloadDefaultBranch(payload: Payload): string | null {
   return typeof b === 'string' && b !== '' ? b : null
 }
 
+/** The pull request of a pull request's run (its events and pull_request_target), from the payload. */
+export function pullRequestOf(run: RunInput): PullRequestFacts | null {
+  const pr = run.payload.pull_request
+  if ((!PR_EVENTS.includes(run.event) && run.event !== 'pull_request_target') || !pr) return null
+  const headRepo = String(pr.head?.repo?.full_name ?? '')
+  const baseRepo = String(pr.base?.repo?.full_name ?? run.payload.repository?.full_name ?? run.repository)
+  const number = pr.number ?? run.payload.number
+  return {
+    number: typeof number === 'number' ? number : null,
+    head: String(pr.head?.ref ?? ''),
+    base: String(pr.base?.ref ?? ''),
+    headRepo,
+    fork: headRepo === '' || headRepo.toLowerCase() !== baseRepo.toLowerCase()
+  }
+}
+
 /** What a default-branch look-up is told of the run, judged once, to decide whether to ask. */
 export interface JudgedRun {
   event: string
@@ -129,6 +145,7 @@ export async function resolveRunFacts(run: RunInput, lookupDefaultBranch?: Defau
     noBranchReason: branch.reason,
     defaultBranch,
     defaultBranchSource,
-    repositoryPrivate: typeof priv === 'boolean' ? priv : null
+    repositoryPrivate: typeof priv === 'boolean' ? priv : null,
+    pullRequest: pullRequestOf(run)
   }
 }

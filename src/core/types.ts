@@ -49,6 +49,19 @@ export interface RunFacts {
   defaultBranchSource: 'payload' | 'api' | 'fallback'
   /** `repository.private` from the payload; `null` when the payload does not say. */
   repositoryPrivate: boolean | null
+  /** The pull request the payload names (pull_request events and pull_request_target); absent or null otherwise. */
+  pullRequest?: PullRequestFacts | null
+}
+
+/** A pull request as a reviewer names it: `#7 feature → main`, from a fork or not. */
+export interface PullRequestFacts {
+  number: number | null
+  /** Branch names: head.ref, base.ref. */
+  head: string
+  base: string
+  /** owner/name of the head repository, '' when it was deleted. */
+  headRepo: string
+  fork: boolean
 }
 
 export interface NxConfig {

@@ -1,14 +1,23 @@
 // The pre-deploy rebuild's captured output → which tasks ran fresh and which came from a cache.
-// Pure: the rebuild step's program (rebuild.ts) reads the log and reports; tests feed it text.
+// Pure: the rebuild step's program (run.ts) reads the log and reports; tests feed it text, among
+// them real captures of Nx 24 (__tests__/fixtures/nx-output/).
 //
-// Evidence of a cache, as Nx 24 prints it (colours stripped first: Nx colours its output in CI):
-//   a task line with a cache marker   `✔  nx run lib-a:build  [local cache]` / `> nx run app:build  [remote cache]`
-//                                     `... [existing outputs match the cache, left as is]`
+// How Nx 24 names a task (colours stripped first: Nx colours its output in CI), in every output style:
+//   a collapsed line (the CI default, static-failures-only)   `✔  nx run lib-a:build`
+//   a GitHub log group (GITHUB_ACTIONS=true: static, tui,     `::group::✅ > nx run app:build`
+//     dynamic, a run-one target's own output)                 `::group::🔁 > nx run app:build  [local cache]`
+//   a plain header (stream, no grouping, run-one)             `> nx run app:build:production`
+// each possibly with the arguments forwarded to the task (`nx run app:build --sourcemap`,
+// `--quiet`) and a cache marker (`[local cache]`, `[remote cache]`,
+// `[existing outputs match the cache, left as is]`). `--output-style=summary` names no task that
+// succeeded: only its headline counts them (`NX   3 tasks: 3 succeeded, 2 cached`).
+//
+// Evidence of a cache, any one of which fails the rebuild (a command that sets
+// NX_SKIP_NX_CACHE=false, or a tool that ignores it, is caught rather than trusted):
+//   a cache marker anywhere on a line, with or without a task id;
 //   the run summary                   `Cache:  2/3 hit (67%)`
 //   the closing line                  `Nx read the output from the cache instead of running the command for 2 out of 3 tasks.`
-//   --output-style=summary's headline `NX   3 tasks: 3 succeeded, 2 cached` (it prints no task lines)
-// Any one of them fails the rebuild: a command that sets NX_SKIP_NX_CACHE=false, or a tool that
-// ignores it, is caught rather than trusted.
+//   --output-style=summary's headline `NX   3 tasks: 3 succeeded, 2 cached`
 
 export const CACHE_MARKERS = ['local cache', 'remote cache', 'existing outputs match the cache, left as is'] as const
 
@@ -23,6 +32,11 @@ export interface CachedTask {
 export interface RebuildReport {
   /** Tasks that ran, in the order Nx reported them, each once. */
   ran: string[]
+  /**
+   * Tasks Nx counted as run fresh but did not name (--output-style=summary prints only counts):
+   * its headline's succeeded count less its cached count, beyond the tasks named in `ran`.
+   */
+  unnamed: number
   cached: CachedTask[]
   /** Cache hits counted by Nx's run summaries (`Cache: N/M hit`, "read the output from the cache ... for N"). */
   summaryHits: number
@@ -39,18 +53,26 @@ export function stripAnsi(text: string): string {
 }
 
 const MARKER = new RegExp(`\\[(${CACHE_MARKERS.map(m => m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\]`)
-/** `✔  nx run lib-a:build`, `✖  nx run …`, `> nx run app:build:production  [local cache]`. */
-const TASK_LINE = /^(?:[✔✖√×>-]\s*)?nx run (\S+)(?:\s+\[[^\]]*\])?$/
-const TASK_ANYWHERE = /\bnx run (\S+)/
+/**
+ * A task line: an optional log-group opener with its status icon (any, or none), an optional
+ * mark (`✔ ✖ √ × >`, a list dash), `nx run`, the task id (`project:target[:configuration]`), then
+ * forwarded arguments or a marker. Anchored at the line's start: a task's own output, which Nx
+ * prefixes under --output-style=stream (`app: …`), is never read as a task.
+ */
+const TASK_LINE = /^(?:::group::(\S*)\s*)?(?:[✔✖√×>-]\s*)?(?:>\s*)?nx run ([^\s:]+:\S+)(?:\s.*)?$/u
+/** Group icons of a task that did not run: ⏩ skipped (a dependency failed), ⏹️ stopped. */
+const NOT_RUN_ICONS = /^(?:⏩|⏹)/u
+const TASK_ANYWHERE = /\bnx run ([^\s:]+:\S+)/
 const SUMMARY_HITS = /^Cache:\s+(\d+)\/(\d+) hit/
 const READ_FROM_CACHE = /Nx read the output from the cache instead of running the command for (\d+) out of (\d+) tasks?/
-const SUMMARY_STYLE_CACHED = /\d+ tasks?: .*?\b(\d+) cached\b/
+const SUMMARY_STYLE = /\b(\d+) tasks?: (\d+) succeeded\b(?:.*?\b(\d+) cached\b)?/
 
 export function analyseRebuildOutput(text: string): RebuildReport {
   const ran: string[] = []
   const cached: CachedTask[] = []
   const summaryLines: string[] = []
   let summaryHits = 0
+  let headlineFresh = 0
   // A carriage return rewrites a line on a terminal: treat it as a line break, so nothing hides.
   const lines = stripAnsi(text).split(/\r\n|\r|\n/)
   lines.forEach((raw, i) => {
@@ -62,10 +84,21 @@ export function analyseRebuildOutput(text: string): RebuildReport {
     }
     const task = TASK_LINE.exec(line)
     if (task) {
-      if (!ran.includes(task[1])) ran.push(task[1])
+      if (task[1] !== undefined && NOT_RUN_ICONS.test(task[1])) return
+      if (!ran.includes(task[2])) ran.push(task[2])
       return
     }
-    const hits = SUMMARY_HITS.exec(line) ?? READ_FROM_CACHE.exec(line) ?? SUMMARY_STYLE_CACHED.exec(line)
+    const style = SUMMARY_STYLE.exec(line)
+    if (style) {
+      const hit = Number(style[3] ?? 0)
+      headlineFresh = Math.max(headlineFresh, Number(style[2]) - hit)
+      if (hit > 0) {
+        summaryLines.push(line)
+        summaryHits = Math.max(summaryHits, hit)
+      }
+      return
+    }
+    const hits = SUMMARY_HITS.exec(line) ?? READ_FROM_CACHE.exec(line)
     if (hits && Number(hits[1]) > 0) {
       // Both lines of one run count the same hits: keep the larger count per run, not the sum.
       summaryLines.push(line)
@@ -73,8 +106,12 @@ export function analyseRebuildOutput(text: string): RebuildReport {
     }
   })
   const cachedTasks = new Set(cached.map(c => c.task))
-  return { ran: ran.filter(t => !cachedTasks.has(t)), cached, summaryHits, summaryLines }
+  const fresh = ran.filter(t => !cachedTasks.has(t))
+  return { ran: fresh, unnamed: Math.max(0, headlineFresh - fresh.length), cached, summaryHits, summaryLines }
 }
+
+/** How many tasks ran fresh: those named and those only counted. */
+export const freshCount = (r: RebuildReport): number => r.ran.length + r.unnamed
 
 /** One line for `::error::`, or null when nothing came from a cache. */
 export function cacheUseError(r: RebuildReport): string | null {

@@ -3,12 +3,12 @@
 // (dist/rebuild/index.js), so the token step does not grow.
 //
 // Environment: NCA_REBUILD_LOG, the captured output's path. Outputs: `rebuilt`, the tasks that ran,
-// space-separated. The job summary lists them.
+// space-separated. The job summary leads with the verdict (summary.ts).
 
 import * as core from '../action-io/core.js'
 import { readFileSync } from 'node:fs'
-import { analyseRebuildOutput, cacheUseError } from './output.js'
-import { escapeHtml } from '../core/html.js'
+import { analyseRebuildOutput, cacheUseError, freshCount } from './output.js'
+import { rebuildSummary } from './summary.js'
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const path = env.NCA_REBUILD_LOG ?? ''
@@ -26,18 +26,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const error = cacheUseError(report)
   core.setOutput('rebuilt', report.ran.join(' '))
   if (error !== null) core.setFailed(error)
-  else if (report.ran.length === 0) {
+  else if (freshCount(report) === 0) {
     core.warning('The pre-deploy rebuild printed no Nx task: nothing was built, or the command is not Nx, so nothing could be verified.')
-  } else core.info(`nx-cloud-access: built fresh, no cache used: ${report.ran.join(', ')}`)
-
-  if (env.GITHUB_STEP_SUMMARY) {
-    const s = core.summary.addHeading(
-      error === null ? `Pre-deploy rebuild: ${report.ran.length} task(s) built fresh` : 'Pre-deploy rebuild: served from a cache',
-      3
-    )
-    if (error !== null) s.addRaw(`<p>${escapeHtml(error)}</p>`, true)
-    else s.addRaw('<p>No task was served from a cache (NX_SKIP_NX_CACHE=true for the rest of the job).</p>', true)
-    if (report.ran.length > 0) s.addList(report.ran.map(t => `<code>${escapeHtml(t)}</code>`))
-    await s.write()
+  } else {
+    core.info(`nx-cloud-access: built fresh, no cache used: ${report.ran.join(', ') || `${report.unnamed} task(s)`}`)
+    if (report.unnamed > 0) {
+      core.notice(
+        `Nx counted ${report.unnamed} task(s) built fresh without naming them (--output-style=summary), so \`rebuilt\` cannot list them: use another output style to have them named.`
+      )
+    }
   }
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(rebuildSummary(report, error)).write()
 }

@@ -4,24 +4,26 @@
 
 import * as core from '../action-io/core.js'
 import { escapeHtml } from '../core/html.js'
-import { outputsOf, readOnlyNotes, summaryRows } from '../core/report.js'
+import { outputsOf, stepSummary } from '../core/report.js'
 import type { Decision } from '../core/types.js'
 import { mask } from '../action-io/runner.js'
 
-export async function apply(d: Decision): Promise<void> {
+/** `nxJsonHasKey`: nx.json holds the encryption key (the summary says where the key came from). */
+export async function apply(d: Decision, nxJsonHasKey = false): Promise<void> {
   mask(d.secrets)
   for (const [name, value] of Object.entries(d.exports)) core.exportVariable(name, value)
   for (const [name, value] of Object.entries(outputsOf(d))) core.setOutput(name, value)
   for (const n of d.notices) core.notice(n)
   for (const w of d.warnings) core.warning(w)
   core.info(`nx-cloud-access: ${d.access}. ${d.reason}`)
-  if (process.env.GITHUB_STEP_SUMMARY) {
-    const summary = core.summary
-      .addHeading(`Nx Cloud access: ${d.access}`, 3)
-      .addRaw(`<p>${escapeHtml(d.reason)}</p>`, true)
-      .addTable(summaryRows(d).map(([k, v]) => [{ data: k, header: true }, escapeHtml(v)]))
-    const notes = [...d.warnings, ...d.notices, ...readOnlyNotes(d)]
-    if (notes.length > 0) summary.addList(notes.map(escapeHtml))
-    await summary.write()
-  }
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderStepSummary(d, nxJsonHasKey)).write()
+}
+
+/** The job summary's HTML: the verdict as the step's first heading, the reason, the rows, the notes. */
+export function renderStepSummary(d: Decision, nxJsonHasKey: boolean): string {
+  const s = stepSummary(d, nxJsonHasKey)
+  const rows = s.rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')
+  const parts = [`<h1>${escapeHtml(s.heading)}</h1>`, `<p>${escapeHtml(s.reason)}</p>`, `<table>\n${rows}\n</table>`]
+  if (s.notes.length > 0) parts.push(`<ul>\n${s.notes.map(n => `<li>${escapeHtml(n)}</li>`).join('\n')}\n</ul>`)
+  return `${parts.join('\n')}\n`
 }

@@ -16,7 +16,7 @@ export async function run(env: Env = process.env): Promise<void> {
     const nx = readNxConfig(resolve(env.GITHUB_WORKSPACE || process.cwd(), config.workingDirectory))
     mask([nx.accessToken, nx.encryptionKey])
     const facts = await runFactsFromEnv(config, env)
-    await apply(decide(config, facts, nx, env))
+    await apply(decide(config, facts, nx, env), nx.encryptionKey !== '')
   } catch (e) {
     // One ::error:: line; nothing was exported, since exports happen only in apply().
     fail(e)
