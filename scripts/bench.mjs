@@ -9,7 +9,7 @@
 // with BENCH_LATENCY_MS (50) injected on every request. On a shared machine, keep it short:
 //   BENCH_RUNS=20 BENCH_SAVE_RUNS=1 BENCH_CACHE_RUNS=3 npm run bench
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -15,7 +15,6 @@
 //
 // The helpers are TypeScript: this script transpiles the two it needs (they import only node:*).
 
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'

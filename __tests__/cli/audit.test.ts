@@ -312,7 +312,7 @@ describe('text output', () => {
     const r = runCli(['audit', join(FIXTURES, 'inherited-env-token')])
     expect(r.status).toBe(1)
     const out = r.stdout
-    expect(out).not.toMatch(/\u001b\[/)
+    expect(out).not.toContain('\u001b[')
     expect(out.indexOf(`${W}/ci.yml\n`)).toBeGreaterThanOrEqual(0)
     expect(out.indexOf(`${W}/ci.yml\n`)).toBeLessThan(out.indexOf(`${W}/e2e.yaml\n`))
     expect(out).toMatch(/^ {3}6 {2}high {4}inherited-env-token$/m)

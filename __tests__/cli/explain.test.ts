@@ -104,7 +104,7 @@ describe('explain from flags', () => {
     expect(r.stdout).toContain('matches write-branches (main')
     expect(r.stdout).toContain('NX_CLOUD_ACCESS_TOKEN=***')
     expect(r.stdout).not.toContain(RW)
-    expect(r.stdout).not.toMatch(/\u001b\[/)
+    expect(r.stdout).not.toContain('\u001b[')
   })
 
   it('a read-only run says its uploads stay in a cache isolated to its branch (text and JSON)', () => {

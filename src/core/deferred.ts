@@ -11,10 +11,13 @@ const nodeRequire = (name: string): unknown => createRequire(import.meta.url)(na
 
 /** For nx.json with comments or trailing commas: plain JSON never needs it. */
 export function jsoncParser(): typeof JsoncParser {
+  // A literal require() is what ncc bundles without evaluating it at start-up (see above).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (typeof require === 'function' ? require('jsonc-parser') : nodeRequire('jsonc-parser')) as typeof JsoncParser
 }
 
 /** For write-branches with glob characters: exact branch names never need it. */
 export function picomatch(): typeof Picomatch {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (typeof require === 'function' ? require('picomatch') : nodeRequire('picomatch')) as typeof Picomatch
 }

@@ -154,6 +154,7 @@ export function readInputs(env: Env): Config {
 
 /** Values are echoed in errors only when short and on one line; never call this with a secret. */
 function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
   const flat = s.replace(/[\u0000-\u001f\u007f]/g, ' ')
   return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat
 }

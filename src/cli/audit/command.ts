@@ -46,7 +46,7 @@ export function loadRepo(root: string): Repo {
   // GitHub runs no workflow when .github or .github/workflows is a symlink: it reads the tree as
   // committed. One finding says so; the audit does not follow the link.
   for (const folder of ['.github', '.github/workflows']) {
-    let link = false
+    let link: boolean
     try {
       link = lstatSync(join(root, folder)).isSymbolicLink()
     } catch {
@@ -58,7 +58,7 @@ export function loadRepo(root: string): Repo {
     }
   }
   const dir = join(root, '.github', 'workflows')
-  let names: string[] = []
+  let names: string[]
   try {
     names = readdirSync(dir)
   } catch {
@@ -119,7 +119,7 @@ export async function audit(argv: string[], io: Io): Promise<number> {
     setup = asUsage(() => parseSetup(values.setup as string, '--setup'))
   }
   const root = resolve(io.cwd, positionals[0] ?? '.')
-  let isDir = false
+  let isDir: boolean
   try {
     isDir = statSync(root).isDirectory()
   } catch {
