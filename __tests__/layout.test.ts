@@ -33,6 +33,9 @@ const layerOf = (file: string): string => relative(SRC, file).split('/')[0]
 /** What a file may not import, or null when the import is allowed. */
 export function violation(file: string, spec: string): string | null {
   const from = layerOf(file)
+  // A relative path into node_modules (a package's internal module) is that package.
+  const inPackage = spec.startsWith('.') ? /\/node_modules\/(.+)$/.exec(resolve(dirname(file), spec)) : null
+  if (inPackage) spec = inPackage[1]
   if (spec.startsWith('.')) {
     const to = layerOf(resolve(dirname(file), spec))
     if (to === from) return null
@@ -82,6 +85,8 @@ describe('the layout', () => {
     expect(violation(at('cache/main/run.ts'), '../../token-step/apply.js')).toMatch(/cache imports token-step/)
     expect(violation(at('cli/explain.ts'), '../rebuild/output.js')).toMatch(/cli imports rebuild/)
     expect(violation(at('cli/explain.ts'), '../core/policy.js')).toBeNull()
+    expect(violation(at('cache/actions-store.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toBeNull()
+    expect(violation(at('core/policy.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toMatch(/core imports @actions\/cache/)
     expect(violation(at('cache/post/run.ts'), '../server/http.js')).toBeNull()
     expect(importsOf("const { x } = await import('../apply.js')\nimport type { A } from './a.js'\nexport { b } from './b.js'")).toEqual([
       '../apply.js',

@@ -1,4 +1,4 @@
-// Times `nx-cloud-access audit` on a generated monorepo with 200 workflow files (issue 5: "well
+// Times `nx-cloud-access audit` on a generated monorepo with 200 workflow files (the audit's promise: "well
 // under a second"). Runs the bundled CLI (dist/cli/index.js, as `npx nx-cloud-access` does) as a
 // child process, so the figure includes Node's start-up; prints the median of several runs.
 // Usage: node scripts/bench-audit.mjs [--workflows N] [--runs N]   (run `npm run bundle` first)

@@ -4,15 +4,18 @@
 // miss pays the real @actions/cache lookup path). Runs alternate (without, with, without, …) so
 // drift hits both sides alike; each figure is the median wall time of one `nx run-many -t build`.
 //
-//   node scripts/bench-cache.mjs            (BENCH_RUNS=7, BENCH_PROJECTS=12 by default)
+//   node scripts/bench-cache.mjs            (BENCH_RUNS=7, BENCH_PROJECTS=12, BENCH_LATENCY_MS=50 by default)
 //
 // Scenarios:
 //   warm        every task a local-cache hit;      without vs with the server configured
 //   cold        every task runs (fresh local cache); without vs with (GET miss + PUT kept)
-//   remote-hit  fresh local cache, all served by the server  vs  warm local cache without it
+//   remote-hit  fresh local cache, all served by the server from its disk  vs  warm local cache without it
+//   restore     fresh runner: fresh local cache and a fresh server, every entry restored from the
+//               loopback Actions cache service (__tests__/helpers, BENCH_LATENCY_MS on every
+//               request; filled by the real post bundle)  vs  warm local cache without it
 
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -23,6 +26,8 @@ const NX_BIN = join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')
 const SERVER = join(ROOT, 'cache', 'dist', 'server', 'index.js')
 const RUNS = Number(process.env.BENCH_RUNS) || 7
 const PROJECTS = Number(process.env.BENCH_PROJECTS) || 12
+const POST = join(ROOT, 'cache', 'dist', 'post', 'index.js')
+const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50)
 
 if (!existsSync(SERVER)) {
   console.error(`${SERVER} is missing: run 'npm run bundle' first.`)
@@ -108,7 +113,7 @@ function startService() {
 }
 
 // --- the cache action's server, as main starts it ------------------------------------------------
-function startServer(serviceUrl, write) {
+function startServer(serviceUrl, write, actions = null) {
   const stage = mkdtempSync(join(tmpdir(), 'nca-bench-stage-'))
   const token = 'b'.repeat(64)
   const child = spawn(process.execPath, [SERVER], {
@@ -123,7 +128,7 @@ function startServer(serviceUrl, write) {
     write,
     maxEntries: 1000,
     maxEntrySize: 512 * 1024 * 1024,
-    actions: { ACTIONS_RESULTS_URL: serviceUrl, ACTIONS_RUNTIME_TOKEN: 'bench', ACTIONS_CACHE_SERVICE_V2: 'true' }
+    actions: actions ?? { ACTIONS_RESULTS_URL: serviceUrl, ACTIONS_RUNTIME_TOKEN: 'bench', ACTIONS_CACHE_SERVICE_V2: 'true' }
   })
   return new Promise((res, rej) => {
     child.once('message', m => {
@@ -142,6 +147,22 @@ function startServer(serviceUrl, write) {
     })
     child.once('exit', code => rej(new Error(`server exited ${code}`)))
   })
+}
+
+/** Saves what a server kept into the loopback service with the real post bundle, as a job's post would. */
+async function fillService(svc, stage) {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-bench-runner-'))
+  const files = Object.fromEntries(['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'].map(n => [n, join(dir, n)]))
+  for (const f of Object.values(files)) writeFileSync(f, '')
+  const state = { started: 'true', stage, pid: '0', port: '0', write: 'true', access: 'read-write', reason: 'bench', 'max-entries': '100000' }
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_ACTIONS: 'true', CI: 'true', RUNNER_OS: 'Linux', RUNNER_TEMP: dir, ...files, ...svc.env() }
+  for (const [k, v] of Object.entries(state)) env[`STATE_nca-${k}`] = v
+  await new Promise((res, rej) => {
+    const child = spawn(process.execPath, [POST], { env, cwd: stage, stdio: 'ignore' })
+    child.on('error', rej)
+    child.on('close', res)
+  })
+  rmSync(dir, { recursive: true, force: true })
 }
 
 const median = xs => {
@@ -166,6 +187,14 @@ async function main() {
   // A server holding every entry, for remote hits: fill it with one writing run on a fresh cache.
   const fullServer = await startServer(service.url, true)
   await runNx(dir, nxEnv(dir, freshCache(), fullServer.env))
+
+  // The loopback Actions cache service, filled by the real post bundle from the full server's stage.
+  const { loadService } = await import('./bench-save.mjs')
+  const { startActionsCacheService } = await loadService()
+  const loopback = await startActionsCacheService()
+  loopback.latencyMs = LATENCY
+  await fillService(loopback, fullServer.stage)
+  const saved = loopback.entries.size
 
   const results = []
   const scenarios = [
@@ -197,6 +226,22 @@ async function main() {
       with: () => runNx(dir, nxEnv(dir, freshCache(), fullServer.env)),
       check: (out, side) =>
         side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits`
+    },
+    {
+      name: 'restore',
+      what: `fresh runner, all restored from the Actions cache (${LATENCY} ms latency), vs local hits`,
+      without: () => runNx(dir, nxEnv(dir, warmCache)),
+      with: async () => {
+        const { ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2 } = loopback.env()
+        const s = await startServer(null, false, { ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2 })
+        try {
+          return await runNx(dir, nxEnv(dir, freshCache(), s.env))
+        } finally {
+          await s.stop()
+        }
+      },
+      check: (out, side) =>
+        side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits (${saved} entries in the service)`
     }
   ]
 
@@ -221,9 +266,10 @@ async function main() {
   await warmServer.stop()
   await fullServer.stop()
   service.srv.close()
+  await loopback.close()
   rmSync(dir, { recursive: true, force: true })
 
-  console.log(`nx ${PROJECTS} projects, median of ${RUNS} alternating runs each (node ${process.version})`)
+  console.log(`nx ${PROJECTS} projects, median of ${RUNS} alternating runs each (node ${process.version}; restore: ${LATENCY} ms injected per request)`)
   console.log('scenario     without server   with server   ratio   added')
   for (const r of results) {
     console.log(

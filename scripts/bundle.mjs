@@ -20,15 +20,23 @@ const ENTRIES = [
 // Outputs nested in another entry's folder (dist/cli in dist) are removed with it, so clean first.
 for (const [, out] of ENTRIES) rmSync(out, { recursive: true, force: true })
 for (const [src, out] of ENTRIES) {
-  // --minify keeps the token step's bundle under 600 KB: @actions/core pulls in undici for OIDC,
-  // which this kit never uses but cannot tree-shake away.
+  // The programs load @actions/core's own modules through src/action-io/core.ts, never its root
+  // (whose OIDC client pulls in undici): the token step's bundle is under 100 KB. @actions/cache and
+  // @actions/github keep their own http clients, loaded where they are used.
   execFileSync('npx', ['ncc', 'build', src, '-o', out, '--minify', '--license', 'licenses.txt', '--quiet'], {
     stdio: 'inherit'
   })
 }
 
-// `npx nx-cloud-access` runs dist/cli/index.js directly: it needs its shebang and the x bit.
+// `npx nx-cloud-access` runs dist/cli/index.js directly: it needs its shebang and the x bit, and
+// `--version` prints the version written here in place of src/cli/run.ts's placeholder (so the
+// bundle reads no package.json at run time; the dist/ freshness check catches a stale version).
 const cli = 'dist/cli/index.js'
-const code = readFileSync(cli, 'utf8')
-if (!code.startsWith('#!')) writeFileSync(cli, `#!/usr/bin/env node\n${code}`)
+const PLACEHOLDER = '0.0.0-nx-cloud-access-source'
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'))
+let code = readFileSync(cli, 'utf8')
+const found = code.split(PLACEHOLDER).length - 1
+if (found !== 1) throw new Error(`${cli}: expected the version placeholder once, found it ${found} times`)
+code = code.replace(PLACEHOLDER, version)
+writeFileSync(cli, code.startsWith('#!') ? code : `#!/usr/bin/env node\n${code}`)
 chmodSync(cli, 0o755)

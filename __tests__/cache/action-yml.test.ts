@@ -46,7 +46,7 @@ describe('cache/action.yml', () => {
   it('reads exactly the inputs it declares: each one, and no other (not the token step\'s)', () => {
     // Every input of both actions is given, as a workflow's `with:` could; what is read is recorded.
     const tokenStep = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8'))
-    const valid: Record<string, string> = { setup: 'main-only', 'write-events': 'push', 'max-entries': '20', 'max-entry-size': '1M', 'skip-cache': 'false', 'require-encryption': 'true' }
+    const valid: Record<string, string> = { setup: 'main-only', 'write-events': 'push', 'max-entries': '20', 'max-entry-size': '1M', 'save-concurrency': '4', 'save-time-limit': '60', 'skip-cache': 'false', 'require-encryption': 'true' }
     const given: Record<string, string> = {}
     for (const name of [...Object.keys(tokenStep.inputs), ...Object.keys(action.inputs)]) {
       given[`INPUT_${name.toUpperCase()}`] = valid[name] ?? (name === 'self-hosted-cache-url' ? 'https://cache.example' : 'x')

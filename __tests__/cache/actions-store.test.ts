@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ENTRY_DIR, UnsafeEntryError, classifySaveOutput, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
+import { ENTRY_DIR, UnsafeEntryError, classifySaveError, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
 import { entryArchive, entryVersion } from '../helpers/entry-archive.js'
 
@@ -94,8 +94,8 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     } finally {
       svc.failReservations = null
     }
-    expect(classifySaveOutput('Failed to save: Unable to reserve cache with key k, another job may be creating this cache.').kind).toBe('failed')
-    expect(classifySaveOutput('::debug::Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists').kind).toBe('exists')
+    expect(classifySaveError('Unable to reserve cache with key k, another job may be creating this cache.').kind).toBe('failed')
+    expect(classifySaveError('Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists').kind).toBe('exists')
   })
 
   it('tells a 429 apart (the library only mentions it in a debug line)', async () => {
@@ -120,6 +120,30 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     } finally {
       svc.denyWrites = false
     }
+  })
+
+  it('classifies overlapping saves each on its own: saved, existing, 429, refused write, failure at once', async () => {
+    const a = freshStage()
+    const hashes = ['7301', '7302', '7303', '7304', '7305', '7306']
+    for (const h of hashes) writeFileSync(join(a, ENTRY_DIR, h), `entry ${h}`)
+    expect((await saveEntry('7302', 'Linux')).kind).toBe('saved')
+    svc.keyFaults.set(entryKey('7303', 'Linux'), 'rate-limit')
+    svc.keyFaults.set(entryKey('7304', 'Linux'), 'deny')
+    svc.keyFaults.set(entryKey('7305', 'Linux'), 'fail')
+    svc.latencyMs = 150
+    svc.maxInFlight = 0
+    try {
+      const outcomes = await Promise.all(hashes.map(h => saveEntry(h, 'Linux')))
+      expect(outcomes.map(o => o.kind)).toEqual(['saved', 'exists', 'rate-limited', 'denied', 'failed', 'saved'])
+      expect(outcomes[2].kind === 'rate-limited' && outcomes[2].message).toContain('429')
+      expect(outcomes[4].kind === 'failed' && outcomes[4].message).toContain('could not reserve this entry')
+      // They did overlap at the service.
+      expect(svc.maxInFlight).toBeGreaterThanOrEqual(4)
+    } finally {
+      svc.latencyMs = 0
+      svc.keyFaults.clear()
+    }
+    expect(svc.entries.get(entryKey('7306', 'Linux'))?.finalized).toBe(true)
   })
 
   it('is refused by ACTIONS_CACHE_MODE read without a request', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decideCache, parseCount, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from '../../src/cache/state.js'
+import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT } from '../../src/cache/post/settings.js'
 import { TOKEN_VARIABLES, decide } from '../../src/core/policy.js'
 import { readInputs } from '../../src/core/inputs.js'
 import { readRunFromEnv } from '../../src/action-io/event.js'
@@ -173,6 +174,17 @@ describe('the Actions cache around the policy', () => {
     expect(() => cfg({ 'max-entries': '0' })).toThrow(PolicyError)
     expect(() => cfg({ 'max-entries': 'many' })).toThrow(/Accepted: a positive whole number/)
     expect(() => cfg({ 'max-entry-size': '5T' })).toThrow(/Accepted: a positive number of bytes/)
+  })
+
+  it('reads save-concurrency (1 to 32, default 8) and save-time-limit (seconds, default 300) as cache/action.yml declares them', () => {
+    const action = parse(readFileSync(join(REPO_ROOT, 'cache', 'action.yml'), 'utf8'))
+    expect(cfg()).toMatchObject({ saveConcurrency: DEFAULT_SAVE_CONCURRENCY, saveTimeLimit: DEFAULT_SAVE_TIME_LIMIT })
+    expect(Number(action.inputs['save-concurrency'].default)).toBe(DEFAULT_SAVE_CONCURRENCY)
+    expect(Number(action.inputs['save-time-limit'].default)).toBe(DEFAULT_SAVE_TIME_LIMIT)
+    expect(cfg({ 'save-concurrency': '32', 'save-time-limit': '60' })).toMatchObject({ saveConcurrency: 32, saveTimeLimit: 60 })
+    expect(() => cfg({ 'save-concurrency': '0' })).toThrow(/Input 'save-concurrency'/)
+    expect(() => cfg({ 'save-concurrency': '33' })).toThrow(/Input 'save-concurrency' is 33. Accepted: a whole number from 1 to 32/)
+    expect(() => cfg({ 'save-time-limit': 'soon' })).toThrow(/Input 'save-time-limit'.*Accepted: a positive whole number/)
   })
 
   it('rejects a bad setup as the token step does', () => {

@@ -202,9 +202,9 @@ describe('post when things go wrong', () => {
   const push = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
 
   /** main, then uploads straight to the server as Nx would PUT them. */
-  async function mainWithUploads(hashes: string[]): Promise<ActionRun> {
+  async function mainWithUploads(hashes: string[], inputs: Record<string, string> = {}): Promise<ActionRun> {
     const env = { RUNNER_OS: 'Linux', ...svc.env() }
-    const main = await runAction({ ...push, entry: MAIN, env })
+    const main = await runAction({ ...push, entry: MAIN, env, inputs })
     expect(main.status).toBe(0)
     for (const h of hashes) {
       const res = await fetch(`${main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER}/v1/cache/${h}`, {
@@ -231,6 +231,28 @@ describe('post when things go wrong', () => {
       expect(post.errors).toEqual([])
     } finally {
       svc.rateLimitAfter = Infinity
+    }
+  })
+
+  it('post ends by its save-time-limit with a slow service, and says how many entries were not saved', async () => {
+    const main = await mainWithUploads(['9401', '9402', '9403'], { 'save-time-limit': '1' })
+    expect(main.state['nca-save-time-limit']).toBe('1')
+    // Each save is at least three requests: none can end within the limit.
+    svc.latencyMs = 5000
+    try {
+      const t0 = Date.now()
+      const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
+      const took = Date.now() - t0
+      expect(post.status).toBe(0)
+      // Unbounded, three saves of three 5 s round trips each would take 15 s or more.
+      expect(took).toBeLessThan(8000)
+      expect(post.outputs.saved).toBe('0')
+      const limit = post.warnings.filter(w => w.includes('time limit'))
+      expect(limit).toHaveLength(1)
+      expect(limit[0]).toContain('3 entries not saved')
+      expect(post.summary).toContain('stopped by deadline')
+    } finally {
+      svc.latencyMs = 0
     }
   })
 

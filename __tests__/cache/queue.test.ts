@@ -1,8 +1,9 @@
 // The save queue: caps, sizes, a 429 that stops it with one warning, a refused write that stops
-// it with a notice, failures in a row — and how @actions/cache's printed output is classified.
+// it with a notice, failures in a row, saves in flight at once, the deadline — and how one save's
+// error is classified.
 
 import { describe, expect, it } from '@jest/globals'
-import { classifySaveOutput } from '../../src/cache/actions-store.js'
+import { classifySaveError } from '../../src/cache/actions-store.js'
 import { type QueueEntry, type SaveOutcome, saveQueue } from '../../src/cache/post/queue.js'
 
 function entries(n: number, size = 10): QueueEntry[] {
@@ -106,44 +107,99 @@ describe('saveQueue', () => {
   })
 })
 
-describe('classifySaveOutput (what @actions/cache 6 prints when saveCache returns -1)', () => {
-  it('a 429 from CreateCacheEntry, seen only in a debug line', () => {
-    const out = [
-      '::debug::Reserving Cache',
-      '::debug::Failed to reserve cache: Error: Failed to CreateCacheEntry: Rate limited: Failed request: (429) Too Many Requests',
-      'Failed to save: Unable to reserve cache with key nx-cloud-access-v1-Linux-1, another job may be creating this cache.'
-    ].join('\n')
-    expect(classifySaveOutput(out).kind).toBe('rate-limited')
+describe('saveQueue with saves in flight at once', () => {
+  /** A save that ends after `ms` with `outcome`, recording when each started and how many ran at once. */
+  function timed(plan: Record<string, { ms: number; outcome?: SaveOutcome }>, defaultMs = 30) {
+    const started: string[] = []
+    let inFlight = 0
+    let maxInFlight = 0
+    return {
+      started,
+      maxInFlight: () => maxInFlight,
+      save: async (hash: string): Promise<SaveOutcome> => {
+        started.push(hash)
+        inFlight++
+        maxInFlight = Math.max(maxInFlight, inFlight)
+        const p = plan[hash] ?? { ms: defaultMs }
+        await new Promise(r => setTimeout(r, p.ms))
+        inFlight--
+        return p.outcome ?? { kind: 'saved' }
+      }
+    }
+  }
+
+  it('keeps at most `concurrency` saves in flight and saves every entry', async () => {
+    const t = timed({})
+    const r = recorder()
+    const res = await saveQueue(entries(20, 5), t.save, { ...r.opts(), concurrency: 4 })
+    expect(res).toMatchObject({ saved: 20, savedBytes: 100, failed: 0, notTried: 0, stoppedBy: null })
+    expect(t.maxInFlight()).toBe(4)
+  })
+
+  it('a 429 in one save stops every worker: none starts after it, one warning with the count not saved', async () => {
+    // h1 is rate-limited quickly while h0, h2, h3 are still saving; h4… must never start.
+    const t = timed({ h1: { ms: 10, outcome: { kind: 'rate-limited', message: 'Failed request: (429) Too Many Requests' } } }, 80)
+    const r = recorder()
+    const res = await saveQueue(entries(12), t.save, { ...r.opts(), concurrency: 4 })
+    expect(t.started).toEqual(['h0', 'h1', 'h2', 'h3'])
+    // The saves in flight end and count; the rest is not saved.
+    expect(res).toMatchObject({ saved: 3, failed: 1, notTried: 8, stoppedBy: 'rate-limit' })
+    expect(r.log.warnings).toHaveLength(1)
+    expect(r.log.warnings[0]).toContain('429')
+    expect(r.log.warnings[0]).toContain('9 entries not saved')
+  })
+
+  it('two workers rate-limited at once still warn once', async () => {
+    const rl: SaveOutcome = { kind: 'rate-limited', message: '(429)' }
+    const t = timed({ h0: { ms: 20, outcome: rl }, h1: { ms: 20, outcome: rl } })
+    const r = recorder()
+    const res = await saveQueue(entries(6), t.save, { ...r.opts(), concurrency: 2 })
+    expect(res).toMatchObject({ saved: 0, failed: 2, notTried: 4, stoppedBy: 'rate-limit' })
+    expect(r.log.warnings).toHaveLength(1)
+    expect(r.log.warnings[0]).toContain('6 entries not saved')
+  })
+
+  it('returns by the deadline even with saves that hang, and reports what was not saved', async () => {
+    const t = timed({ h0: { ms: 10 }, h1: { ms: 5_000 }, h2: { ms: 5_000 } }, 5_000)
+    const r = recorder()
+    const t0 = Date.now()
+    const res = await saveQueue(entries(10), t.save, { ...r.opts(), concurrency: 3, deadline: t0 + 300, timeLimitMs: 300 })
+    const took = Date.now() - t0
+    expect(took).toBeGreaterThanOrEqual(250)
+    expect(took).toBeLessThan(2000)
+    expect(res).toMatchObject({ saved: 1, notTried: 9, stoppedBy: 'deadline' })
+    expect(r.log.warnings).toHaveLength(1)
+    expect(r.log.warnings[0]).toContain('time limit')
+    expect(r.log.warnings[0]).toContain('9 entries not saved')
+  })
+})
+
+describe('classifySaveError (what one save\'s own calls threw or answered)', () => {
+  it('a 429 from CreateCacheEntry (the Twirp client\'s RateLimitError, wrapped)', () => {
+    expect(classifySaveError('Failed to CreateCacheEntry: Rate limited: Failed request: (429) Too Many Requests').kind).toBe('rate-limited')
   })
 
   it('a write denied by the service (a read-only cache token)', () => {
-    const out =
-      '::warning::Failed to save: Unable to reserve cache with key k. More details: cache write denied: the token is read-only'
-    expect(classifySaveOutput(out)).toMatchObject({ kind: 'denied' })
+    expect(classifySaveError('cache write denied: the token is read-only')).toMatchObject({ kind: 'denied' })
   })
 
   it('ACTIONS_CACHE_MODE that does not permit writes', () => {
-    expect(classifySaveOutput("Cache save skipped: the effective cache-mode 'read' does not permit writes.").kind).toBe('denied')
+    expect(classifySaveError("the effective cache-mode 'read' does not permit writes").kind).toBe('denied')
   })
 
   it('an existing entry (409)', () => {
-    const out = [
-      '::debug::Failed to reserve cache: Error: Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists',
-      'Failed to save: Unable to reserve cache with key k, another job may be creating this cache.'
-    ].join('\n')
-    expect(classifySaveOutput(out).kind).toBe('exists')
+    const m = 'Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists'
+    expect(classifySaveError(m).kind).toBe('exists')
   })
 
   it('a service that keeps failing is a failure, not an existing entry', () => {
-    const out = [
-      '::debug::Failed to reserve cache: Error: Failed to CreateCacheEntry: Failed to make request after 5 attempts: Failed request: (503) Service Unavailable',
-      'Failed to save: Unable to reserve cache with key k, another job may be creating this cache.'
-    ].join('\n')
-    expect(classifySaveOutput(out).kind).toBe('failed')
+    expect(classifySaveError('Failed to CreateCacheEntry: Failed to make request after 5 attempts: Failed request: (503) Service Unavailable').kind).toBe('failed')
   })
 
-  it('anything else is a failure with the line that says so', () => {
-    const out = '::warning::Failed to save: uploadCacheArchiveSDK: upload failed with status code 400'
-    expect(classifySaveOutput(out)).toEqual({ kind: 'failed', message: 'Failed to save: uploadCacheArchiveSDK: upload failed with status code 400' })
+  it('anything else is a failure with its message', () => {
+    expect(classifySaveError('uploadCacheArchiveSDK: upload failed with status code 400')).toEqual({
+      kind: 'failed',
+      message: 'uploadCacheArchiveSDK: upload failed with status code 400'
+    })
   })
 })

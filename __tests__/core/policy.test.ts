@@ -1,5 +1,5 @@
 // The policy as a table: setups × events × refs × fork/Dependabot × inputs, against an oracle
-// written straight from POLICY.md's "The decision", plus the explicit shared run table.
+// written straight from docs/POLICY.md#decision, plus the explicit shared run table.
 
 import { jest } from '@jest/globals'
 import { readInputs } from '../../src/core/inputs.js'
@@ -62,7 +62,7 @@ const ORIGINS: Origin[] = ['same', 'fork', 'dependabot']
 const WRITE_EVENT_SETS = ['', 'push, merge_group']
 const WRITE_BRANCHES = ['', 'main, release/*']
 
-/** POLICY.md, "Trust of a run", as plainly as it is written there. */
+/** docs/POLICY.md#trust, as plainly as it is written there. */
 function oracleTrusted(event: string, origin: Origin): boolean {
   // "any run whose actor (GITHUB_ACTOR) is dependabot[bot], a push to its own branch included"
   if (origin === 'dependabot') return false
@@ -70,7 +70,7 @@ function oracleTrusted(event: string, origin: Origin): boolean {
   return ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch', 'release', 'create', 'delete'].includes(event)
 }
 
-/** POLICY.md, "The run's branch". */
+/** docs/POLICY.md#branch. */
 function oracleBranch(event: string, ref: string): string | null {
   if (event === 'merge_group') return 'main'
   if (['push', 'workflow_dispatch', 'schedule', 'repository_dispatch'].includes(event) && ref.startsWith('refs/heads/')) {
@@ -80,7 +80,7 @@ function oracleBranch(event: string, ref: string): string | null {
 }
 
 /**
- * POLICY.md, "The setups": shared-read-write gives "the `read-write-token` secret, if given, only to
+ * docs/POLICY.md#setups: shared-read-write gives "the `read-write-token` secret, if given, only to
  * trusted runs", nx.json's token to untrusted ones; otherwise read-write is the secret, read-only
  * the read-only-token input.
  */
@@ -89,7 +89,7 @@ function oracleToken(setup: string, access: string, trusted: boolean): string | 
   return { 'read-write': RW, 'read-only': RO, none: undefined }[access]
 }
 
-/** POLICY.md, "The decision". */
+/** docs/POLICY.md#decision. */
 function oracleAccess(setup: string, event: string, ref: string, origin: Origin, writeEvents: string, writeBranches: string): string {
   if (setup === 'off') return 'none'
   const trusted = oracleTrusted(event, origin)
@@ -122,7 +122,7 @@ for (const setup of SETUPS)
       for (const origin of ORIGINS)
         for (const we of WRITE_EVENT_SETS) for (const wb of WRITE_BRANCHES) matrix.push([setup, event, ref, origin, we, wb])
 
-describe(`the matrix (${matrix.length} runs) agrees with POLICY.md`, () => {
+describe(`the matrix (${matrix.length} runs) agrees with docs/POLICY.md`, () => {
   test('every combination', async () => {
     const wrong: string[] = []
     for (const [setup, event, ref, origin, we, wb] of matrix) {

@@ -49,6 +49,12 @@ export interface ActionsCacheService {
    * the real one, to show what the client itself must reject.
    */
   ignoreVersion: boolean
+  /** Per key, how CreateCacheEntry answers instead of reserving: 429, a refused write, or a refusal. */
+  keyFaults: Map<string, 'rate-limit' | 'deny' | 'fail'>
+  /** The most requests the service was answering at once (overlap seen). */
+  maxInFlight: number
+  /** Milliseconds every request waits before it is answered, as a remote service would (0: none). */
+  latencyMs: number
   /** Puts a finalized entry in place, as if some job had saved `blob` under `key` and `version`. */
   seed(key: string, version: string, blob: Buffer): void
   /** Environment @actions/cache needs to talk to this stand-in. */
@@ -60,6 +66,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
   const runtimeToken = randomBytes(16).toString('hex')
   const entries = new Map<string, ServiceEntry>()
   const blobs = new Map<string, string>() // blob id → key
+  const blocks = new Map<string, Map<string, Buffer>>() // blob id → staged blocks by block id
   const requests: ServiceRequest[] = []
   let reservations = 0
   let url = ''
@@ -73,6 +80,9 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     denyWrites: false,
     failReservations: null,
     ignoreVersion: false,
+    latencyMs: 0,
+    keyFaults: new Map(),
+    maxInFlight: 0,
     seed: (key, version, blob) => {
       const id = randomBytes(8).toString('hex')
       for (const [bid, bk] of blobs) if (bk === key) blobs.delete(bid)
@@ -110,6 +120,19 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     const version = String(msg.version ?? '')
     switch (method) {
       case 'CreateCacheEntry': {
+        const fault = svc.keyFaults.get(key)
+        if (fault === 'rate-limit') {
+          record(429, key)
+          return json(res, 429, { code: 'resource_exhausted', msg: 'too many cache entries created' })
+        }
+        if (fault === 'deny') {
+          record(200, key)
+          return json(res, 200, { ok: false, message: 'cache write denied: the cache token of this run is read-only' })
+        }
+        if (fault === 'fail') {
+          record(200, key)
+          return json(res, 200, { ok: false, message: 'the service could not reserve this entry' })
+        }
         if (reservations >= svc.rateLimitAfter) {
           record(429, key)
           return json(res, 429, { code: 'resource_exhausted', msg: 'too many cache entries created' })
@@ -183,6 +206,30 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       res.writeHead(404, { ...common, 'x-ms-error-code': 'BlobNotFound' })
       return void res.end()
     }
+    // Archives over 128 MiB come as blocks (Put Block), then the list that commits them (Put Block List).
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '')
+    if (req.method === 'PUT' && query.get('comp') === 'block') {
+      const staged = blocks.get(id) ?? new Map<string, Buffer>()
+      blocks.set(id, staged)
+      staged.set(query.get('blockid') ?? '', body)
+      record(201)
+      res.writeHead(201, { ...common, 'content-length': 0, 'x-ms-request-server-encrypted': 'true' })
+      return void res.end()
+    }
+    if (req.method === 'PUT' && query.get('comp') === 'blocklist') {
+      const staged = blocks.get(id) ?? new Map<string, Buffer>()
+      const ids = [...body.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map(m => m[1])
+      if (ids.some(b => !staged.has(b))) {
+        record(400)
+        res.writeHead(400, { ...common, 'x-ms-error-code': 'InvalidBlockList' })
+        return void res.end()
+      }
+      entry.blob = Buffer.concat(ids.map(b => staged.get(b)!))
+      blocks.delete(id)
+      record(201)
+      res.writeHead(201, { ...common, 'content-length': 0, 'x-ms-request-server-encrypted': 'true' })
+      return void res.end()
+    }
     if (req.method === 'PUT') {
       if (req.headers['x-ms-blob-type'] !== 'BlockBlob') {
         record(400)
@@ -231,10 +278,18 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     res.end()
   }
 
+  let inFlight = 0
   const server = createServer((req, res) => {
+    inFlight++
+    svc.maxInFlight = Math.max(svc.maxInFlight, inFlight)
+    res.on('close', () => inFlight--)
     const chunks: Buffer[] = []
     req.on('data', c => chunks.push(c as Buffer))
     req.on('end', () => {
+      if (svc.latencyMs > 0) setTimeout(answer, svc.latencyMs)
+      else answer()
+    })
+    function answer(): void {
       const body = Buffer.concat(chunks)
       const path = (req.url ?? '').split('?')[0]
       if (path.startsWith(TWIRP) && req.method === 'POST') return twirp(path.slice(TWIRP.length), req, body, res)
@@ -243,7 +298,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       requests.push({ method: req.method ?? '', call: `unknown ${path}`, status: 404 })
       res.writeHead(404)
       res.end()
-    })
+    }
   })
   await new Promise<void>(r => server.listen(0, '127.0.0.1', () => r()))
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

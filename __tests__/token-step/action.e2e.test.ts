@@ -34,7 +34,7 @@ function workspace(nxJson?: string): string {
 
 const TOKENS = { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }
 
-describe('each run of the shared table gets what POLICY.md says', () => {
+describe('each run of the shared table gets what docs/POLICY.md says', () => {
   test.each(RUN_CASES.map(c => [c.name, c] as const))('%s', async (_name, c) => {
     const run = await runAction({
       event: c.event,

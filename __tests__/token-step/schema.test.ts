@@ -100,14 +100,4 @@ test('actionlint does find a broken workflow (so the check above can fail)', () 
   expect(actionlint('.github/workflows/*.yml', dir).status).not.toBe(0)
 })
 
-test("the README's workflow examples pass actionlint", () => {
-  const { mkdtempSync, mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs')
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
-  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(m => m[1]).filter(b => /^(on|env|jobs):/m.test(b))
-  expect(blocks.length).toBeGreaterThanOrEqual(3)
-  const dir = mkdtempSync(join(require('node:os').tmpdir(), 'nca-readme-'))
-  mkdirSync(join(dir, '.github/workflows'), { recursive: true })
-  blocks.forEach((b, i) => writeFileSync(join(dir, `.github/workflows/readme-${i}.yml`), /^on:/m.test(b) ? b : `on: push\n${b}`))
-  const r = actionlint('.github/workflows/*.yml', dir)
-  expect(r.output).toContain('All workflow files passed lint checks')
-})
+// The README's examples: __tests__/release/readme.test.ts.

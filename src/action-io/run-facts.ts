@@ -2,7 +2,7 @@
 // one network call the kit may make — the default branch, asked of the API only when the payload
 // lacks it and the answer can change the decision. Shared by the token step and the cache action.
 
-import * as core from '@actions/core'
+import * as core from './core.js'
 import type { Env } from '../core/inputs.js'
 import { type JudgedRun, resolveRunFacts } from '../core/run-facts.js'
 import { readRunFromEnv } from './event.js'

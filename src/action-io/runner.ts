@@ -1,6 +1,6 @@
 // The runner edge the action programs share: masking secrets and failing a step with one line.
 
-import * as core from '@actions/core'
+import * as core from './core.js'
 
 const masked = new Set<string>()
 

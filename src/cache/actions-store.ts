@@ -7,11 +7,14 @@
 // GITHUB_WORKSPACE to it, and name every entry by the same relative path `nx-cache/<hash>`: the
 // path strings, hence the versions, are the same in every job, whatever RUNNER_TEMP is.
 //
-// The library reports save failures only as log lines (it never throws for them), and a 429
-// only inside a debug line; saveEntry captures what it prints during one save to tell a rate
-// limit, a refused write and an existing entry apart. Saves must therefore run one at a time.
+// A save runs the library's own steps (tar, reserve, upload, finalize: what its saveCache does)
+// rather than saveCache itself, which reports failures only as log lines and spawns `zstd
+// --version` for every call. Each step's error or answer is this save's alone, so saves can
+// overlap and each is classified on its own. What the library prints during a save is attributed
+// to that save through an AsyncLocalStorage and demoted to debug lines (see saveEntry).
 
-import * as core from '@actions/core'
+import * as core from '../action-io/core.js'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -38,19 +41,12 @@ export function enterStage(stageDir: string): void {
   process.env.GITHUB_WORKSPACE = stageDir
 }
 
-type CacheLib = typeof import('@actions/cache')
-let lib: Promise<CacheLib> | null = null
-/** Loaded on first use: it is most of the bundle's start-up. */
-function cacheLib(): Promise<CacheLib> {
-  lib ??= import('@actions/cache')
-  return lib
-}
-
 // The restore needs what @actions/cache does between finding an entry and extracting it (its
 // package exports only restoreCache, which extracts with `tar -P`). These are the same modules
 // restoreCache itself uses (one copy in the bundle), pinned by the lock file; the tests run them
 // against the loopback service, so a change of the library's insides fails there first.
 interface CacheInternals {
+  tar: typeof import('../../node_modules/@actions/cache/lib/internal/tar.js')
   utils: typeof import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js')
   config: typeof import('../../node_modules/@actions/cache/lib/internal/config.js')
   http: typeof import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js')
@@ -58,12 +54,14 @@ interface CacheInternals {
 }
 let internals: Promise<CacheInternals> | null = null
 function cacheInternals(): Promise<CacheInternals> {
-  internals ??= Promise.all([
-    import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
-    import('../../node_modules/@actions/cache/lib/internal/config.js'),
-    import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
-    import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
-  ]).then(([utils, config, http, twirp]) => ({ utils, config, http, twirp }))
+  // One after another: Jest's ESM loader fails concurrent imports sharing a module (@actions/core).
+  internals ??= (async () => ({
+    tar: await import('../../node_modules/@actions/cache/lib/internal/tar.js'),
+    utils: await import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
+    config: await import('../../node_modules/@actions/cache/lib/internal/config.js'),
+    http: await import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
+    twirp: await import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
+  }))()
   return internals
 }
 
@@ -225,52 +223,106 @@ async function readEntryArchive(archive: string, method: string, member: string,
   if (!written) throw new UnsafeEntryError(key, `it holds no ${member}`)
 }
 
-/** Classifies what @actions/cache printed while one save failed (it returned -1). */
-export function classifySaveOutput(output: string): SaveOutcome {
-  const line = (re: RegExp): string => output.split('\n').find(l => re.test(l))?.replace(/^::[a-z]+(?: [^:]*)?::/, '') ?? ''
-  if (/\(429\)|Rate limited|rate limit/i.test(output)) return { kind: 'rate-limited', message: line(/429|rate limit/i) }
-  if (/cache write denied:|does not permit writes/i.test(output)) {
-    return { kind: 'denied', message: line(/cache write denied:|does not permit writes/i) }
-  }
-  if (/Failed to make request after \d+ attempts/.test(output)) {
-    return { kind: 'failed', message: line(/Failed to make request after/) }
-  }
-  // Only a real conflict: @actions/cache 6.3 ends *every* failed reservation with "another job may
-  // be creating this cache", so that wording says nothing; the service's 409 / "already exists" does.
-  if (/\(409\)|already exists/i.test(output)) {
-    return { kind: 'exists', message: line(/\(409\)|already exists/i) }
-  }
-  return { kind: 'failed', message: line(/Failed to save|failed|error/i) || 'the save failed without a message' }
+/** The prefix @actions/cache's service puts before a refused write (a read-only cache token). */
+const WRITE_DENIED = 'cache write denied:'
+
+/**
+ * Classifies one failed save from what its own calls threw or answered: a 429 (the Twirp client's
+ * RateLimitError, wrapped as "Failed to CreateCacheEntry: Rate limited: …"), a refused write, an
+ * existing entry (the service's 409), or any other failure.
+ */
+export function classifySaveError(message: string): SaveOutcome {
+  const text = message.trim() || 'the save failed without a message'
+  if (/\(429\)|Rate limited/i.test(text)) return { kind: 'rate-limited', message: text }
+  if (text.includes(WRITE_DENIED) || /does not permit writes/i.test(text)) return { kind: 'denied', message: text }
+  // Only a real conflict: the service's 409 / "already exists".
+  if (/\(409\)|already exists/i.test(text)) return { kind: 'exists', message: text }
+  return { kind: 'failed', message: text }
 }
 
-/** Saves `<stage>/nx-cache/<hash>` as the hash's entry. One at a time (see the header). */
-export async function saveEntry(hash: string, runnerOs: string): Promise<SaveOutcome> {
-  const { saveCache } = await cacheLib()
-  const key = entryKey(hash, runnerOs)
-  let captured = ''
-  const write = process.stdout.write.bind(process.stdout)
-  // The library's own lines are kept for the step's debug log; the queue prints one summary.
+// What the library prints (its core.info/warning, the tar command lines) goes to process.stdout.
+// While saves are in flight, one hook on process.stdout sends each write made inside a save's
+// async context to that save's buffer; a write from anywhere else passes through.
+const saving = new AsyncLocalStorage<string[]>()
+let hooked = 0
+let realWrite: typeof process.stdout.write | null = null
+
+function hookStdout(): void {
+  if (hooked++ > 0) return
+  const write = process.stdout.write.bind(process.stdout) as typeof process.stdout.write
+  realWrite = write
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-    captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+    const lines = saving.getStore()
+    if (lines === undefined) return (write as (...a: unknown[]) => boolean)(chunk, ...rest)
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))
     const cb = rest.find(r => typeof r === 'function') as (() => void) | undefined
     cb?.()
     return true
   }) as typeof process.stdout.write
-  let id: number
-  try {
-    id = await saveCache([entryPath(hash)], key)
-  } catch (e) {
-    captured += `\n${e instanceof Error ? e.message : String(e)}`
-    id = -1
-  } finally {
-    process.stdout.write = write
-  }
-  for (const l of captured.split('\n')) {
+}
+
+function unhookStdout(): void {
+  if (--hooked > 0 || realWrite === null) return
+  process.stdout.write = realWrite
+  realWrite = null
+}
+
+/** Passes on what one save printed: masks and debug lines as they are, the rest as debug lines. */
+function replay(printed: string[]): void {
+  const write = realWrite ?? process.stdout.write.bind(process.stdout)
+  for (const l of printed.join('').split('\n')) {
     if (l.trim() === '') continue
-    // Masks and debug lines pass as they are; the rest is demoted to debug: the queue speaks.
     if (l.startsWith('::add-mask::') || l.startsWith('::debug::')) write(`${l}\n`)
-    else core.debug(l.replace(/^::[a-z]+(?: [^:]*)?::/, ''))
+    else write(`::debug::${l.replace(/^::[a-z]+(?: [^:]*)?::/, '').replace(/%/g, '%25').replace(/\r/g, '%0D')}\n`)
   }
-  if (id !== -1) return { kind: 'saved' }
-  return classifySaveOutput(captured)
+}
+
+/**
+ * Saves `<stage>/nx-cache/<hash>` as the hash's entry, as @actions/cache's saveCache (service v2)
+ * would: the same archive, key and version. Safe to run alongside other saves.
+ */
+export async function saveEntry(hash: string, runnerOs: string): Promise<SaveOutcome> {
+  const printed: string[] = []
+  hookStdout()
+  try {
+    return await saving.run(printed, () => saveOne(hash, runnerOs))
+  } catch (e) {
+    return classifySaveError(e instanceof Error ? e.message : String(e))
+  } finally {
+    unhookStdout()
+    replay(printed)
+  }
+}
+
+async function saveOne(hash: string, runnerOs: string): Promise<SaveOutcome> {
+  const { tar, utils, config, http, twirp } = await cacheInternals()
+  const mode = config.getCacheMode()
+  if (!config.isCacheWritable(mode)) {
+    return { kind: 'denied', message: `the effective cache-mode '${mode}' does not permit writes` }
+  }
+  const key = entryKey(hash, runnerOs)
+  const method = await compressionMethod()
+  const paths = [entryPath(hash)]
+  const tmp = await utils.createTempDirectory()
+  try {
+    const archive = join(tmp, utils.getCacheFileName(method))
+    await tar.createTar(tmp, paths, method)
+    const size = utils.getArchiveFileSizeInBytes(archive)
+    const version = utils.getCacheVersion(paths, method, false)
+    const client = twirp.internalCacheTwirpClient()
+    const reserved = await client.CreateCacheEntry({ key, version })
+    if (!reserved.ok) return classifySaveError(reserved.message || 'the service did not reserve the entry')
+    // As saveCache: the Azure SDK, 64 MiB blocks, 8 in flight (one shot up to 128 MiB).
+    await http.saveCache(-1, archive, reserved.signedUploadUrl, {
+      useAzureSdk: true,
+      uploadChunkSize: 64 * 1024 * 1024,
+      uploadConcurrency: 8,
+      archiveSizeBytes: size
+    })
+    const done = await client.FinalizeCacheEntryUpload({ key, version, sizeBytes: String(size) })
+    if (!done.ok) return classifySaveError(done.message || `the service did not finalize ${key}`)
+    return { kind: 'saved' }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
 }

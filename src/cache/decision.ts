@@ -7,6 +7,7 @@ import { type Env, getInput, readPolicyInputs } from '../core/inputs.js'
 import { TOKEN_VARIABLES, writeGrant } from '../core/policy.js'
 import { PolicyError, type PolicyConfig, type RunFacts } from '../core/types.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
+import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT, MAX_SAVE_CONCURRENCY } from './post/settings.js'
 
 /** The job's Nx Cloud tokens, which NX_NO_CLOUD=true leaves unused (the self-hosted one is ours to set). */
 const NX_CLOUD_TOKEN_VARIABLES = TOKEN_VARIABLES.filter(v => v.startsWith('NX_CLOUD_'))
@@ -15,6 +16,10 @@ export interface CacheConfig {
   policy: PolicyConfig
   maxEntries: number
   maxEntrySize: number
+  /** Saves in flight at once in post. */
+  saveConcurrency: number
+  /** Seconds post may take at most. */
+  saveTimeLimit: number
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
@@ -39,11 +44,19 @@ export function parseCount(value: string, name: string): number {
 export function readCacheInputs(env: Env): CacheConfig {
   const maxEntries = getInput(env, 'max-entries')
   const maxEntrySize = getInput(env, 'max-entry-size')
+  const saveConcurrency = getInput(env, 'save-concurrency')
+  const saveTimeLimit = getInput(env, 'save-time-limit')
+  const concurrency = saveConcurrency === '' ? DEFAULT_SAVE_CONCURRENCY : parseCount(saveConcurrency, 'save-concurrency')
+  if (concurrency > MAX_SAVE_CONCURRENCY) {
+    throw new PolicyError(`Input 'save-concurrency' is ${concurrency}. Accepted: a whole number from 1 to ${MAX_SAVE_CONCURRENCY}.`)
+  }
   return {
     // The cache action has no Nx Cloud tokens: only the inputs that say who may write, and its own.
     policy: readPolicyInputs(env),
     maxEntries: maxEntries === '' ? DEFAULT_MAX_ENTRIES : parseCount(maxEntries, 'max-entries'),
-    maxEntrySize: maxEntrySize === '' ? DEFAULT_MAX_ENTRY_SIZE : parseSize(maxEntrySize, 'max-entry-size')
+    maxEntrySize: maxEntrySize === '' ? DEFAULT_MAX_ENTRY_SIZE : parseSize(maxEntrySize, 'max-entry-size'),
+    saveConcurrency: concurrency,
+    saveTimeLimit: saveTimeLimit === '' ? DEFAULT_SAVE_TIME_LIMIT : parseCount(saveTimeLimit, 'save-time-limit')
   }
 }
 

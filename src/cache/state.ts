@@ -1,5 +1,8 @@
-// Names of what `main` hands to `post` through GITHUB_STATE (core.saveState / core.getState).
+// What `main` hands to `post` through GITHUB_STATE, in one place: the names, the types, and how
+// each value is written and read back (with its default). Both sides go through saveHandoff /
+// readHandoff; nothing else calls core.saveState or core.getState.
 
+/** The state names in GITHUB_STATE (post sees each as STATE_<name>). */
 export const STATE = {
   started: 'nca-started',
   pid: 'nca-pid',
@@ -12,6 +15,65 @@ export const STATE = {
   maxEntries: 'nca-max-entries',
   maxEntrySize: 'nca-max-entry-size'
 } as const
+
+/** The server `main` started: `post` stops it and saves what it kept. */
+export interface StartedServer {
+  pid: number
+  port: number
+  /** The staging folder: entries, uploads.txt, stats.json, rejected.txt, server.log. */
+  stage: string
+  /** May post save what the server kept? */
+  write: boolean
+}
+
+export interface PostHandoff {
+  /** The `access` output main set (`none` when nothing was handed over). */
+  access: string
+  reason: string
+  /** `null`: no server was started (not needed, or it failed to start). */
+  server: StartedServer | null
+  maxEntries: number
+  maxEntrySize: number
+}
+
+/** How state is written and read: @actions/core's saveState and getState (a parameter, so this module loads no @actions/*). */
+export interface StateStore {
+  saveState(name: string, value: string): void
+  getState(name: string): string
+}
+
+export function saveHandoff(state: StateStore, h: PostHandoff): void {
+  state.saveState(STATE.maxEntries, String(h.maxEntries))
+  state.saveState(STATE.maxEntrySize, String(h.maxEntrySize))
+  if (h.server) {
+    state.saveState(STATE.pid, String(h.server.pid))
+    state.saveState(STATE.port, String(h.server.port))
+    state.saveState(STATE.stage, h.server.stage)
+  }
+  state.saveState(STATE.started, String(h.server !== null))
+  state.saveState(STATE.access, h.access)
+  state.saveState(STATE.reason, h.reason)
+  state.saveState(STATE.write, String(h.server?.write ?? false))
+}
+
+/** What main handed over; missing or unreadable values take their defaults. */
+export function readHandoff(state: StateStore): PostHandoff {
+  const started = state.getState(STATE.started) === 'true'
+  return {
+    access: state.getState(STATE.access) || 'none',
+    reason: state.getState(STATE.reason),
+    server: started
+      ? {
+          pid: Number(state.getState(STATE.pid)),
+          port: Number(state.getState(STATE.port)),
+          stage: state.getState(STATE.stage),
+          write: state.getState(STATE.write) === 'true'
+        }
+      : null,
+    maxEntries: Number(state.getState(STATE.maxEntries)) || DEFAULT_MAX_ENTRIES,
+    maxEntrySize: Number(state.getState(STATE.maxEntrySize)) || DEFAULT_MAX_ENTRY_SIZE
+  }
+}
 
 /**
  * The defaults of max-entries and max-entry-size (as in cache/action.yml): read by the inputs, and

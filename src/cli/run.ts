@@ -5,11 +5,22 @@ import { audit, AUDIT_USAGE } from './audit/command.js'
 import { type Io, UsageError } from './common.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
 
+/**
+ * The package version. scripts/bundle.mjs writes package.json's version into the bundle in place
+ * of this placeholder (and fails if it is not there), so `npx nx-cloud-access --version` needs no
+ * package.json at run time. Run from the sources, it prints the placeholder.
+ */
+export const VERSION: string = '0.0.0-nx-cloud-access-source'
+
 export const USAGE = `Usage: nx-cloud-access <command> [options]
 
 Commands:
   explain   what would a run get (read-write, read-only or none), and why
   audit     is this repository set up safely? (nx.json and .github/workflows)
+
+Options:
+  -h, --help      print this help
+  -v, --version   print the version of nx-cloud-access
 
 Run 'nx-cloud-access <command> --help' for a command's options.
 `
@@ -27,11 +38,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'help':
         io.out(USAGE)
         return 0
+      case '--version':
+      case '-v':
+      case 'version':
+        io.out(`${VERSION}\n`)
+        return 0
       case undefined:
         io.err(USAGE)
         return 2
       default:
-        throw new UsageError(`Unknown command '${command}'. Accepted: explain, audit.`)
+        throw new UsageError(`Unknown command '${command}'. Accepted: explain, audit, --help, --version.`)
     }
   } catch (e) {
     // parseArgs reports unknown options and missing values with a code of its own.

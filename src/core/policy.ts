@@ -1,7 +1,7 @@
 // The policy, pure: decide(Config, RunFacts, NxConfig, ambient env) → Decision.
 // "Why did this run get read-only?" is answered in this file. Nothing here touches the process:
 // the action, the cache action and the command line all call decide() on plain data.
-// The contract is ../shared/design/POLICY.md.
+// The contract is docs/POLICY.md (#setups, #decision, #no-token, #exports, #encryption).
 
 import { picomatch } from './deferred.js'
 import type { Env } from './inputs.js'

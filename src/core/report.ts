@@ -4,7 +4,7 @@
 
 import type { Decision } from './types.js'
 
-/** POLICY.md: say what becomes of a read-only run's uploads when explaining read-only. */
+/** docs/POLICY.md#outputs: say what becomes of a read-only run's uploads when explaining read-only. */
 export const READ_ONLY_NOTE =
   'Read-only: what this run uploads, Nx Cloud keeps in a cache isolated to this branch; it never reaches the main branch, other pull requests or laptops.'
 

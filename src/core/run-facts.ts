@@ -1,6 +1,6 @@
 // GitHub's environment and event payload → RunFacts: the event, whether the run is trusted,
 // and the run's branch. Decided from GITHUB_EVENT_NAME, the refs and the payload — never from
-// a branch name alone (POLICY.md, "Trust of a run" and "The run's branch").
+// a branch name alone (docs/POLICY.md#trust and #branch).
 
 import type { RunFacts } from './types.js'
 

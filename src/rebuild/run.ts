@@ -5,7 +5,7 @@
 // Environment: NCA_REBUILD_LOG, the captured output's path. Outputs: `rebuilt`, the tasks that ran,
 // space-separated. The job summary lists them.
 
-import * as core from '@actions/core'
+import * as core from '../action-io/core.js'
 import { readFileSync } from 'node:fs'
 import { analyseRebuildOutput, cacheUseError } from './output.js'
 import { escapeHtml } from '../core/html.js'

@@ -2,7 +2,7 @@
 // annotations and the job summary. The only module of the token step that writes anything.
 // No secret is ever passed to an output, the summary or a log line.
 
-import * as core from '@actions/core'
+import * as core from '../action-io/core.js'
 import { escapeHtml } from '../core/html.js'
 import { outputsOf, readOnlyNotes, summaryRows } from '../core/report.js'
 import type { Decision } from '../core/types.js'

@@ -2,7 +2,8 @@
 // detached → export where Nx finds it. Never fails because of the cache: a server that will not
 // start leaves Nx without a remote cache, with a warning. Bad inputs fail, as in the token step.
 
-import * as core from '@actions/core'
+import * as core from '../../action-io/core.js'
+import { saveSaveSettings } from '../post/settings.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
@@ -13,7 +14,7 @@ import { type Env, getInput } from '../../core/inputs.js'
 import { runFactsFromEnv } from '../../action-io/run-facts.js'
 import { type CacheDecision, decideCache, readCacheInputs } from '../decision.js'
 import { type ServerHandoff, actionsVariables, serverEnv } from '../server-launch.js'
-import { STATE } from '../state.js'
+import { type StartedServer, saveHandoff } from '../state.js'
 
 /** The server's own bundle, next to this one: cache/dist/main/index.js → cache/dist/server/index.js. */
 export function serverEntry(): string {
@@ -33,8 +34,7 @@ export async function run(env: Env = process.env): Promise<void> {
     const facts = await runFactsFromEnv(cfg.policy, env)
     decision = decideCache(cfg, facts, env)
     limits = { maxEntries: cfg.maxEntries, maxEntrySize: cfg.maxEntrySize }
-    core.saveState(STATE.maxEntries, String(cfg.maxEntries))
-    core.saveState(STATE.maxEntrySize, String(cfg.maxEntrySize))
+    saveSaveSettings(core, cfg)
   } catch (e) {
     fail(e)
     return
@@ -43,17 +43,14 @@ export async function run(env: Env = process.env): Promise<void> {
   for (const n of decision.notices) core.notice(n)
   for (const w of decision.warnings) core.warning(w)
   for (const e of decision.errors) core.error(e)
-  let started = false
+  let server: StartedServer | null = null
   if (decision.server) {
     const token = randomBytes(32).toString('hex')
     core.setSecret(token)
     const stage = stageDir(env)
     try {
       const { pid, port } = await startServer({ stage, token, write: decision.write, ...limits }, env)
-      started = true
-      core.saveState(STATE.pid, String(pid))
-      core.saveState(STATE.port, String(port))
-      core.saveState(STATE.stage, stage)
+      server = { pid, port, stage, write: decision.write }
       decision.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = `http://127.0.0.1:${port}`
       decision.exports.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token
     } catch (e) {
@@ -63,13 +60,10 @@ export async function run(env: Env = process.env): Promise<void> {
     }
   }
   // Saved once the start is known, so post reports what this step reported.
-  const failed = decision.server && !started
+  const failed = decision.server && server === null
   const access = failed ? 'none' : decision.access
   const reason = failed ? `${decision.reason} But the Nx cache server did not start, so Nx runs without a remote cache.` : decision.reason
-  core.saveState(STATE.started, String(started))
-  core.saveState(STATE.access, access)
-  core.saveState(STATE.reason, reason)
-  core.saveState(STATE.write, String(decision.write && started))
+  saveHandoff(core, { access, reason, server, ...limits })
   for (const [name, value] of Object.entries(decision.exports)) core.exportVariable(name, value)
   core.setOutput('access', access)
   core.setOutput('reason', reason)

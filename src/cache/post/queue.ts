@@ -1,8 +1,9 @@
-// The save queue: what `post` does with the uploads the server kept. Saves one entry at a time
-// (see actions-store.ts), at most `maxEntries`, none over `maxEntrySize`. After a 429 it stops
-// and warns once with the count not saved; after a refused write (a read-only cache token) it
-// stops with a notice; after a few failures in a row it stops rather than hold the job up.
-// Nothing here throws: the build never fails because of the cache.
+// The save queue: what `post` does with the uploads the server kept. Saves up to `concurrency`
+// entries at once (each classified on its own, see actions-store.ts), at most `maxEntries`, none
+// over `maxEntrySize`. After a 429 every worker stops and one warning gives the count not saved;
+// after a refused write (a read-only cache token) likewise, with a notice; after a few failures
+// in a row it stops rather than hold the job up; at `deadline` it stops waiting and reports what
+// was not saved. Nothing here throws: the build never fails because of the cache.
 
 export type SaveOutcome =
   | { kind: 'saved' }
@@ -21,6 +22,12 @@ export interface QueueOptions {
   maxEntrySize: number
   /** Failures in a row after which the queue gives up. */
   maxConsecutiveFailures?: number
+  /** Saves in flight at once (default 1). */
+  concurrency?: number
+  /** Date.now() after which no save is started or waited for (default: none). */
+  deadline?: number
+  /** The limit the deadline came from, for the warning. */
+  timeLimitMs?: number
   warning(message: string): void
   notice(message: string): void
   info(message: string): void
@@ -34,9 +41,9 @@ export interface QueueResult {
   failed: number
   skippedTooLarge: number
   skippedOverCap: number
-  /** Entries never tried because the queue stopped (429, refused writes, failures in a row). */
+  /** Entries never tried, or not finished, because the queue stopped (429, refused writes, failures in a row, the deadline). */
   notTried: number
-  stoppedBy: 'rate-limit' | 'denied' | 'failures' | null
+  stoppedBy: 'rate-limit' | 'denied' | 'failures' | 'deadline' | null
 }
 
 export async function saveQueue(
@@ -66,56 +73,103 @@ export async function saveQueue(
     opts.info(`${result.skippedOverCap} entries beyond max-entries (${opts.maxEntries}) are not saved.`)
   }
 
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1))
   let failuresInARow = 0
-  for (let i = 0; i < todo.length; i++) {
-    const entry = todo[i]
-    let outcome: SaveOutcome
-    try {
-      outcome = await save(entry.hash)
-    } catch (e) {
-      outcome = { kind: 'failed', message: e instanceof Error ? e.message : String(e) }
-    }
-    const left = todo.length - i - 1
+  let next = 0
+  let settled = 0
+  let stop: { by: NonNullable<QueueResult['stoppedBy']>; message: string } | null = null
+  let wake: () => void = () => {}
+  const stoppedByDeadline = (): boolean => stop?.by === 'deadline'
+
+  /** Takes one outcome in; the first stop wins and the others' results are still counted. */
+  function record(entry: QueueEntry, outcome: SaveOutcome): void {
+    settled++
     switch (outcome.kind) {
       case 'saved':
         result.saved++
         result.savedBytes += entry.size
         failuresInARow = 0
-        break
+        return
       case 'exists':
         result.existed++
         failuresInARow = 0
-        break
+        return
       case 'rate-limited':
-        result.notTried = left
         result.failed++
-        result.stoppedBy = 'rate-limit'
-        opts.warning(
-          `The Actions cache rate-limited this job (429) after ${result.saved} saved entries: stopped saving, ${result.failed + left} entries not saved. ${outcome.message}`.trim()
-        )
-        return result
+        stop ??= { by: 'rate-limit', message: outcome.message }
+        return
       case 'denied':
-        result.notTried = left
         result.failed++
-        result.stoppedBy = 'denied'
-        opts.notice(
-          `The Actions cache service refused writes for this run (a read-only cache token): ${result.failed + left} entries not saved. ${outcome.message}`.trim()
-        )
-        return result
+        stop ??= { by: 'denied', message: outcome.message }
+        return
       case 'failed':
         result.failed++
         failuresInARow++
         opts.info(`Entry ${entry.hash} was not saved: ${outcome.message}`)
-        if (failuresInARow >= maxFailures && left > 0) {
-          result.notTried = left
-          result.stoppedBy = 'failures'
-          opts.warning(
-            `${failuresInARow} saves to the Actions cache failed in a row: stopped saving, ${result.failed + left} entries not saved (last error: ${outcome.message}).`
-          )
-          return result
-        }
-        break
+        if (failuresInARow >= maxFailures) stop ??= { by: 'failures', message: outcome.message }
     }
+  }
+
+  async function worker(): Promise<void> {
+    while (stop === null && next < todo.length) {
+      if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+        stop ??= { by: 'deadline', message: '' }
+        break
+      }
+      const entry = todo[next++]
+      let outcome: SaveOutcome
+      try {
+        outcome = await save(entry.hash)
+      } catch (e) {
+        outcome = { kind: 'failed', message: e instanceof Error ? e.message : String(e) }
+      }
+      if (stoppedByDeadline()) return // reported as not saved already
+      record(entry, outcome)
+    }
+  }
+
+  const workers = Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, () => worker()))
+  if (opts.deadline === undefined) {
+    await workers
+  } else {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<void>(r => {
+      wake = r
+      timer = setTimeout(r, Math.max(0, opts.deadline! - Date.now()))
+    })
+    await Promise.race([workers, late])
+    clearTimeout(timer)
+    wake()
+    if (settled < todo.length && stop === null) stop = { by: 'deadline', message: '' }
+  }
+  if (stop === null) return result
+  // The last entries failing in a row stop nothing: there was nothing left to try.
+  if (stop.by === 'failures' && settled === todo.length) return result
+
+  // Saves still in flight when the queue stopped are not waited for (deadline) or are counted as
+  // they end (the others): everything not settled is not saved.
+  result.notTried = todo.length - settled
+  result.stoppedBy = stop.by
+  const notSaved = result.failed + result.notTried
+  switch (stop.by) {
+    case 'rate-limit':
+      opts.warning(
+        `The Actions cache rate-limited this job (429) after ${result.saved} saved entries: stopped saving, ${notSaved} entries not saved. ${stop.message}`.trim()
+      )
+      break
+    case 'denied':
+      opts.notice(`The Actions cache service refused writes for this run (a read-only cache token): ${notSaved} entries not saved. ${stop.message}`.trim())
+      break
+    case 'failures':
+      if (result.notTried > 0) {
+        opts.warning(`${failuresInARow} saves to the Actions cache failed in a row: stopped saving, ${notSaved} entries not saved (last error: ${stop.message}).`)
+      }
+      break
+    case 'deadline':
+      opts.warning(
+        `Saving to the Actions cache reached the post step's time limit (${Math.round((opts.timeLimitMs ?? 0) / 1000)} s) after ${result.saved} saved entries: stopped, ${notSaved} entries not saved.`
+      )
+      break
   }
   return result
 }

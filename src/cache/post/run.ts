@@ -1,14 +1,15 @@
 // The cache action's `post`: stop the server, save what it kept (where the policy allows), and
 // say what happened: outputs and a job summary. Never fails the job: every failure is a warning.
 
-import * as core from '@actions/core'
+import * as core from '../../action-io/core.js'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
+import { readSaveSettings } from './settings.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, REJECTED_FILE, STATE, STATS_FILE, UPLOADS_FILE } from '../state.js'
+import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
 
 export interface PostReport {
   access: string
@@ -20,26 +21,23 @@ export interface PostReport {
 
 export async function run(): Promise<void> {
   try {
-    const report = await post()
+    const report = await post(Date.now())
     await report_(report)
   } catch (e) {
     core.warning(`The Nx cache action's post step failed: ${e instanceof Error ? e.message : String(e)}. The build is not affected.`)
   }
 }
 
-async function post(): Promise<PostReport> {
-  const access = core.getState(STATE.access) || 'none'
-  const reason = core.getState(STATE.reason)
-  const started = core.getState(STATE.started) === 'true'
-  if (!started) return { access, reason, started, stats: null, queue: null }
-
-  const stage = core.getState(STATE.stage)
-  const pid = Number(core.getState(STATE.pid))
-  const write = core.getState(STATE.write) === 'true'
+/** `t0`: when post began; its time limit (save-time-limit) counts from there. */
+async function post(t0: number): Promise<PostReport> {
+  const handoff = readHandoff(core)
+  const { access, reason, server } = handoff
+  if (server === null) return { access, reason, started: false, stats: null, queue: null }
+  const { stage, pid, port, write } = server
 
   // Asked before it is stopped: on Windows the signal ends the server at once, with no stats.json.
   // The token reaches post through GITHUB_ENV, as it reaches every step after main.
-  const live = await askStats(Number(core.getState(STATE.port)), process.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN ?? '')
+  const live = await askStats(port, process.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN ?? '')
   const answer = (await stopServer(pid, stage)) ?? live
   if (answer === null) {
     core.warning(
@@ -64,10 +62,15 @@ async function post(): Promise<PostReport> {
       }
     }
     const runnerOs = process.env.RUNNER_OS ?? ''
-    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache.`)
+    const { concurrency, timeLimit } = readSaveSettings(core)
+    const timeLimitMs = timeLimit * 1000
+    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
-      maxEntries: Number(core.getState(STATE.maxEntries)) || DEFAULT_MAX_ENTRIES,
-      maxEntrySize: Number(core.getState(STATE.maxEntrySize)) || DEFAULT_MAX_ENTRY_SIZE,
+      maxEntries: handoff.maxEntries,
+      maxEntrySize: handoff.maxEntrySize,
+      concurrency,
+      deadline: t0 + timeLimitMs,
+      timeLimitMs,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)
@@ -76,7 +79,7 @@ async function post(): Promise<PostReport> {
     // Cannot happen: a read-only server keeps nothing. Said rather than saved, should it ever.
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
   }
-  return { access, reason, started, stats: answer?.stats ?? null, queue }
+  return { access, reason, started: true, stats: answer?.stats ?? null, queue }
 }
 
 /** The entries the server would not restore (see server-main.ts), each key once. */

