@@ -1,6 +1,6 @@
 // Unit tests of the two parsers at the edges: inputs and nx.json.
 
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseList, readInputs } from '../../src/core/inputs.js'
@@ -25,8 +25,29 @@ describe('inputs', () => {
       skipCache: false,
       rebuildCommand: '',
       selfHostedCacheUrl: '',
-      workingDirectory: '.'
+      workingDirectory: '.',
+      workspaceIdAccess: 'none'
     })
+  })
+
+  test.each([
+    ['', 'none'],
+    ['none', 'none'],
+    ['read-only', 'read-only'],
+    ['Read-Only', 'read-only']
+  ])("workspace-id-access '%s' reads as %s", (value, want) => {
+    expect(readInputs({ 'INPUT_WORKSPACE-ID-ACCESS': value }).workspaceIdAccess).toBe(want)
+  })
+
+  test('workspace-id-access read-write is refused, saying why and what to change in Nx Cloud', () => {
+    const read = (): unknown => readInputs({ 'INPUT_WORKSPACE-ID-ACCESS': 'read-write' })
+    expect(read).toThrow(PolicyError)
+    expect(read).toThrow(/^Input 'workspace-id-access' is read-write: anyone who clones the repository .* could write/)
+    expect(read).toThrow(/In Nx Cloud, set the workspace ID access level .* to read-only or none/)
+    expect(read).toThrow(/Accepted: none, read-only\.$/)
+    expect(() => readInputs({ 'INPUT_WORKSPACE-ID-ACCESS': 'readonly' })).toThrow(
+      "Input 'workspace-id-access' has an unknown value 'readonly'. Accepted: none, read-only."
+    )
   })
 
   test.each([
@@ -128,11 +149,21 @@ describe('nx.json', () => {
     expect(() => parseNxJson('[]')).toThrow('malformed')
   })
 
-  test('a missing nx.json is not an error; an unreadable one is', () => {
+  test('a missing nx.json is not an error (the path looked at is kept); an unreadable one is', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nca-nx-'))
     expect(readNxConfig(dir).path).toBeNull()
+    expect(readNxConfig(dir).lookedAt).toBe(join(dir, 'nx.json'))
     mkdirSync(join(dir, 'nx.json'))
     expect(() => readNxConfig(dir)).toThrow(/unreadable .*nx\.json \(EISDIR\)/)
+  })
+
+  test('a workspace folder that does not exist, or is a file, is an error naming working-directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-nx-'))
+    expect(() => readNxConfig(join(dir, 'apps', 'web'))).toThrow(
+      `Input 'working-directory' points at ${join(dir, 'apps', 'web')}, which does not exist.`
+    )
+    writeFileSync(join(dir, 'file'), '')
+    expect(() => readNxConfig(join(dir, 'file'))).toThrow('which is not a folder')
   })
 
   test('the older layout wins when both are present', () => {

@@ -303,3 +303,130 @@ describe('Dependabot is untrusted on every event', () => {
     expect((await facts({ event: 'push', ref: dependabotRef, payload: pushPayload(dependabotRef) })).trusted).toBe(true)
   })
 })
+
+// ---- Runs left with no token: nxCloudId and workspace-id-access, and secrets GitHub withholds ----
+
+type Origin4 = 'push to main' | 'same-repo PR' | 'fork PR' | 'Dependabot PR'
+const CLOUD_ID = '65f1c2a9d4e8b70012345678'
+
+function runOf(origin: Origin4): Partial<RunInput> & { event: string } {
+  switch (origin) {
+    case 'push to main':
+      return { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
+    case 'same-repo PR':
+      return { event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload() }
+    case 'fork PR':
+      return { event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload({ fork: 'mallory/monorepo' }) }
+    case 'Dependabot PR':
+      return { event: 'pull_request', ref: 'refs/pull/104/merge', actor: 'dependabot[bot]', payload: prPayload({ author: 'dependabot[bot]' }) }
+  }
+}
+
+/** Secrets as GitHub hands them: none to a fork's pull request, only Dependabot's to Dependabot. */
+const secretless = (origin: Origin4): boolean => origin === 'fork PR' || origin === 'Dependabot PR'
+
+type Wia = 'none' | 'read-only'
+type Row = [Origin4, Wia, 'nxCloudId' | 'no nxCloudId', 'key in nx.json' | 'key in a secret', string, string, 'NX_NO_CLOUD' | 'cloud', string]
+
+/**
+ * The decision table for tokenless runs (setup main-only, no read-only token anywhere, nx.json
+ * commits no token; read-write-token and encryption-key are secrets). Last column: the notice or
+ * the reason's words that must appear ('' for none).
+ */
+export const TOKENLESS_TABLE: Row[] = [
+  ['push to main', 'none', 'nxCloudId', 'key in nx.json', 'read-write', 'read-write-token', 'cloud', ''],
+  ['push to main', 'none', 'nxCloudId', 'key in a secret', 'read-write', 'read-write-token', 'cloud', ''],
+  ['push to main', 'read-only', 'nxCloudId', 'key in nx.json', 'read-write', 'read-write-token', 'cloud', ''],
+  ['push to main', 'read-only', 'nxCloudId', 'key in a secret', 'read-write', 'read-write-token', 'cloud', ''],
+  ['push to main', 'read-only', 'no nxCloudId', 'key in a secret', 'read-write', 'read-write-token', 'cloud', 'changes nothing'],
+  ['same-repo PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['same-repo PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['same-repo PR', 'none', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', ''],
+  ['same-repo PR', 'read-only', 'nxCloudId', 'key in nx.json', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  ['same-repo PR', 'read-only', 'nxCloudId', 'key in a secret', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  ['same-repo PR', 'read-only', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
+  ['fork PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['fork PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'GitHub gives a pull request from a fork no secrets'],
+  ['fork PR', 'none', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'GitHub gives a pull request from a fork no secrets'],
+  ['fork PR', 'read-only', 'nxCloudId', 'key in nx.json', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  ['fork PR', 'read-only', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'commit the key in nx.json'],
+  ['fork PR', 'read-only', 'no nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
+  ['Dependabot PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['Dependabot PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', "GitHub gives Dependabot's pull requests only Dependabot secrets"],
+  ['Dependabot PR', 'read-only', 'nxCloudId', 'key in nx.json', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  ['Dependabot PR', 'read-only', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'commit the key in nx.json']
+]
+
+describe('tokenless runs: the decision table', () => {
+  test.each(TOKENLESS_TABLE)('%s, workspace-id-access %s, %s, %s → %s via %s (%s)', async (origin, wia, cloud, key, access, source, noCloud, words) => {
+    const secrets = secretless(origin) ? {} : { 'read-write-token': RW, ...(key === 'key in a secret' ? { 'encryption-key': KEY } : {}) }
+    const d = decide(
+      config({ 'workspace-id-access': wia, ...secrets }),
+      await facts({ actor: 'octocat', ...runOf(origin) }),
+      nx({ cloudId: cloud === 'nxCloudId' ? CLOUD_ID : '', encryptionKey: key === 'key in nx.json' ? KEY : '' }),
+      {}
+    )
+    expect([d.access, d.tokenSource]).toEqual([access, source])
+    expect(d.exports.NX_NO_CLOUD).toBe(noCloud === 'NX_NO_CLOUD' ? 'true' : undefined)
+    if (access === 'read-only') {
+      // Through nxCloudId: no token at all reaches Nx, every token variable is blanked.
+      for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN', 'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN']) expect(d.exports[v]).toBe('')
+    }
+    if (access !== 'read-write') expect(Object.values(d.exports)).not.toContain(RW)
+    if (words !== '') expect([d.reason, ...d.notices].join(' ')).toContain(words)
+  })
+
+  test('a secretless run that finds no key gets exactly one notice saying GitHub withholds secrets', async () => {
+    const d = decide(
+      config({ 'workspace-id-access': 'read-only' }),
+      await facts(runOf('fork PR')),
+      nx({ cloudId: CLOUD_ID }),
+      {}
+    )
+    expect(d.notices).toHaveLength(1)
+    expect(d.notices[0]).toMatch(/^GitHub gives a pull request from a fork no secrets, so 'encryption-key' is empty here/)
+    expect(d.reason).toContain('but no encryption key was found')
+  })
+
+  test('a fork PR reading with nx.json\'s token but no key (the key is a secret) runs without the remote cache', async () => {
+    const d = decide(config({}), await facts(runOf('fork PR')), nx({ accessToken: RO }), {})
+    expect([d.access, d.exports.NX_NO_CLOUD, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['none', 'true', undefined])
+    expect(d.notices.join(' ')).toContain('GitHub gives a pull request from a fork no secrets')
+  })
+
+  test.each(['same-repo PR', 'push to main'] as const)('a %s without a key anywhere still fails', async origin => {
+    const c = config({ 'workspace-id-access': 'read-only', 'read-write-token': RW })
+    const f = await facts(runOf(origin))
+    expect(() => decide(c, f, nx({ cloudId: CLOUD_ID }), {})).toThrow("Input 'encryption-key' is empty and no key was found")
+  })
+
+  test('a pull_request_target run (it gets secrets) without a key still fails', async () => {
+    const f = await facts({ event: 'pull_request_target', ref: 'refs/heads/main', payload: prPayload({ fork: 'mallory/monorepo' }) })
+    expect(f.secretsWithheld).toBeNull()
+    expect(() => decide(config({ 'read-only-token': RO }), f, nx(), {})).toThrow('no key was found')
+  })
+
+  test('ambient token variables are blanked when the run connects through nxCloudId', async () => {
+    const d = decide(
+      config({ 'workspace-id-access': 'read-only' }),
+      await facts(runOf('fork PR')),
+      nx({ cloudId: CLOUD_ID, encryptionKey: KEY }),
+      { NX_CLOUD_AUTH_TOKEN: RW }
+    )
+    expect(d.exports.NX_CLOUD_AUTH_TOKEN).toBe('')
+    expect(d.notices.join(' ')).toContain('NX_CLOUD_AUTH_TOKEN was set')
+  })
+
+  test('a missing nx.json warns, naming the path looked at', async () => {
+    const d = decide(config({ 'read-write-token': RW, 'encryption-key': KEY }), await facts(runOf('push to main')), { ...NO_NX_JSON, lookedAt: '/w/apps/nx.json' }, {})
+    expect(d.warnings.join(' ')).toContain('No nx.json at /w/apps/nx.json')
+  })
+
+  test('secrets are withheld from fork and Dependabot runs only', async () => {
+    expect((await facts(runOf('fork PR'))).secretsWithheld).toContain('fork')
+    expect((await facts(runOf('Dependabot PR'))).secretsWithheld).toContain('Dependabot')
+    expect((await facts({ event: 'push', ref: 'refs/heads/x', actor: 'dependabot[bot]', payload: pushPayload('refs/heads/x') })).secretsWithheld).toContain('Dependabot')
+    expect((await facts(runOf('same-repo PR'))).secretsWithheld).toBeNull()
+    expect((await facts(runOf('push to main'))).secretsWithheld).toBeNull()
+  })
+})

@@ -1,18 +1,33 @@
 // nx.json from disk: the workspace's file, parsed as Nx reads it by core/nx-config.ts.
-// A missing nx.json is not an error here (the caller says what it means); an unreadable one is.
+// A workspace folder that does not exist is an error; a missing nx.json is not (decide() warns,
+// naming the path looked at); an unreadable or malformed one is.
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { NO_NX_JSON, parseNxJson } from '../core/nx-config.js'
 import { type NxConfig, PolicyError } from '../core/types.js'
 
 export function readNxConfig(workspaceDir: string): NxConfig {
+  let isDir: boolean
+  try {
+    isDir = statSync(workspaceDir).isDirectory()
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error'
+    throw new PolicyError(
+      `Input 'working-directory' points at ${workspaceDir}, which ${code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code})`}. Accepted: the folder of the Nx workspace (where nx.json is), relative to the checkout; check actions/checkout's path and this input.`
+    )
+  }
+  if (!isDir) {
+    throw new PolicyError(
+      `Input 'working-directory' points at ${workspaceDir}, which is not a folder. Accepted: the folder of the Nx workspace (where nx.json is), relative to the checkout.`
+    )
+  }
   const path = join(workspaceDir, 'nx.json')
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_NX_JSON }
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_NX_JSON, lookedAt: path }
     throw new PolicyError(
       `Input 'working-directory' points at an unreadable ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}). Accepted: a readable nx.json, or none.`
     )

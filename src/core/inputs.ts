@@ -3,7 +3,7 @@
 // record, so the action, the cache action and the command line share one parser.
 // Every bad value is a PolicyError naming the input and what is accepted: the run fails closed.
 
-import { type Config, type PolicyConfig, type Setup, PolicyError, SETUPS } from './types.js'
+import { type Config, type PolicyConfig, type Setup, type WorkspaceIdAccess, PolicyError, SETUPS, WORKSPACE_ID_ACCESS } from './types.js'
 
 export type Env = Record<string, string | undefined>
 
@@ -119,6 +119,22 @@ function parseUrl(value: string, name: string): string {
   return value
 }
 
+/**
+ * `workspace-id-access`: what the workspace ID access level is in Nx Cloud. `read-write` is refused:
+ * every run with no token would write through nx.json's nxCloudId, forks included.
+ */
+export function parseWorkspaceIdAccess(value: string, inputName = 'workspace-id-access'): WorkspaceIdAccess {
+  const v = value.trim().toLowerCase()
+  if (v === '') return 'none'
+  if ((WORKSPACE_ID_ACCESS as readonly string[]).includes(v)) return v as WorkspaceIdAccess
+  if (v === 'read-write') {
+    throw new PolicyError(
+      `Input '${inputName}' is read-write: anyone who clones the repository gets nxCloudId from nx.json and could write to the cache with no token, forks and Dependabot included. In Nx Cloud, set the workspace ID access level (Settings, Access Control) to read-only or none, then set this input to match. Accepted: ${WORKSPACE_ID_ACCESS.join(', ')}.`
+    )
+  }
+  throw new PolicyError(`Input '${inputName}' has an unknown value '${oneLine(value)}'. Accepted: ${WORKSPACE_ID_ACCESS.join(', ')}.`)
+}
+
 /** The inputs that say who may write (PolicyConfig): the token step and the cache action read them alike. */
 export const POLICY_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'github-token'] as const
 
@@ -132,6 +148,19 @@ export function readPolicyInputs(env: Env): PolicyConfig {
   }
 }
 
+/** Every input the token step (action.yml) declares. */
+export const TOKEN_STEP_INPUTS = [
+  ...POLICY_INPUTS,
+  'read-write-token',
+  'read-only-token',
+  'encryption-key',
+  'require-encryption',
+  'rebuild-command',
+  'self-hosted-cache-url',
+  'working-directory',
+  'workspace-id-access'
+] as const
+
 /** The token step's inputs: the policy's, extended by the tokens, the key and where Nx runs. */
 export function readInputs(env: Env): Config {
   const config: Config = {
@@ -142,7 +171,8 @@ export function readInputs(env: Env): Config {
     requireEncryption: parseBoolean(env, 'require-encryption', true),
     rebuildCommand: getInput(env, 'rebuild-command'),
     selfHostedCacheUrl: parseUrl(getInput(env, 'self-hosted-cache-url'), 'self-hosted-cache-url'),
-    workingDirectory: getInput(env, 'working-directory') || '.'
+    workingDirectory: getInput(env, 'working-directory') || '.',
+    workspaceIdAccess: parseWorkspaceIdAccess(getInput(env, 'workspace-id-access'))
   }
   if (config.setup === 'off' && config.selfHostedCacheUrl !== '') {
     throw new PolicyError(

@@ -124,20 +124,25 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
       }
     }
     if (!facts.trusted) {
-      warnings.push(
-        `Setup shared-read-write: ${facts.trustReason} is untrusted and gets only the token committed in nx.json, which ${selfHosted ? 'is no key to a self-hosted cache' : 'holds none'}, so this run uses no remote cache.`
+      const choice = tokenless(
+        config,
+        nx,
+        `${untrusted}it may use only nx.json's token, and ${selfHosted ? 'that is no key to a self-hosted cache' : 'nx.json has none'}`
       )
-      return {
-        access: 'none',
-        source: 'none',
-        value: '',
-        clause: `${untrusted}it may use only nx.json's token, and ${selfHosted ? 'that is no key to a self-hosted cache' : 'nx.json has none'}, so no remote cache is used`
+      if (choice.access === 'none') {
+        warnings.push(
+          `Setup shared-read-write: ${facts.trustReason} is untrusted and gets only the token committed in nx.json, which ${selfHosted ? 'is no key to a self-hosted cache' : 'holds none'}, so this run uses no remote cache.`
+        )
       }
+      return choice
     }
-    warnings.push(
-      "Setup shared-read-write found no read-write token: nx.json has none and 'read-write-token' is empty, so this run uses no remote cache."
-    )
-    return { access: 'none', source: 'none', value: '', clause: 'but no token is set, so no remote cache is used' }
+    const choice = tokenless(config, nx, 'but no token is set')
+    if (choice.access === 'none') {
+      warnings.push(
+        "Setup shared-read-write found no read-write token: nx.json has none and 'read-write-token' is empty, so this run uses no remote cache."
+      )
+    }
+    return choice
   }
 
   let withheld = ''
@@ -157,12 +162,29 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
     return { access: 'read-only', source: 'nx.json', value: nxToken, clause: `${withheld}so it reads only, with nx.json's token` }
   }
   const where = selfHosted ? "'read-only-token'" : "'read-only-token' or nx.json"
-  return {
-    access: 'none',
-    source: 'none',
-    value: '',
-    clause: `${withheld}so it reads only, but no read-only token is set (${where}), so no remote cache is used`
+  const why = facts.secretsWithheld ? `; ${facts.secretsWithheld}` : ''
+  return tokenless(config, nx, `${withheld}so it reads only, but no read-only token is set (${where}${why})`)
+}
+
+/**
+ * A run left with no token. Nx would still connect through nx.json's `nxCloudId` at the workspace
+ * ID access level, which the kit cannot read: only when `workspace-id-access` says that level is
+ * read-only does the run connect (with no token); otherwise Nx Cloud is turned off for it.
+ */
+function tokenless(config: Config, nx: NxConfig, why: string): TokenChoice {
+  if (nx.cloudId !== '' && config.workspaceIdAccess === 'read-only' && config.selfHostedCacheUrl === '') {
+    return {
+      access: 'read-only',
+      source: 'nx.json',
+      value: '',
+      clause: `${why}, so it connects through nx.json's nxCloudId with no token, and the workspace ID access level set in Nx Cloud decides (read-only, as workspace-id-access says)`
+    }
   }
+  const hint =
+    nx.cloudId !== '' && config.selfHostedCacheUrl === ''
+      ? " (to let such runs read through nx.json's nxCloudId, set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only)"
+      : ''
+  return { access: 'none', source: 'none', value: '', clause: `${why}, so no remote cache is used${hint}` }
 }
 
 /** `access` reports what the exported token can do: one that decodes as read-only reads only. */
@@ -201,10 +223,13 @@ function checkPremises(config: Config, facts: RunFacts, nx: NxConfig, warnings: 
 interface EncryptionChoice {
   state: 'enabled' | 'disabled'
   exportKey: string
+  /** Set when GitHub withheld the key from this run: it goes without the remote cache instead of failing. */
+  withheld?: string
 }
 
 function chooseEncryption(
   config: Config,
+  facts: RunFacts,
   nx: NxConfig,
   access: Access,
   ambient: Env,
@@ -245,6 +270,8 @@ function chooseEncryption(
   }
   if (ambientKey !== '') return { state: 'enabled', exportKey: '' }
   if (config.requireEncryption && access !== 'none' && config.selfHostedCacheUrl === '') {
+    // A secret GitHub does not give this run cannot be found: the run is not failed for it.
+    if (facts.secretsWithheld) return { state: 'disabled', exportKey: '', withheld: facts.secretsWithheld }
     throw new PolicyError(
       "Input 'encryption-key' is empty and no key was found: set 'encryption-key', or NX_CLOUD_ENCRYPTION_KEY in the environment, or nxCloudEncryptionKey in nx.json (or set 'require-encryption: false')."
     )
@@ -261,12 +288,37 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const warnings: string[] = []
   checkPremises(config, facts, nx, warnings)
   const grant = writeGrant(config, facts)
-  const token = truthful(chooseToken(config, facts, nx, grant, warnings))
-  const encryption = chooseEncryption(config, nx, token.access, ambient, notices, warnings)
+  let token = truthful(chooseToken(config, facts, nx, grant, warnings))
+  const encryption = chooseEncryption(config, facts, nx, token.access, ambient, notices, warnings)
+  if (encryption.withheld !== undefined) {
+    // No key, because GitHub withholds secrets from this run: no remote cache, rather than a failure.
+    token = {
+      access: 'none',
+      source: 'none',
+      value: '',
+      clause: `${token.clause}, but no encryption key was found (${encryption.withheld}, and nx.json has none), so no remote cache is used`
+    }
+    notices.push(
+      `${encryption.withheld}, so 'encryption-key' is empty here and no key was found: this run (${facts.trustReason}) uses no remote cache instead of failing. To let such runs read, commit the key in nx.json (nxCloudEncryptionKey), as Nx Cloud's security guide does.`
+    )
+  }
+  if (config.workspaceIdAccess === 'read-only' && nx.cloudId === '' && config.setup !== 'off') {
+    notices.push(
+      `Input 'workspace-id-access' is read-only, but ${nx.path ?? 'nx.json'} has no nxCloudId: Nx has no workspace ID to connect with, so this input changes nothing.`
+    )
+  }
+  if (nx.path === null && nx.lookedAt !== undefined) {
+    warnings.push(
+      `No nx.json at ${nx.lookedAt}: nothing is taken from it (no token, no encryption key, no nxCloudId). Is 'working-directory' the folder of the Nx workspace?`
+    )
+  }
+  // Connected through nxCloudId with no token: no token variable may reach Nx.
+  const viaCloudId = token.access !== 'none' && token.source === 'nx.json' && token.value === ''
 
   const exports: Record<string, string> = {}
   const selfHosted = config.selfHostedCacheUrl !== ''
   if (config.setup === 'off' || selfHosted || token.access === 'none') exports.NX_NO_CLOUD = 'true'
+  if (viaCloudId) for (const name of TOKEN_VARIABLES) exports[name] = ''
   // The action owns every variable that points Nx at a remote cache for the rest of the job: the
   // chosen ones are set, and any other one the job's env: carried is blanked (NX_NO_CLOUD=true is
   // exactly what makes Nx use an ambient self-hosted token, so none may survive).

@@ -68,6 +68,28 @@ export function classifyTrust(run: RunInput): { trusted: boolean; reason: string
   return { trusted: false, reason: `an unlisted event '${event || '(none)'}' (unknown events fail closed)` }
 }
 
+/**
+ * Why GitHub gives this run none of the repository's Actions secrets, or null when it gives them:
+ * a pull request event from a fork gets none; a Dependabot run (by actor, sender or a Dependabot
+ * pull request) gets only Dependabot secrets. pull_request_target and workflow_run get them all.
+ */
+export function secretsWithheld(run: RunInput): string | null {
+  const { event, payload } = run
+  const bot = dependabotBy(run) !== null
+  if (PR_EVENTS.includes(event)) {
+    const pr = payload.pull_request
+    const head = String(pr?.head?.repo?.full_name ?? '').toLowerCase()
+    const base = String(pr?.base?.repo?.full_name ?? payload.repository?.full_name ?? run.repository).toLowerCase()
+    if (pr && (head === '' || head !== base)) return 'GitHub gives a pull request from a fork no secrets'
+    if (bot || String(pr?.user?.login ?? '').toLowerCase() === DEPENDABOT) {
+      return "GitHub gives Dependabot's pull requests only Dependabot secrets"
+    }
+    return null
+  }
+  if (bot && !(event in UNTRUSTED_EVENTS)) return "GitHub gives Dependabot's runs only Dependabot secrets"
+  return null
+}
+
 export function runBranch(run: RunInput): { branch: string | null; reason: string } {
   const { event, ref, payload } = run
   if (event === 'merge_group') {
@@ -146,6 +168,7 @@ export async function resolveRunFacts(run: RunInput, lookupDefaultBranch?: Defau
     defaultBranch,
     defaultBranchSource,
     repositoryPrivate: typeof priv === 'boolean' ? priv : null,
-    pullRequest: pullRequestOf(run)
+    pullRequest: pullRequestOf(run),
+    secretsWithheld: secretsWithheld(run)
   }
 }

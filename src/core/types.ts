@@ -8,6 +8,12 @@ export type Access = 'read-write' | 'read-only' | 'none'
 export type TokenSource = 'read-write-token' | 'read-only-token' | 'nx.json' | 'none'
 /** What a legacy Nx Cloud token says of itself when decoded; `unknown` is not judged. */
 export type TokenLevel = 'read-write' | 'read-only' | 'unknown'
+/**
+ * `workspace-id-access`: the workspace ID access level the workflow's author has set in Nx Cloud,
+ * which a run with no token gets through nx.json's `nxCloudId`. `read-write` is never accepted.
+ */
+export const WORKSPACE_ID_ACCESS = ['none', 'read-only'] as const
+export type WorkspaceIdAccess = (typeof WORKSPACE_ID_ACCESS)[number]
 
 /** The inputs that say who may write: read by every part that applies the policy (token step, cache action). */
 export interface PolicyConfig {
@@ -33,6 +39,8 @@ export interface Config extends PolicyConfig {
   rebuildCommand: string
   selfHostedCacheUrl: string
   workingDirectory: string
+  /** `workspace-id-access`; readInputs always sets it, and absent reads as `none`. */
+  workspaceIdAccess?: WorkspaceIdAccess
 }
 
 export interface RunFacts {
@@ -51,6 +59,11 @@ export interface RunFacts {
   repositoryPrivate: boolean | null
   /** The pull request the payload names (pull_request events and pull_request_target); absent or null otherwise. */
   pullRequest?: PullRequestFacts | null
+  /**
+   * Why GitHub gives this run none of the repository's Actions secrets (a pull request from a
+   * fork, a Dependabot run), as a phrase; `null` when the run gets them.
+   */
+  secretsWithheld?: string | null
 }
 
 /** A pull request as a reviewer names it: `#7 feature → main`, from a fork or not. */
@@ -67,6 +80,8 @@ export interface PullRequestFacts {
 export interface NxConfig {
   /** Path of the nx.json read, or `null` when there is none. */
   path: string | null
+  /** Where nx.json was looked for when there is none (the action warns, naming it). */
+  lookedAt?: string
   accessToken: string
   encryptionKey: string
   url: string
