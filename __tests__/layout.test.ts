@@ -11,7 +11,21 @@ const SRC = join(REPO_ROOT, 'src')
 const PARTS = ['token-step', 'rebuild', 'cache', 'cli'] as const
 const LAYERS = ['core', 'action-io', ...PARTS] as const
 /** Node modules that do file, process or network I/O: none of them in core. */
-const IO_BUILTINS = ['fs', 'fs/promises', 'child_process', 'http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'worker_threads', 'cluster', 'process']
+const IO_BUILTINS = [
+  'fs',
+  'fs/promises',
+  'child_process',
+  'http',
+  'https',
+  'http2',
+  'net',
+  'tls',
+  'dgram',
+  'dns',
+  'worker_threads',
+  'cluster',
+  'process'
+]
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap(f => {
@@ -23,7 +37,8 @@ function sources(dir: string): string[] {
 /** Every module a file names: static imports and exports, dynamic import(), require(). */
 export function importsOf(text: string): string[] {
   const specs: string[] = []
-  const re = /\b(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm
+  const re =
+    /\b(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm
   for (const m of text.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3] ?? m[4])
   return specs
 }
@@ -60,7 +75,14 @@ describe('the layout', () => {
   })
 
   it('gives each part one entry file, index.ts, that calls run()', () => {
-    const entries = ['token-step/index.ts', 'rebuild/index.ts', 'cli/index.ts', 'cache/main/index.ts', 'cache/post/index.ts', 'cache/server/index.ts']
+    const entries = [
+      'token-step/index.ts',
+      'rebuild/index.ts',
+      'cli/index.ts',
+      'cache/main/index.ts',
+      'cache/post/index.ts',
+      'cache/server/index.ts'
+    ]
     for (const e of entries) expect(readFileSync(join(SRC, e), 'utf8')).toMatch(/\bawait run\(/)
     const bundled = readFileSync(join(REPO_ROOT, 'scripts', 'bundle.mjs'), 'utf8')
     for (const e of entries) expect(bundled).toContain(`src/${e}`)
@@ -86,7 +108,9 @@ describe('the layout', () => {
     expect(violation(at('cli/explain.ts'), '../rebuild/output.js')).toMatch(/cli imports rebuild/)
     expect(violation(at('cli/explain.ts'), '../core/policy.js')).toBeNull()
     expect(violation(at('cache/actions-store.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toBeNull()
-    expect(violation(at('core/policy.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toMatch(/core imports @actions\/cache/)
+    expect(violation(at('core/policy.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toMatch(
+      /core imports @actions\/cache/
+    )
     expect(violation(at('cache/post/run.ts'), '../server/http.js')).toBeNull()
     expect(importsOf("const { x } = await import('../apply.js')\nimport type { A } from './a.js'\nexport { b } from './b.js'")).toEqual([
       '../apply.js',

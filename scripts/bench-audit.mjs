@@ -45,11 +45,15 @@ function workflow(i) {
           cache: npm
       - run: npm ci
       ${j === 0 ? '- &kit' : '- *kit'}
-      ${j === 0 ? `  uses: acme/nx-cloud-access@${ref}
+      ${
+        j === 0
+          ? `  uses: acme/nx-cloud-access@${ref}
         with:
           setup: ${setup}
           read-write-token: \${{ secrets.NX_CLOUD_READ_WRITE }}
-          encryption-key: \${{ secrets.NX_CLOUD_ENCRYPTION_KEY }}` : ''}
+          encryption-key: \${{ secrets.NX_CLOUD_ENCRYPTION_KEY }}`
+          : ''
+      }
       - uses: nrwl/nx-set-shas@v4
       - name: ${j === 5 ? 'Deploy' : 'Build'} part ${j}
         run: |

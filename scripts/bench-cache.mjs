@@ -136,7 +136,11 @@ function startServer(serviceUrl, write, actions = null) {
       res({
         env: { NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `http://127.0.0.1:${m.port}`, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: token },
         stats: async () =>
-          (await (await fetch(`http://127.0.0.1:${m.port}/v1/nx-cloud-access/stats`, { headers: { authorization: `Bearer ${token}` } })).json()).stats,
+          (
+            await (
+              await fetch(`http://127.0.0.1:${m.port}/v1/nx-cloud-access/stats`, { headers: { authorization: `Bearer ${token}` } })
+            ).json()
+          ).stats,
         stop: () =>
           new Promise(done => {
             child.once('exit', done)
@@ -154,8 +158,26 @@ async function fillService(svc, stage) {
   const dir = mkdtempSync(join(tmpdir(), 'nca-bench-runner-'))
   const files = Object.fromEntries(['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'].map(n => [n, join(dir, n)]))
   for (const f of Object.values(files)) writeFileSync(f, '')
-  const state = { started: 'true', stage, pid: '0', port: '0', write: 'true', access: 'read-write', reason: 'bench', 'max-entries': '100000' }
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_ACTIONS: 'true', CI: 'true', RUNNER_OS: 'Linux', RUNNER_TEMP: dir, ...files, ...svc.env() }
+  const state = {
+    started: 'true',
+    stage,
+    pid: '0',
+    port: '0',
+    write: 'true',
+    access: 'read-write',
+    reason: 'bench',
+    'max-entries': '100000'
+  }
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    RUNNER_OS: 'Linux',
+    RUNNER_TEMP: dir,
+    ...files,
+    ...svc.env()
+  }
   for (const [k, v] of Object.entries(state)) env[`STATE_nca-${k}`] = v
   await new Promise((res, rej) => {
     const child = spawn(process.execPath, [POST], { env, cwd: stage, stdio: 'ignore' })
@@ -203,7 +225,8 @@ async function main() {
       what: 'all local hits',
       without: () => runNx(dir, nxEnv(dir, warmCache)),
       with: () => runNx(dir, nxEnv(dir, warmCache, warmServer.env)),
-      check: (out, side) => count(out, /\[local cache\]|\[existing outputs match the cache, left as is\]/g) === PROJECTS || `${side}: not all local hits`
+      check: (out, side) =>
+        count(out, /\[local cache\]|\[existing outputs match the cache, left as is\]/g) === PROJECTS || `${side}: not all local hits`
     },
     {
       name: 'cold',
@@ -224,8 +247,7 @@ async function main() {
       what: 'fresh local cache, all from the server, vs local hits',
       without: () => runNx(dir, nxEnv(dir, warmCache)),
       with: () => runNx(dir, nxEnv(dir, freshCache(), fullServer.env)),
-      check: (out, side) =>
-        side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits`
+      check: (out, side) => side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits`
     },
     {
       name: 'restore',
@@ -241,7 +263,9 @@ async function main() {
         }
       },
       check: (out, side) =>
-        side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits (${saved} entries in the service)`
+        side === 'without' ||
+        count(out, /\[remote cache\]/g) === PROJECTS ||
+        `${side}: not all remote hits (${saved} entries in the service)`
     }
   ]
 
@@ -269,7 +293,9 @@ async function main() {
   await loopback.close()
   rmSync(dir, { recursive: true, force: true })
 
-  console.log(`nx ${PROJECTS} projects, median of ${RUNS} alternating runs each (node ${process.version}; restore: ${LATENCY} ms injected per request)`)
+  console.log(
+    `nx ${PROJECTS} projects, median of ${RUNS} alternating runs each (node ${process.version}; restore: ${LATENCY} ms injected per request)`
+  )
   console.log('scenario     without server   with server   ratio   added')
   for (const r of results) {
     console.log(

@@ -22,7 +22,10 @@ import ts from 'typescript'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const POST = join(ROOT, 'cache', 'dist', 'post', 'index.js')
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50)
-const COUNTS = (process.env.BENCH_SAVE_COUNTS ?? '100,500').split(',').map(Number).filter(n => n > 0)
+const COUNTS = (process.env.BENCH_SAVE_COUNTS ?? '100,500')
+  .split(',')
+  .map(Number)
+  .filter(n => n > 0)
 const RUNS = Number(process.env.BENCH_SAVE_RUNS) || 3
 const MIN = (Number(process.env.BENCH_MIN_KB) || 50) * 1024
 const MAX = (Number(process.env.BENCH_MAX_KB) || 2048) * 1024
@@ -105,7 +108,8 @@ async function timePost(svc, stage, count) {
   const outputs = readFileSync(r.files.GITHUB_OUTPUT, 'utf8')
   const saved = /saved<<.*\n(\d+)/.exec(outputs)?.[1] ?? /^saved=(\d+)/m.exec(outputs)?.[1]
   rmSync(r.dir, { recursive: true, force: true })
-  if (run.code !== 0 || Number(saved) !== count) throw new Error(`post saved ${saved} of ${count} (exit ${run.code}):\n${run.out.slice(-2000)}`)
+  if (run.code !== 0 || Number(saved) !== count)
+    throw new Error(`post saved ${saved} of ${count} (exit ${run.code}):\n${run.out.slice(-2000)}`)
   return run.ms
 }
 
@@ -159,7 +163,9 @@ export async function benchSave() {
   } finally {
     await svc.close()
   }
-  console.log(`post saving entries vs one saveCache of a tar of the same files (${LATENCY} ms injected on every request, median of ${RUNS} alternating runs, node ${process.version})`)
+  console.log(
+    `post saving entries vs one saveCache of a tar of the same files (${LATENCY} ms injected on every request, median of ${RUNS} alternating runs, node ${process.version})`
+  )
   for (const r of rows) {
     console.log(
       `  ${String(r.count).padStart(4)} entries (${(r.bytes / 1048576).toFixed(0)} MiB)  post ${(median(r.post) / 1000).toFixed(2)} s [${spread(r.post)} ms]  tar ${(median(r.tar) / 1000).toFixed(2)} s [${spread(r.tar)} ms]  ratio ${median(r.ratios).toFixed(2)}x [${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)}]`

@@ -22,7 +22,10 @@ const mainEntry = join(root, 'cache', 'dist', 'main', 'index.js')
 
 const dir = mkdtempSync(join(tmpdir(), 'nca-bench-'))
 const files = Object.fromEntries(['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY'].map(n => [n, join(dir, n)]))
-writeFileSync(join(dir, 'event.json'), JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/monorepo', default_branch: 'main' } }))
+writeFileSync(
+  join(dir, 'event.json'),
+  JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/monorepo', default_branch: 'main' } })
+)
 const env = {
   PATH: process.env.PATH,
   GITHUB_EVENT_NAME: 'push',
@@ -54,13 +57,16 @@ const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const coreDir = join(root, 'node_modules', '.cache', 'nca-bench')
 mkdirSync(coreDir, { recursive: true })
 writeFileSync(join(coreDir, 'core-only.mjs'), "import * as core from '@actions/core'\ncore.info('x')\n")
-spawnSync('npx', ['ncc', 'build', join(coreDir, 'core-only.mjs'), '-o', join(coreDir, 'dist'), '--minify', '--quiet'], { cwd: root, stdio: 'inherit' })
+spawnSync('npx', ['ncc', 'build', join(coreDir, 'core-only.mjs'), '-o', join(coreDir, 'dist'), '--minify', '--quiet'], {
+  cwd: root,
+  stdio: 'inherit'
+})
 const coreOnly = join(coreDir, 'dist', 'index.mjs')
 
 const programs = [
   ['token step (dist/index.js)', [entry], env],
   ['rebuild check (dist/rebuild)', [rebuildEntry], rebuildEnv],
-  ["cache main (cache/dist/main)", [mainEntry], mainEnv],
+  ['cache main (cache/dist/main)', [mainEntry], mainEnv],
   ['@actions/core alone', [coreOnly], env]
 ]
 // Warm the file cache first.

@@ -49,15 +49,15 @@ const PROD = ['lib-a:build:production', 'lib-b:build:production', 'app:build:pro
  */
 const FORMS = {
   'run-many': [['run-many', '-t', 'build'], ALL],
-  'static': [['run-many', '-t', 'build', '--output-style=static'], ALL],
+  static: [['run-many', '-t', 'build', '--output-style=static'], ALL],
   'static-failures-only': [['run-many', '-t', 'build', '--output-style=static-failures-only'], ALL],
-  'stream': [['run-many', '-t', 'build', '--output-style=stream'], ALL],
+  stream: [['run-many', '-t', 'build', '--output-style=stream'], ALL],
   'stream-without-prefixes': [['run-many', '-t', 'build', '--output-style=stream-without-prefixes'], ALL],
-  'dynamic': [['run-many', '-t', 'build', '--output-style=dynamic'], ALL],
+  dynamic: [['run-many', '-t', 'build', '--output-style=dynamic'], ALL],
   'dynamic-legacy': [['run-many', '-t', 'build', '--output-style=dynamic-legacy'], ALL],
-  'tui': [['run-many', '-t', 'build', '--output-style=tui'], ALL],
-  'summary': [['run-many', '-t', 'build', '--output-style=summary'], ALL],
-  'quiet': [['run-many', '-t', 'build', '--quiet'], ALL],
+  tui: [['run-many', '-t', 'build', '--output-style=tui'], ALL],
+  summary: [['run-many', '-t', 'build', '--output-style=summary'], ALL],
+  quiet: [['run-many', '-t', 'build', '--quiet'], ALL],
   'run-many-configuration': [['run-many', '-t', 'build', '-c', 'production'], PROD],
   'run-one': [['run', 'app:build'], ALL],
   'run-one-configuration': [['run', 'app:build:production'], PROD],
@@ -108,7 +108,11 @@ const manifest = {
   nx: NX_VERSION,
   captured: new Date().toISOString().slice(0, 10),
   node: process.version,
-  environment: Object.fromEntries(Object.entries(nxEnv).filter(([k]) => /^(GITHUB_ACTIONS|CI|RUNNER_OS|RUNNER_ARCH|RUNNER_ENVIRONMENT|NX_DAEMON|NX_TUI|NX_NO_CLOUD)$/.test(k))),
+  environment: Object.fromEntries(
+    Object.entries(nxEnv).filter(([k]) =>
+      /^(GITHUB_ACTIONS|CI|RUNNER_OS|RUNNER_ARCH|RUNNER_ENVIRONMENT|NX_DAEMON|NX_TUI|NX_NO_CLOUD)$/.test(k)
+    )
+  ),
   captures: []
 }
 const save = (file, output, entry) => {
@@ -121,7 +125,11 @@ const save = (file, output, entry) => {
 
 // Warm both caches once per task set (as main's CI would have), with no capture.
 let localSeq = 0
-for (const args of [['run-many', '-t', 'build'], ['run-many', '-t', 'build', '-c', 'production']]) await nx(args, nxEnv)
+for (const args of [
+  ['run-many', '-t', 'build'],
+  ['run-many', '-t', 'build', '-c', 'production']
+])
+  await nx(args, nxEnv)
 
 for (const [form, [args, tasks]] of Object.entries(FORMS)) {
   for (const [state, spec] of Object.entries(STATES)) {
@@ -170,7 +178,7 @@ for (const [colour, colourEnv] of Object.entries(COLOURS)) {
   save(`static.mixed.${colour}.log`, out, {
     command: 'nx run-many -t build --output-style=static',
     state: 'mixed',
-    env: { ...colourEnv, note: "packages/app/index.js changed after the cache was warmed" },
+    env: { ...colourEnv, note: 'packages/app/index.js changed after the cache was warmed' },
     ran: ['app:build'],
     cached: ['lib-a:build', 'lib-b:build'],
     marker: 'local cache',

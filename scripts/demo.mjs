@@ -21,7 +21,12 @@ const SAMPLES = [
   ['PR from a fork', 'pull_request', 'refs/pull/8/merge', pr('mallory/monorepo')],
   ['Dependabot PR', 'pull_request', 'refs/pull/9/merge', pr('acme/monorepo', 'dependabot[bot]')],
   ['pull_request_target', 'pull_request_target', 'refs/heads/main', pr('mallory/monorepo')],
-  ['merge queue for main', 'merge_group', 'refs/heads/gh-readonly-queue/main/pr-7-abc', { merge_group: { base_ref: 'refs/heads/main' }, repository: repo }],
+  [
+    'merge queue for main',
+    'merge_group',
+    'refs/heads/gh-readonly-queue/main/pr-7-abc',
+    { merge_group: { base_ref: 'refs/heads/main' }, repository: repo }
+  ],
   ['nightly schedule', 'schedule', 'refs/heads/main', { schedule: '0 3 * * *' }],
   ['workflow_run', 'workflow_run', 'refs/heads/main', { workflow_run: {}, repository: repo }]
 ]
@@ -36,7 +41,11 @@ function runOnce(setup, [, event, ref, payload]) {
   writeFileSync(join(dir, 'event.json'), JSON.stringify(payload))
   // setup 3 keeps its read-write token in nx.json
   if (setup === 'shared-read-write') writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RW }))
-  const inputs = { SETUP: setup, 'ENCRYPTION-KEY': 'demo-key', ...(setup === 'shared-read-write' ? {} : { 'READ-WRITE-TOKEN': RW, 'READ-ONLY-TOKEN': RO }) }
+  const inputs = {
+    SETUP: setup,
+    'ENCRYPTION-KEY': 'demo-key',
+    ...(setup === 'shared-read-write' ? {} : { 'READ-WRITE-TOKEN': RW, 'READ-ONLY-TOKEN': RO })
+  }
   const env = {
     PATH: process.env.PATH,
     GITHUB_EVENT_NAME: event,

@@ -43,10 +43,19 @@ describe('cache/action.yml', () => {
     expect(validate(copy)).toEqual({ status: 0, output: expect.any(String) })
   })
 
-  it('reads exactly the inputs it declares: each one, and no other (not the token step\'s)', () => {
+  it("reads exactly the inputs it declares: each one, and no other (not the token step's)", () => {
     // Every input of both actions is given, as a workflow's `with:` could; what is read is recorded.
     const tokenStep = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8'))
-    const valid: Record<string, string> = { setup: 'main-only', 'write-events': 'push', 'max-entries': '20', 'max-entry-size': '1M', 'save-concurrency': '4', 'save-time-limit': '60', 'skip-cache': 'false', 'require-encryption': 'true' }
+    const valid: Record<string, string> = {
+      setup: 'main-only',
+      'write-events': 'push',
+      'max-entries': '20',
+      'max-entry-size': '1M',
+      'save-concurrency': '4',
+      'save-time-limit': '60',
+      'skip-cache': 'false',
+      'require-encryption': 'true'
+    }
     const given: Record<string, string> = {}
     for (const name of [...Object.keys(tokenStep.inputs), ...Object.keys(action.inputs)]) {
       given[`INPUT_${name.toUpperCase()}`] = valid[name] ?? (name === 'self-hosted-cache-url' ? 'https://cache.example' : 'x')
@@ -74,7 +83,7 @@ describe('bundles', () => {
     for (const f of files('dist')) expect(readFileSync(f, 'utf8')).not.toContain(cacheClient)
   })
 
-  it('the cache action\'s main does not either; its server and post do', () => {
+  it("the cache action's main does not either; its server and post do", () => {
     for (const f of files('cache/dist/main')) expect(readFileSync(f, 'utf8')).not.toContain(cacheClient)
     for (const d of ['cache/dist/server', 'cache/dist/post']) {
       expect(files(d).some(f => readFileSync(f, 'utf8').includes(cacheClient))).toBe(true)

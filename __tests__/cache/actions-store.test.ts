@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ENTRY_DIR, UnsafeEntryError, classifySaveError, enterStage, entryKey, restoreEntry, saveEntry } from '../../src/cache/actions-store.js'
+import {
+  ENTRY_DIR,
+  UnsafeEntryError,
+  classifySaveError,
+  enterStage,
+  entryKey,
+  restoreEntry,
+  saveEntry
+} from '../../src/cache/actions-store.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
 import { entryArchive, entryVersion } from '../helpers/entry-archive.js'
 
@@ -95,7 +103,11 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
       svc.failReservations = null
     }
     expect(classifySaveError('Unable to reserve cache with key k, another job may be creating this cache.').kind).toBe('failed')
-    expect(classifySaveError('Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists').kind).toBe('exists')
+    expect(
+      classifySaveError(
+        'Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists'
+      ).kind
+    ).toBe('exists')
   })
 
   it('tells a 429 apart (the library only mentions it in a debug line)', async () => {

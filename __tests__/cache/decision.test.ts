@@ -87,7 +87,15 @@ describe('the write decision over the shared table of runs', () => {
   it('covers writing and non-writing runs of every setup', () => {
     const setups = new Set(RUN_CASES.map(c => `${c.setup}:${c.expect.access}`))
     expect(setups).toEqual(
-      new Set(['main-only:read-write', 'main-only:read-only', 'ci-read-write:read-write', 'ci-read-write:read-only', 'shared-read-write:read-write', 'off:none', '2:read-write'])
+      new Set([
+        'main-only:read-write',
+        'main-only:read-only',
+        'ci-read-write:read-write',
+        'ci-read-write:read-only',
+        'shared-read-write:read-write',
+        'off:none',
+        '2:read-write'
+      ])
     )
   })
 })

@@ -101,7 +101,7 @@ describe('the cache action on a runner, with the real nx CLI', () => {
     expect(await waitGone(Number(main.state['nca-pid']))).toBe(true)
   })
 
-  it('a pull request on a fresh runner reads main\'s entries, is refused its own uploads, saves nothing', async () => {
+  it("a pull request on a fresh runner reads main's entries, is refused its own uploads, saves nothing", async () => {
     expect(mainRun).toBeDefined()
     const ws = makeWorkspace()
     // One project differs from main: its build misses and Nx tries to upload it.

@@ -174,8 +174,8 @@ describe('saveQueue with saves in flight at once', () => {
   })
 })
 
-describe('classifySaveError (what one save\'s own calls threw or answered)', () => {
-  it('a 429 from CreateCacheEntry (the Twirp client\'s RateLimitError, wrapped)', () => {
+describe("classifySaveError (what one save's own calls threw or answered)", () => {
+  it("a 429 from CreateCacheEntry (the Twirp client's RateLimitError, wrapped)", () => {
     expect(classifySaveError('Failed to CreateCacheEntry: Rate limited: Failed request: (429) Too Many Requests').kind).toBe('rate-limited')
   })
 
@@ -188,12 +188,16 @@ describe('classifySaveError (what one save\'s own calls threw or answered)', () 
   })
 
   it('an existing entry (409)', () => {
-    const m = 'Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists'
+    const m =
+      'Failed to CreateCacheEntry: Received non-retryable error: Failed request: (409) Conflict: cache entry with the same key, version, and scope already exists'
     expect(classifySaveError(m).kind).toBe('exists')
   })
 
   it('a service that keeps failing is a failure, not an existing entry', () => {
-    expect(classifySaveError('Failed to CreateCacheEntry: Failed to make request after 5 attempts: Failed request: (503) Service Unavailable').kind).toBe('failed')
+    expect(
+      classifySaveError('Failed to CreateCacheEntry: Failed to make request after 5 attempts: Failed request: (503) Service Unavailable')
+        .kind
+    ).toBe('failed')
   })
 
   it('anything else is a failure with its message', () => {

@@ -45,7 +45,13 @@ function runnerEnv(): Record<string, string> {
 
 /** Every secret the server must not carry where a later step can read it. */
 function secretsOf(main: ActionRun): string[] {
-  return [svc.runtimeToken, svc.env().ACTIONS_RESULTS_URL, svc.url, ...Object.values(JOB_SECRETS), main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN]
+  return [
+    svc.runtimeToken,
+    svc.env().ACTIONS_RESULTS_URL,
+    svc.url,
+    ...Object.values(JOB_SECRETS),
+    main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN
+  ]
 }
 
 const pushMain = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
@@ -69,7 +75,7 @@ function get(main: ActionRun, hash: string): Promise<Response> {
 }
 
 describe('what a later step can read of the cache server', () => {
-  onLinux('the running server\'s /proc environ and cmdline hold none of the job\'s secrets, and it still reaches the cache', async () => {
+  onLinux("the running server's /proc environ and cmdline hold none of the job's secrets, and it still reaches the cache", async () => {
     const main = await runAction({ ...pushMain, entry: MAIN, inputs: { 'github-token': JOB_SECRETS['github-token'] }, env: runnerEnv() })
     try {
       expect(main.status).toBe(0)
@@ -225,7 +231,7 @@ function laterStep(env: Record<string, string>): Promise<{ found: string[]; put:
 }
 
 describe('the attack end to end: pull_request_target, then PR code in a later step', () => {
-  onLinux('finds no runtime token to save a poisoned entry with, and the kit\'s server refuses its PUT', async () => {
+  onLinux("finds no runtime token to save a poisoned entry with, and the kit's server refuses its PUT", async () => {
     const run = {
       event: 'pull_request_target',
       ref: 'refs/heads/main',

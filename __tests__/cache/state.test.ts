@@ -53,7 +53,13 @@ describe('the main → post hand-off', () => {
 
   it('reads defaults when main handed nothing over (it failed on its inputs)', () => {
     const { handoff } = throughTheRunner(() => undefined)
-    expect(handoff).toEqual({ access: 'none', reason: '', server: null, maxEntries: DEFAULT_MAX_ENTRIES, maxEntrySize: DEFAULT_MAX_ENTRY_SIZE })
+    expect(handoff).toEqual({
+      access: 'none',
+      reason: '',
+      server: null,
+      maxEntries: DEFAULT_MAX_ENTRIES,
+      maxEntrySize: DEFAULT_MAX_ENTRY_SIZE
+    })
   })
 
   it('falls back to the default limits when what was handed over is not a number', () => {

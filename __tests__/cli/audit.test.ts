@@ -21,7 +21,10 @@ const addFormats = ajvFormats.default
 
 type Row = [rule: string, severity: string, file: string, line: number]
 
-function audit(name: string, ...args: string[]): { status: number; rows: Row[]; findings: Record<string, string | number>[]; stderr: string } {
+function audit(
+  name: string,
+  ...args: string[]
+): { status: number; rows: Row[]; findings: Record<string, string | number>[]; stderr: string } {
   const r = runCli(['audit', join(FIXTURES, name), '--format', 'json', ...args])
   const findings = r.stdout === '' ? [] : JSON.parse(r.stdout).findings
   return {
@@ -33,7 +36,14 @@ function audit(name: string, ...args: string[]): { status: number; rows: Row[]; 
 }
 
 describe('clean repositories, one per setup', () => {
-  it.each(['clean-main-only', 'clean-ci-read-write', 'clean-shared-read-write', 'clean-off', 'clean-cache-only', 'clean-self-hosted-cache'])('%s: no findings, exit 0', name => {
+  it.each([
+    'clean-main-only',
+    'clean-ci-read-write',
+    'clean-shared-read-write',
+    'clean-off',
+    'clean-cache-only',
+    'clean-self-hosted-cache'
+  ])('%s: no findings, exit 0', name => {
     const r = audit(name, '--fail-on', 'info')
     expect(r.rows).toEqual([])
     expect(r.status).toBe(0)
@@ -144,11 +154,13 @@ describe('patterns of real repositories', () => {
     const r = audit('scripts-run-nx', '--fail-on', 'info')
     expect(r.rows).toEqual([['inherited-env-token', 'high', `${W}/pr.yml`, 3]])
     // `pnpm test:pr` → `pnpm build:all` → nx; `yarn build` in apps/site uses apps/site/package.json; `npm run docs` runs no Nx.
-    expect(r.findings[0].message).toContain("jobs 'test' (through the package.json script test:pr) and 'site' (through the package.json script build)")
+    expect(r.findings[0].message).toContain(
+      "jobs 'test' (through the package.json script test:pr) and 'site' (through the package.json script build)"
+    )
     expect(r.findings[0].message).not.toContain('docs')
   })
 
-  it('local composite actions are followed: the job that builds through one is judged, and a token in the action\'s step env: is found there', () => {
+  it("local composite actions are followed: the job that builds through one is judged, and a token in the action's step env: is found there", () => {
     const r = audit('local-composite-action', '--fail-on', 'info')
     expect(r.rows).toEqual([
       ['step-env-token', 'high', `${A}/prepare-build/action.yml`, 13],
@@ -334,22 +346,28 @@ describe('SARIF', () => {
   addFormats(ajv)
   const validate = ajv.compile(schema)
 
-  it.each(['untrusted-trigger-token', 'unpinned-action', 'no-encryption-key', 'clean-main-only'])('%s: valid SARIF 2.1.0 with the same findings', name => {
-    const r = runCli(['audit', join(FIXTURES, name), '--format', 'sarif'])
-    const log = JSON.parse(r.stdout)
-    const ok = validate(log)
-    expect(validate.errors ?? []).toEqual([])
-    expect(ok).toBe(true)
-    const json = audit(name).findings
-    const results = log.runs[0].results
-    expect(results.map((x: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }) => [
-      x.ruleId,
-      x.locations[0].physicalLocation.artifactLocation.uri,
-      x.locations[0].physicalLocation.region.startLine
-    ])).toEqual(json.map(f => [f.rule, f.file, f.line]))
-    // Exit codes do not depend on the format.
-    expect(r.status).toBe(audit(name).status)
-  })
+  it.each(['untrusted-trigger-token', 'unpinned-action', 'no-encryption-key', 'clean-main-only'])(
+    '%s: valid SARIF 2.1.0 with the same findings',
+    name => {
+      const r = runCli(['audit', join(FIXTURES, name), '--format', 'sarif'])
+      const log = JSON.parse(r.stdout)
+      const ok = validate(log)
+      expect(validate.errors ?? []).toEqual([])
+      expect(ok).toBe(true)
+      const json = audit(name).findings
+      const results = log.runs[0].results
+      expect(
+        results.map(
+          (x: {
+            ruleId: string
+            locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[]
+          }) => [x.ruleId, x.locations[0].physicalLocation.artifactLocation.uri, x.locations[0].physicalLocation.region.startLine]
+        )
+      ).toEqual(json.map(f => [f.rule, f.file, f.line]))
+      // Exit codes do not depend on the format.
+      expect(r.status).toBe(audit(name).status)
+    }
+  )
 
   it('maps severities to levels, and every result names a rule of the driver', () => {
     const log = JSON.parse(runCli(['audit', join(FIXTURES, 'unpinned-action'), '--format', 'sarif']).stdout)
@@ -401,26 +419,41 @@ describe('files that are not regular files, which a pull request can commit: no 
     ['a symlink loop', 'loop.yml', (_d, p) => symlinkSync('loop.yml', p), /is a symlink/],
     ['a symlink to /dev/zero', 'zero.yml', (_d, p) => symlinkSync('/dev/zero', p), /is a symlink/],
     // GitHub reads the committed blob (the link's path), never the file it points to.
-    ['a symlink to a workflow in the repository', 'linked.yml', (d, p) => {
-      cpSync(join(d, W, 'ci.yml'), join(d, 'ci-copy.yml'))
-      symlinkSync('../../ci-copy.yml', p)
-    }, /is a symlink/],
+    [
+      'a symlink to a workflow in the repository',
+      'linked.yml',
+      (d, p) => {
+        cpSync(join(d, W, 'ci.yml'), join(d, 'ci-copy.yml'))
+        symlinkSync('../../ci-copy.yml', p)
+      },
+      /is a symlink/
+    ],
     ['a folder', 'x.yml', (_d, p) => mkdirSync(p), /is not a regular file \(a directory\)/],
-    ['a FIFO', 'fifo.yml', (_d, p) => {
-      expect(spawnSync('mkfifo', [p]).status).toBe(0)
-    }, /is not a regular file \(a FIFO\)/],
+    [
+      'a FIFO',
+      'fifo.yml',
+      (_d, p) => {
+        expect(spawnSync('mkfifo', [p]).status).toBe(0)
+      },
+      /is not a regular file \(a FIFO\)/
+    ],
     ['a file over 1 MiB', 'huge.yml', (_d, p) => writeFileSync(p, `on: push\n${'#'.repeat(MIB)}\n`), /is larger than 1048576 bytes/]
   ]
 
   it.each(cases)('%s: one workflow-unreadable finding saying why, the findings exit code, no stack trace', (_what, name, make, why) => {
     const dir = cleanCopy()
     make(dir, join(dir, W, name))
-    for (const [failOn, code] of [['medium', 1], ['high', 0]] as const) {
+    for (const [failOn, code] of [
+      ['medium', 1],
+      ['high', 0]
+    ] as const) {
       const r = runCliWithin(20000, ['audit', dir, '--format', 'json', '--fail-on', failOn])
       expect(r.timedOut).toBe(false)
       expect(r.stderr).toBe('')
       const findings = JSON.parse(r.stdout).findings
-      expect(findings.map((f: Record<string, unknown>) => [f.rule, f.severity, f.file, f.line])).toEqual([['workflow-unreadable', 'medium', `${W}/${name}`, 1]])
+      expect(findings.map((f: Record<string, unknown>) => [f.rule, f.severity, f.file, f.line])).toEqual([
+        ['workflow-unreadable', 'medium', `${W}/${name}`, 1]
+      ])
       expect(findings[0].message).toMatch(why)
       expect(findings[0].message).toMatch(/\S.*\.$/)
       expect(findings[0].fix).toMatch(/\S.*\.$/)
@@ -457,9 +490,13 @@ describe('files that are not regular files, which a pull request can commit: no 
     ['a symlink loop', (_d, p) => symlinkSync('nx.json', p), 'it is a symlink that does not resolve to a file'],
     ['a symlink out of the repository', (_d, p) => symlinkSync('/etc/hostname', p), 'it is a symlink to a file outside the repository'],
     ['a folder', (_d, p) => mkdirSync(p), 'it is not a regular file (a directory)'],
-    ['a FIFO', (_d, p) => {
-      expect(spawnSync('mkfifo', [p]).status).toBe(0)
-    }, 'it is not a regular file (a FIFO)'],
+    [
+      'a FIFO',
+      (_d, p) => {
+        expect(spawnSync('mkfifo', [p]).status).toBe(0)
+      },
+      'it is not a regular file (a FIFO)'
+    ],
     ['a file over 1 MiB', (_d, p) => writeFileSync(p, `{}${' '.repeat(MIB)}`), 'it is larger than 1048576 bytes']
   ]
 
@@ -492,19 +529,48 @@ describe('hostile workflow text: the audit stays linear', () => {
   // scan, sixteen under a quadratic one. A ratio, not a wall-clock bound: the machine is shared.
   const variants: [string, (n: number) => string][] = [
     // The secret-expression scan: `${{` that no `}` closes, in a token under an untrusted trigger.
-    ['repeated ${{', n => `on: pull_request_target\njobs:\n  build:\n    runs-on: ubuntu-latest\n    env:\n      NX_CLOUD_ACCESS_TOKEN: "${'${{ '.repeat(n / 4)}"\n    steps:\n      - run: npx nx build\n`],
+    [
+      'repeated ${{',
+      n =>
+        `on: pull_request_target\njobs:\n  build:\n    runs-on: ubuntu-latest\n    env:\n      NX_CLOUD_ACCESS_TOKEN: "${'${{ '.repeat(n / 4)}"\n    steps:\n      - run: npx nx build\n`
+    ],
     // The Nx-command match: an npx flag list that runs across every following `;npx`.
-    ['repeated -;npx', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "npx ${'-;npx '.repeat(n / 6)}"\n`],
+    [
+      'repeated -;npx',
+      n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "npx ${'-;npx '.repeat(n / 6)}"\n`
+    ],
     // The kit path's trailing slashes.
-    ['a run of slashes in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: "a/nx-cloud-access${'/'.repeat(n)}x@v1"\n`],
+    [
+      'a run of slashes in uses:',
+      n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: "a/nx-cloud-access${'/'.repeat(n)}x@v1"\n`
+    ],
     // A uses: without its ref, in a ci-read-write job that runs Nx.
-    ['a run of @ in uses:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - uses: "a${'@'.repeat(n)}\\n"\n`],
+    [
+      'a run of @ in uses:',
+      n =>
+        `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - uses: "a${'@'.repeat(n)}\\n"\n`
+    ],
     // What a job runs, judged for deploys: many cloud CLI words, many target flags, unclosed quotes.
-    ['repeated gcloud', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - run: "${'gcloud '.repeat(n / 7)}"\n`],
-    ['repeated -t=', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "nx run-many ${'-t=-t='.repeat(n / 6)}"\n`],
-    ['unclosed quotes in run:', n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          npx nx build ${"'a\\\"".repeat(n / 3)}\n`],
+    [
+      'repeated gcloud',
+      n =>
+        `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - run: "${'gcloud '.repeat(n / 7)}"\n`
+    ],
+    [
+      'repeated -t=',
+      n => `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "nx run-many ${'-t=-t='.repeat(n / 6)}"\n`
+    ],
+    [
+      'unclosed quotes in run:',
+      n =>
+        `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          npx nx build ${'\'a\\"'.repeat(n / 3)}\n`
+    ],
     // A token expression rated for each kind of run: one long identifier chain read by the evaluator.
-    ['a long expression in a token', n => `on: pull_request\nenv:\n  NX_CLOUD_ACCESS_TOKEN: "\${{ ${'a-'.repeat(n / 2)}x && secrets.X || secrets.Y }}"\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n`]
+    [
+      'a long expression in a token',
+      n =>
+        `on: pull_request\nenv:\n  NX_CLOUD_ACCESS_TOKEN: "\${{ ${'a-'.repeat(n / 2)}x && secrets.X || secrets.Y }}"\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n`
+    ]
   ]
 
   function auditText(text: string): void {
@@ -551,7 +617,11 @@ describe('hostile workflow text: the audit stays linear', () => {
     writeFileSync(join(dir, W, 'x.yml'), variants[0][1](240 * 1024).replace('"\n', '} ${{ secrets.NX_RW }}"\n'))
     const r = runCliWithin(10000, ['audit', dir, '--format', 'json'])
     expect(r.timedOut).toBe(false)
-    expect(JSON.parse(r.stdout).findings.map((f: Record<string, unknown>) => [f.rule, f.file, f.line])).toContainEqual(['untrusted-trigger-token', `${W}/x.yml`, 6])
+    expect(JSON.parse(r.stdout).findings.map((f: Record<string, unknown>) => [f.rule, f.file, f.line])).toContainEqual([
+      'untrusted-trigger-token',
+      `${W}/x.yml`,
+      6
+    ])
     expect(r.status).toBe(1)
   })
 })

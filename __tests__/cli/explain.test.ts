@@ -135,7 +135,20 @@ describe('explain from flags', () => {
     expect(r.stdout).not.toContain(RW)
     expect(r.stdout).not.toContain(KEY)
     // Under shared-read-write the same nx.json is the premise, and every run writes with it.
-    const shared = runCli(['explain', '--event', 'pull_request', '--head-repo', 'x/y', '--setup', '3', '--input', 'read-write-token=', '--json', '--dir', dir])
+    const shared = runCli([
+      'explain',
+      '--event',
+      'pull_request',
+      '--head-repo',
+      'x/y',
+      '--setup',
+      '3',
+      '--input',
+      'read-write-token=',
+      '--json',
+      '--dir',
+      dir
+    ])
     expect(JSON.parse(shared.stdout)).toMatchObject({ access: 'read-write', tokenSource: 'nx.json' })
   })
 
@@ -200,7 +213,7 @@ describe('explain --all', () => {
     expect(r.stdout).not.toContain(RW)
   })
 
-  it('an input that contradicts one setup fails that setup\'s rows instead of crashing', () => {
+  it("an input that contradicts one setup fails that setup's rows instead of crashing", () => {
     const r = runCli(['explain', '--all', '--input', 'self-hosted-cache-url=https://cache.example.com', '--dir', tmp])
     expect(r.stderr).toBe('')
     expect(r.status).toBe(1)

@@ -28,9 +28,8 @@ describe('an Nx command in a run: script', () => {
     'echo start\n  nx build'
   ])('%j runs Nx', run => expect(runsNx(stepRunning(run))).toBe(true))
 
-  it.each(['nginx -t', 'npm run build', 'echo onx', 'npm run nx-lint', 'cat nx.json', 'npx nxt build', ''])(
-    '%j does not',
-    run => expect(runsNx(stepRunning(run))).toBe(false)
+  it.each(['nginx -t', 'npm run build', 'echo onx', 'npm run nx-lint', 'cat nx.json', 'npx nxt build', ''])('%j does not', run =>
+    expect(runsNx(stepRunning(run))).toBe(false)
   )
 })
 
@@ -83,7 +82,7 @@ describe('a package.json script call', () => {
 describe('the setup a workflow is judged under', () => {
   const wf = (setup: string): string =>
     `on: push\njobs:\n  a:\n    steps:\n      - uses: acme/nx-cloud-access@v1\n${setup ? `        with:\n          setup: ${setup}\n` : ''}`
-  it('is the kit step\'s setup: input, aliases included', () => {
+  it("is the kit step's setup: input, aliases included", () => {
     expect(workflowSetup(readWorkflow('w.yml', wf('2')), null)).toBe('ci-read-write')
     expect(workflowSetup(readWorkflow('w.yml', wf('shared-read-write')), null)).toBe('shared-read-write')
   })
@@ -114,7 +113,7 @@ describe('the setup a workflow is judged under', () => {
 })
 
 describe('reading a workflow', () => {
-  it('an alias resolves to the closest anchor before it, and keeps the anchor\'s line', () => {
+  it("an alias resolves to the closest anchor before it, and keeps the anchor's line", () => {
     const w = readWorkflow(
       'w.yml',
       [

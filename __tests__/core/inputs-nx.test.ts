@@ -123,7 +123,9 @@ describe('nx.json', () => {
     ['deep, with a trailing comma (the JSONC path)', '{"x":' + '['.repeat(50_000) + ']'.repeat(50_000) + ',}']
   ])('nested too deeply (%s) is a malformed nx.json, not a stack overflow', (_name, text) => {
     expect(() => parseNxJson(text)).toThrow(PolicyError)
-    expect(() => parseNxJson(text)).toThrow(/Input 'working-directory' points at a malformed nx\.json \(nested deeper than 256 levels at line 1, column \d+\)/)
+    expect(() => parseNxJson(text)).toThrow(
+      /Input 'working-directory' points at a malformed nx\.json \(nested deeper than 256 levels at line 1, column \d+\)/
+    )
   })
 
   test('nesting is counted outside strings and comments', () => {
@@ -167,7 +169,9 @@ describe('nx.json', () => {
   })
 
   test('the older layout wins when both are present', () => {
-    const nx = parseNxJson(JSON.stringify({ nxCloudAccessToken: 'new', tasksRunnerOptions: { default: { options: { accessToken: 'old' } } } }))
+    const nx = parseNxJson(
+      JSON.stringify({ nxCloudAccessToken: 'new', tasksRunnerOptions: { default: { options: { accessToken: 'old' } } } })
+    )
     expect(nx.accessToken).toBe('old')
   })
 })

@@ -98,16 +98,16 @@ function oracleAccess(setup: string, event: string, ref: string, origin: Origin,
   if (setup === 'ci-read-write') return trusted ? 'read-write' : 'read-only'
   const events = writeEvents === '' ? ['push', 'workflow_dispatch', 'schedule'] : writeEvents.split(', ')
   const branch = oracleBranch(event, ref)
-  const allowed =
-    writeBranches === ''
-      ? branch === 'main'
-      : branch === 'main' || (branch !== null && /^release\/[^/]+$/.test(branch))
+  const allowed = writeBranches === '' ? branch === 'main' : branch === 'main' || (branch !== null && /^release\/[^/]+$/.test(branch))
   return trusted && events.includes(event) && allowed ? 'read-write' : 'read-only'
 }
 
 function payloadFor(event: string, ref: string, origin: Origin): Record<string, unknown> {
   if (event.startsWith('pull_request')) {
-    return prPayload({ fork: origin === 'fork' ? 'mallory/monorepo' : undefined, author: origin === 'dependabot' ? 'dependabot[bot]' : undefined })
+    return prPayload({
+      fork: origin === 'fork' ? 'mallory/monorepo' : undefined,
+      author: origin === 'dependabot' ? 'dependabot[bot]' : undefined
+    })
   }
   const sender = origin === 'dependabot' ? { login: 'dependabot[bot]', type: 'Bot' } : { login: 'octocat', type: 'User' }
   if (event === 'merge_group') return { ...mergeGroupPayload('refs/heads/main'), sender }
@@ -128,7 +128,12 @@ describe(`the matrix (${matrix.length} runs) agrees with docs/POLICY.md`, () => 
     for (const [setup, event, ref, origin, we, wb] of matrix) {
       const d = decide(
         config({ setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY, 'write-events': we, 'write-branches': wb }),
-        await facts({ event, ref, actor: origin === 'dependabot' ? 'dependabot[bot]' : 'octocat', payload: payloadFor(event, ref, origin) }),
+        await facts({
+          event,
+          ref,
+          actor: origin === 'dependabot' ? 'dependabot[bot]' : 'octocat',
+          payload: payloadFor(event, ref, origin)
+        }),
         // Setup 3 commits the shared read-write token in nx.json; the others a read-only one at most.
         nx({ accessToken: setup === 'shared-read-write' ? SHARED : '' }),
         {}
@@ -163,13 +168,21 @@ describe('trust and branch details', () => {
   })
 
   test('a merge queue run takes its base branch, not its gh-readonly-queue ref', async () => {
-    const f = await facts({ event: 'merge_group', ref: 'refs/heads/gh-readonly-queue/main/pr-1-abc', payload: mergeGroupPayload('refs/heads/release/2.1') })
+    const f = await facts({
+      event: 'merge_group',
+      ref: 'refs/heads/gh-readonly-queue/main/pr-1-abc',
+      payload: mergeGroupPayload('refs/heads/release/2.1')
+    })
     expect(f.branch).toBe('release/2.1')
   })
 
   test('globs are case-sensitive and whole-name', async () => {
     const c = config({ 'write-branches': 'main' })
-    for (const [ref, write] of [['refs/heads/Main', false], ['refs/heads/main2', false], ['refs/heads/main', true]] as const) {
+    for (const [ref, write] of [
+      ['refs/heads/Main', false],
+      ['refs/heads/main2', false],
+      ['refs/heads/main', true]
+    ] as const) {
       expect(writeGrant(c, await facts({ event: 'push', ref, payload: pushPayload(ref) })).write).toBe(write)
     }
   })
@@ -188,13 +201,18 @@ describe('trust and branch details', () => {
 describe('tokens from nx.json', () => {
   const prFacts = (): Promise<RunFacts> => facts({ event: 'pull_request', payload: prPayload() })
 
-  test('a PR reads with nx.json\'s token when read-only-token is empty', async () => {
+  test("a PR reads with nx.json's token when read-only-token is empty", async () => {
     const d = decide(config({ 'read-write-token': RW }), await prFacts(), nx({ accessToken: RO, encryptionKey: KEY }), {})
     expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
   })
 
   test('an unknown-format token in nx.json is not judged', async () => {
-    const d = decide(config({ 'read-write-token': RW }), await prFacts(), nx({ accessToken: 'opaque-new-style-token', encryptionKey: KEY }), {})
+    const d = decide(
+      config({ 'read-write-token': RW }),
+      await prFacts(),
+      nx({ accessToken: 'opaque-new-style-token', encryptionKey: KEY }),
+      {}
+    )
     expect(d.access).toBe('read-only')
   })
 
@@ -241,14 +259,14 @@ describe('setup 3: the read-write-token secret only for trusted runs', () => {
     expect(d.warnings.join(' ')).toContain('untrusted and gets only the token committed in nx.json')
   })
 
-  test('an untrusted run against a self-hosted cache gets none: nx.json\'s token is no key to it', async () => {
+  test("an untrusted run against a self-hosted cache gets none: nx.json's token is no key to it", async () => {
     const d = decide(setup3({ 'self-hosted-cache-url': 'http://127.0.0.1:1' }), await forkFacts(), nx({ accessToken: SHARED }), {})
     expect(d.access).toBe('none')
     expect(Object.values(d.exports)).not.toContain(RW)
     expect(d.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER).toBeUndefined()
   })
 
-  test('without the secret, an untrusted run still writes with nx.json\'s token and says it is untrusted', async () => {
+  test("without the secret, an untrusted run still writes with nx.json's token and says it is untrusted", async () => {
     const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await forkFacts(), nx({ accessToken: SHARED }), {})
     expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-write', 'nx.json', SHARED])
     expect(d.reason).toContain("is untrusted, so it uses nx.json's token")
@@ -261,16 +279,21 @@ describe('access reports what the exported token can do', () => {
   test('setup 3 with a read-only token in nx.json is read-only, and the reason says so', async () => {
     const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await pushMain(), nx({ accessToken: RO }), {})
     expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
-    expect(d.reason).toBe("shared-read-write: every run may write, with nx.json's token, but nx.json's token decodes as read-only, so it reads only.")
+    expect(d.reason).toBe(
+      "shared-read-write: every run may write, with nx.json's token, but nx.json's token decodes as read-only, so it reads only."
+    )
     expect(d.warnings.join(' ')).toContain('nobody can write')
   })
 
-  test.each(['main-only', 'ci-read-write', 'shared-read-write'])('%s: a read-write-token that decodes read-only is read-only', async setup => {
-    const d = decide(config({ setup, 'read-write-token': RO, 'encryption-key': KEY }), await pushMain(), nx(), {})
-    expect([d.access, d.tokenSource]).toEqual(['read-only', 'read-write-token'])
-    expect(d.reason).toContain("but input 'read-write-token' decodes as read-only, so it reads only")
-    expect(d.warnings.join(' ')).toContain('swapped')
-  })
+  test.each(['main-only', 'ci-read-write', 'shared-read-write'])(
+    '%s: a read-write-token that decodes read-only is read-only',
+    async setup => {
+      const d = decide(config({ setup, 'read-write-token': RO, 'encryption-key': KEY }), await pushMain(), nx(), {})
+      expect([d.access, d.tokenSource]).toEqual(['read-only', 'read-write-token'])
+      expect(d.reason).toContain("but input 'read-write-token' decodes as read-only, so it reads only")
+      expect(d.warnings.join(' ')).toContain('swapped')
+    }
+  )
 
   test('a token of unknown format is not judged', async () => {
     const d = decide(config({ 'read-write-token': 'opaque-new-style-token', 'encryption-key': KEY }), await pushMain(), nx(), {})
@@ -295,7 +318,9 @@ describe('Dependabot is untrusted on every event', () => {
   test.each(['workflow_dispatch', 'schedule', 'repository_dispatch', 'merge_group', 'release', 'create', 'delete'])(
     'a %s run by dependabot[bot] is untrusted',
     async event => {
-      expect((await facts({ event, ref: 'refs/heads/main', actor: 'dependabot[bot]', payload: { repository: repository() } })).trusted).toBe(false)
+      expect(
+        (await facts({ event, ref: 'refs/heads/main', actor: 'dependabot[bot]', payload: { repository: repository() } })).trusted
+      ).toBe(false)
     }
   )
 
@@ -318,7 +343,12 @@ function runOf(origin: Origin4): Partial<RunInput> & { event: string } {
     case 'fork PR':
       return { event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload({ fork: 'mallory/monorepo' }) }
     case 'Dependabot PR':
-      return { event: 'pull_request', ref: 'refs/pull/104/merge', actor: 'dependabot[bot]', payload: prPayload({ author: 'dependabot[bot]' }) }
+      return {
+        event: 'pull_request',
+        ref: 'refs/pull/104/merge',
+        actor: 'dependabot[bot]',
+        payload: prPayload({ author: 'dependabot[bot]' })
+      }
   }
 }
 
@@ -326,7 +356,16 @@ function runOf(origin: Origin4): Partial<RunInput> & { event: string } {
 const secretless = (origin: Origin4): boolean => origin === 'fork PR' || origin === 'Dependabot PR'
 
 type Wia = 'none' | 'read-only'
-type Row = [Origin4, Wia, 'nxCloudId' | 'no nxCloudId', 'key in nx.json' | 'key in a secret', string, string, 'NX_NO_CLOUD' | 'cloud', string]
+type Row = [
+  Origin4,
+  Wia,
+  'nxCloudId' | 'no nxCloudId',
+  'key in nx.json' | 'key in a secret',
+  string,
+  string,
+  'NX_NO_CLOUD' | 'cloud',
+  string
+]
 
 /**
  * The decision table for tokenless runs (setup main-only, no read-only token anywhere, nx.json
@@ -342,53 +381,106 @@ export const TOKENLESS_TABLE: Row[] = [
   ['same-repo PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
   ['same-repo PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
   ['same-repo PR', 'none', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', ''],
-  ['same-repo PR', 'read-only', 'nxCloudId', 'key in nx.json', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
-  ['same-repo PR', 'read-only', 'nxCloudId', 'key in a secret', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  [
+    'same-repo PR',
+    'read-only',
+    'nxCloudId',
+    'key in nx.json',
+    'read-only',
+    'nx.json',
+    'cloud',
+    'the workspace ID access level set in Nx Cloud decides'
+  ],
+  [
+    'same-repo PR',
+    'read-only',
+    'nxCloudId',
+    'key in a secret',
+    'read-only',
+    'nx.json',
+    'cloud',
+    'the workspace ID access level set in Nx Cloud decides'
+  ],
   ['same-repo PR', 'read-only', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
   ['fork PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
   ['fork PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'GitHub gives a pull request from a fork no secrets'],
-  ['fork PR', 'none', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'GitHub gives a pull request from a fork no secrets'],
-  ['fork PR', 'read-only', 'nxCloudId', 'key in nx.json', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  [
+    'fork PR',
+    'none',
+    'no nxCloudId',
+    'key in a secret',
+    'none',
+    'none',
+    'NX_NO_CLOUD',
+    'GitHub gives a pull request from a fork no secrets'
+  ],
+  [
+    'fork PR',
+    'read-only',
+    'nxCloudId',
+    'key in nx.json',
+    'read-only',
+    'nx.json',
+    'cloud',
+    'the workspace ID access level set in Nx Cloud decides'
+  ],
   ['fork PR', 'read-only', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'commit the key in nx.json'],
   ['fork PR', 'read-only', 'no nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
   ['Dependabot PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
-  ['Dependabot PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', "GitHub gives Dependabot's pull requests only Dependabot secrets"],
-  ['Dependabot PR', 'read-only', 'nxCloudId', 'key in nx.json', 'read-only', 'nx.json', 'cloud', 'the workspace ID access level set in Nx Cloud decides'],
+  [
+    'Dependabot PR',
+    'none',
+    'nxCloudId',
+    'key in a secret',
+    'none',
+    'none',
+    'NX_NO_CLOUD',
+    "GitHub gives Dependabot's pull requests only Dependabot secrets"
+  ],
+  [
+    'Dependabot PR',
+    'read-only',
+    'nxCloudId',
+    'key in nx.json',
+    'read-only',
+    'nx.json',
+    'cloud',
+    'the workspace ID access level set in Nx Cloud decides'
+  ],
   ['Dependabot PR', 'read-only', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'commit the key in nx.json']
 ]
 
 describe('tokenless runs: the decision table', () => {
-  test.each(TOKENLESS_TABLE)('%s, workspace-id-access %s, %s, %s → %s via %s (%s)', async (origin, wia, cloud, key, access, source, noCloud, words) => {
-    const secrets = secretless(origin) ? {} : { 'read-write-token': RW, ...(key === 'key in a secret' ? { 'encryption-key': KEY } : {}) }
-    const d = decide(
-      config({ 'workspace-id-access': wia, ...secrets }),
-      await facts({ actor: 'octocat', ...runOf(origin) }),
-      nx({ cloudId: cloud === 'nxCloudId' ? CLOUD_ID : '', encryptionKey: key === 'key in nx.json' ? KEY : '' }),
-      {}
-    )
-    expect([d.access, d.tokenSource]).toEqual([access, source])
-    expect(d.exports.NX_NO_CLOUD).toBe(noCloud === 'NX_NO_CLOUD' ? 'true' : undefined)
-    if (access === 'read-only') {
-      // Through nxCloudId: no token at all reaches Nx, every token variable is blanked.
-      for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN', 'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN']) expect(d.exports[v]).toBe('')
+  test.each(TOKENLESS_TABLE)(
+    '%s, workspace-id-access %s, %s, %s → %s via %s (%s)',
+    async (origin, wia, cloud, key, access, source, noCloud, words) => {
+      const secrets = secretless(origin) ? {} : { 'read-write-token': RW, ...(key === 'key in a secret' ? { 'encryption-key': KEY } : {}) }
+      const d = decide(
+        config({ 'workspace-id-access': wia, ...secrets }),
+        await facts({ actor: 'octocat', ...runOf(origin) }),
+        nx({ cloudId: cloud === 'nxCloudId' ? CLOUD_ID : '', encryptionKey: key === 'key in nx.json' ? KEY : '' }),
+        {}
+      )
+      expect([d.access, d.tokenSource]).toEqual([access, source])
+      expect(d.exports.NX_NO_CLOUD).toBe(noCloud === 'NX_NO_CLOUD' ? 'true' : undefined)
+      if (access === 'read-only') {
+        // Through nxCloudId: no token at all reaches Nx, every token variable is blanked.
+        for (const v of ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN', 'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN'])
+          expect(d.exports[v]).toBe('')
+      }
+      if (access !== 'read-write') expect(Object.values(d.exports)).not.toContain(RW)
+      if (words !== '') expect([d.reason, ...d.notices].join(' ')).toContain(words)
     }
-    if (access !== 'read-write') expect(Object.values(d.exports)).not.toContain(RW)
-    if (words !== '') expect([d.reason, ...d.notices].join(' ')).toContain(words)
-  })
+  )
 
   test('a secretless run that finds no key gets exactly one notice saying GitHub withholds secrets', async () => {
-    const d = decide(
-      config({ 'workspace-id-access': 'read-only' }),
-      await facts(runOf('fork PR')),
-      nx({ cloudId: CLOUD_ID }),
-      {}
-    )
+    const d = decide(config({ 'workspace-id-access': 'read-only' }), await facts(runOf('fork PR')), nx({ cloudId: CLOUD_ID }), {})
     expect(d.notices).toHaveLength(1)
     expect(d.notices[0]).toMatch(/^GitHub gives a pull request from a fork no secrets, so 'encryption-key' is empty here/)
     expect(d.reason).toContain('but no encryption key was found')
   })
 
-  test('a fork PR reading with nx.json\'s token but no key (the key is a secret) runs without the remote cache', async () => {
+  test("a fork PR reading with nx.json's token but no key (the key is a secret) runs without the remote cache", async () => {
     const d = decide(config({}), await facts(runOf('fork PR')), nx({ accessToken: RO }), {})
     expect([d.access, d.exports.NX_NO_CLOUD, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['none', 'true', undefined])
     expect(d.notices.join(' ')).toContain('GitHub gives a pull request from a fork no secrets')
@@ -418,14 +510,21 @@ describe('tokenless runs: the decision table', () => {
   })
 
   test('a missing nx.json warns, naming the path looked at', async () => {
-    const d = decide(config({ 'read-write-token': RW, 'encryption-key': KEY }), await facts(runOf('push to main')), { ...NO_NX_JSON, lookedAt: '/w/apps/nx.json' }, {})
+    const d = decide(
+      config({ 'read-write-token': RW, 'encryption-key': KEY }),
+      await facts(runOf('push to main')),
+      { ...NO_NX_JSON, lookedAt: '/w/apps/nx.json' },
+      {}
+    )
     expect(d.warnings.join(' ')).toContain('No nx.json at /w/apps/nx.json')
   })
 
   test('secrets are withheld from fork and Dependabot runs only', async () => {
     expect((await facts(runOf('fork PR'))).secretsWithheld).toContain('fork')
     expect((await facts(runOf('Dependabot PR'))).secretsWithheld).toContain('Dependabot')
-    expect((await facts({ event: 'push', ref: 'refs/heads/x', actor: 'dependabot[bot]', payload: pushPayload('refs/heads/x') })).secretsWithheld).toContain('Dependabot')
+    expect(
+      (await facts({ event: 'push', ref: 'refs/heads/x', actor: 'dependabot[bot]', payload: pushPayload('refs/heads/x') })).secretsWithheld
+    ).toContain('Dependabot')
     expect((await facts(runOf('same-repo PR'))).secretsWithheld).toBeNull()
     expect((await facts(runOf('push to main'))).secretsWithheld).toBeNull()
   })

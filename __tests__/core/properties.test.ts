@@ -16,7 +16,18 @@ const secret = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0
 
 const runArb = fc.record({
   setup: fc.constantFrom('main-only', 'ci-read-write', 'shared-read-write', 'off', '1', '2', '3'),
-  event: fc.constantFrom('push', 'pull_request', 'pull_request_target', 'merge_group', 'schedule', 'workflow_dispatch', 'workflow_run', 'issue_comment', 'release', 'whatever'),
+  event: fc.constantFrom(
+    'push',
+    'pull_request',
+    'pull_request_target',
+    'merge_group',
+    'schedule',
+    'workflow_dispatch',
+    'workflow_run',
+    'issue_comment',
+    'release',
+    'whatever'
+  ),
   branch: fc.constantFrom('main', 'master', 'feature/x', 'release/1.0', 'Main'),
   tag: fc.boolean(),
   origin: fc.constantFrom('same', 'fork', 'dependabot'),
@@ -92,7 +103,9 @@ test('a read-write token is exported only when the policy says read-write', asyn
       expect(exportsRw).toBe(d.access === 'read-write' && d.tokenSource === 'read-write-token')
       // What every later step sees: the job's env: with the action's exports over it.
       const later = { ...ambientOf(r), ...d.exports }
-      const holders = Object.entries(later).filter(([, v]) => v === r.rw).map(([k]) => k)
+      const holders = Object.entries(later)
+        .filter(([, v]) => v === r.rw)
+        .map(([k]) => k)
       if (d.access !== 'read-write') expect(holders).toEqual([])
     }),
     { numRuns: 1500 }

@@ -95,10 +95,11 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       ACTIONS_CACHE_SERVICE_V2: 'true',
       GITHUB_SERVER_URL: 'https://github.com'
     }),
-    close: () => new Promise<void>(r => {
-      server.close(() => r())
-      server.closeAllConnections()
-    })
+    close: () =>
+      new Promise<void>(r => {
+        server.close(() => r())
+        server.closeAllConnections()
+      })
   }
 
   const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -169,7 +170,9 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
       case 'GetCacheEntryDownloadURL': {
         const keys = [key, ...((msg.restore_keys as string[] | undefined) ?? [])]
         for (const k of keys) {
-          const hit = [...entries.values()].find(e => e.finalized && (svc.ignoreVersion || e.version === version) && (e.key === k || e.key.startsWith(k)))
+          const hit = [...entries.values()].find(
+            e => e.finalized && (svc.ignoreVersion || e.version === version) && (e.key === k || e.key.startsWith(k))
+          )
           if (hit) {
             const id = [...blobs.entries()].find(([, bk]) => bk === hit.key)?.[0]
             record(200, key)

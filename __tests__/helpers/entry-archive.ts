@@ -17,7 +17,9 @@ export function libraryCompression(): 'zstd-without-long' | 'gzip' {
 
 /** The version @actions/cache gives the kit's entry for `hash` on Linux (the paths, the compression, its salt). */
 export function entryVersion(hash: string): string {
-  return createHash('sha256').update([`nx-cache/${hash}`, libraryCompression(), '1.0'].join('|')).digest('hex')
+  return createHash('sha256')
+    .update([`nx-cache/${hash}`, libraryCompression(), '1.0'].join('|'))
+    .digest('hex')
 }
 
 /** `tar --posix -cf - -P -C cwd …members`, compressed as the library would. */

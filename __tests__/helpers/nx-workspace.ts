@@ -39,10 +39,7 @@ export function makeWorkspace(opts: WorkspaceOptions = {}): Workspace {
   const projects = opts.projects ?? { 'lib-a': [], 'lib-b': ['lib-a'], app: ['lib-b'] }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
   writeFileSync(join(dir, 'build.cjs'), BUILD_SCRIPT)
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name: 'ws', private: true, workspaces: ['packages/*'] }, null, 2)
-  )
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ws', private: true, workspaces: ['packages/*'] }, null, 2))
   writeFileSync(
     join(dir, 'nx.json'),
     JSON.stringify(

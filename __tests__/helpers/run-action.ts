@@ -84,17 +84,15 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   for (const [k, v] of Object.entries(opts.state ?? {})) env[`STATE_${k}`] = v
 
   const entry = join(REPO_ROOT, opts.entry ?? 'dist/index.js')
-  const { status, stdout, stderr } = await new Promise<{ status: number; stdout: string; stderr: string }>(
-    (resolvePromise, reject) => {
-      const child = spawn(process.execPath, [entry], { env, cwd: opts.workspace ?? dir })
-      let out = ''
-      let err = ''
-      child.stdout.on('data', d => (out += d))
-      child.stderr.on('data', d => (err += d))
-      child.on('error', reject)
-      child.on('close', code => resolvePromise({ status: code ?? 1, stdout: out, stderr: err }))
-    }
-  )
+  const { status, stdout, stderr } = await new Promise<{ status: number; stdout: string; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [entry], { env, cwd: opts.workspace ?? dir })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => (out += d))
+    child.stderr.on('data', d => (err += d))
+    child.on('error', reject)
+    child.on('close', code => resolvePromise({ status: code ?? 1, stdout: out, stderr: err }))
+  })
   const read = (f: string): string => readFileSync(f, 'utf8')
   const envText = read(files.GITHUB_ENV)
   const outText = read(files.GITHUB_OUTPUT)

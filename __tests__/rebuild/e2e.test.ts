@@ -88,7 +88,10 @@ beforeAll(async () => {
   const local = await ws.nx(['run-many', '-t', 'build'], withoutSkip(jobEnv))
   for (const t of TASKS) expect(local.output).toMatch(new RegExp(`nx run.*${t}.*\\[local cache\\]`))
   // ... and remotely (an empty local cache folder: every task comes from the server).
-  const remote = await ws.nx(['run-many', '-t', 'build'], { ...withoutSkip(jobEnv), NX_CACHE_DIRECTORY: join(ws.dir, '.nx', 'empty-cache') })
+  const remote = await ws.nx(['run-many', '-t', 'build'], {
+    ...withoutSkip(jobEnv),
+    NX_CACHE_DIRECTORY: join(ws.dir, '.nx', 'empty-cache')
+  })
   for (const t of TASKS) expect(remote.output).toMatch(new RegExp(`nx run.*${t}.*\\[remote cache\\]`))
   expect(outs()).toEqual(cachedOut)
 })
@@ -142,7 +145,9 @@ describe('action.yml rebuild step', () => {
     const fail = await rebuild(`NX_SKIP_NX_CACHE=false ${REBUILD}`)
     expect(fail.status).toBe(1)
     // Nx's report says all succeeded (they did, from the cache); the kit's heading says otherwise.
-    expect(fail.summary).toMatch(/### ✅ All tasks succeeded[\s\S]*<h1>❌ Pre-deploy rebuild failed: 3 tasks served from a cache, deploy nothing<\/h1>/)
+    expect(fail.summary).toMatch(
+      /### ✅ All tasks succeeded[\s\S]*<h1>❌ Pre-deploy rebuild failed: 3 tasks served from a cache, deploy nothing<\/h1>/
+    )
   })
 
   it('catches a command that turns the local cache back on, naming the cached tasks', async () => {
@@ -169,7 +174,7 @@ describe('action.yml rebuild step', () => {
     expect(run.errors[0]).toMatch(/run summary counts 3 task\(s\) from the cache/)
   })
 
-  it('fails the step when a build fails, with the command\'s exit status', async () => {
+  it("fails the step when a build fails, with the command's exit status", async () => {
     const run = await rebuild(REBUILD, { FAIL_BUILD: 'lib-b' })
     expect(run.status).toBe(1)
     expect(run.errors).toEqual(['The pre-deploy rebuild command failed (exit status 1): deploy nothing from this job.'])
@@ -231,7 +236,13 @@ describe('later Nx commands of the same job', () => {
 describe('setup off: the rebuild alone', () => {
   it('needs no token or key, turns Nx Cloud off, and rebuilds fresh', async () => {
     const offInputs = { setup: 'off', 'rebuild-command': REBUILD }
-    const policy = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), workspace: ws.dir, inputs: offInputs })
+    const policy = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      workspace: ws.dir,
+      inputs: offInputs
+    })
     expect(policy.errors).toEqual([])
     expect(policy.env).toEqual({ NX_NO_CLOUD: 'true', NX_SKIP_NX_CACHE: 'true' })
     const old = outs()

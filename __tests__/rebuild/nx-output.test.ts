@@ -37,7 +37,16 @@ describe('the captures', () => {
   it('are real Nx 24 output, cover every output style, and hold the runner-only forms', () => {
     expect(manifest.nx).toMatch(/^24\./)
     const forms = new Set(captures.map(c => c.file.split('.')[0]))
-    for (const style of ['static', 'static-failures-only', 'stream', 'stream-without-prefixes', 'dynamic', 'dynamic-legacy', 'tui', 'summary']) {
+    for (const style of [
+      'static',
+      'static-failures-only',
+      'stream',
+      'stream-without-prefixes',
+      'dynamic',
+      'dynamic-legacy',
+      'tui',
+      'summary'
+    ]) {
       expect(forms).toContain(style)
     }
     for (const form of ['quiet', 'run-many-configuration', 'run-one-configuration', 'run-one-forwarded']) expect(forms).toContain(form)
@@ -69,7 +78,9 @@ describe.each(captures.map(c => [c.file, c] as const))('%s', (_file, c) => {
         expect(r.cached.map(x => x.task)).toEqual(c.cached)
         for (const t of c.cached) expect(error).toContain(`${t} [${c.marker}]`)
       } else expect(error).toMatch(new RegExp(`counts ${c.cached.length} task\\(s\\) from the cache`))
-      expect(rebuildSummary(r, error)).toMatch(new RegExp(`^<h1>❌ Pre-deploy rebuild failed: ${c.cached.length} tasks served from a cache`))
+      expect(rebuildSummary(r, error)).toMatch(
+        new RegExp(`^<h1>❌ Pre-deploy rebuild failed: ${c.cached.length} tasks served from a cache`)
+      )
     }
   })
 })

@@ -16,13 +16,17 @@ const summary = (hits: number, total: number): string =>
   `\n  Run duration:      10ms\n  Cache:             ${hits}/${total} hit (${Math.round((100 * hits) / total)}%)\n  Critical path:     4ms (3 tasks)\n`
 
 const HEADER = `\n${E}[7m${E}[1m${E}[36m NX ${E}[39m${E}[22m${E}[27m  ${E}[36mRunning target ${E}[1mbuild${E}[22m for 3 projects:${E}[39m\n\n${E}[2m-${E}[22m lib-a\n${E}[2m-${E}[22m lib-b\n${E}[2m-${E}[22m app\n\n`
-const FRESH = HEADER + [line('lib-a:build'), line('lib-b:build'), line('app:build')].join('\n') + `\n\n  Run duration:      241ms\n  Cache:             0/3 hit (0%)\n`
+const FRESH =
+  HEADER +
+  [line('lib-a:build'), line('lib-b:build'), line('app:build')].join('\n') +
+  `\n\n  Run duration:      241ms\n  Cache:             0/3 hit (0%)\n`
 const ALL_CACHED =
   HEADER +
   [line('lib-a:build', 'local cache'), line('lib-b:build', 'local cache'), line('app:build', 'local cache')].join('\n') +
   `\n\n${E}[2mNx read the output from the cache instead of running the command for 3 out of 3 tasks.${E}[22m\n` +
   summary(3, 3)
-const SKIPPED = HEADER + [line('lib-a:build'), line('lib-b:build'), line('app:build')].join('\n') + '\n  Cache:             Skipped (--skip-nx-cache)\n'
+const SKIPPED =
+  HEADER + [line('lib-a:build'), line('lib-b:build'), line('app:build')].join('\n') + '\n  Cache:             Skipped (--skip-nx-cache)\n'
 /** --output-style=static: each task's own output follows its header line. */
 const STATIC = `\n> nx run lib-a:build\n\n> node build.cjs lib-a\n\nbuilt lib-a\n\n> nx run app:build:production  [remote cache]\n\n> node build.cjs app\n\nbuilt app\n${summary(1, 2)}`
 
@@ -53,7 +57,9 @@ describe('analyseRebuildOutput', () => {
       ['app:build', 'local cache']
     ])
     expect(r.summaryHits).toBe(3)
-    expect(cacheUseError(r)).toMatch(/served from a cache: lib-a:build \[local cache\], lib-b:build \[local cache\], app:build \[local cache\]\./)
+    expect(cacheUseError(r)).toMatch(
+      /served from a cache: lib-a:build \[local cache\], lib-b:build \[local cache\], app:build \[local cache\]\./
+    )
   })
 
   it('catches a remote hit in static output and a mixed run', () => {

@@ -47,7 +47,9 @@ describe('decide() with rebuild-command', () => {
     const d = decide(config({ rebuildCommand: CMD }), facts, NO_NX_JSON, {})
     expect(d.skipCache).toBe(true)
     expect(d.exports.NX_SKIP_NX_CACHE).toBe('true')
-    expect(d.reason).toMatch(/^ci-read-write: [^.]*; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\) because rebuild-command is set\.$/)
+    expect(d.reason).toMatch(
+      /^ci-read-write: [^.]*; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\) because rebuild-command is set\.$/
+    )
     // The token decision is untouched: the rebuild still reads and writes with the chosen token.
     expect(d.access).toBe('read-write')
     expect(d.exports.NX_CLOUD_ACCESS_TOKEN).toBe(RW)
@@ -68,9 +70,16 @@ describe('decide() with rebuild-command', () => {
   })
 
   it('works alone with setup off', () => {
-    const d = decide(config({ setup: 'off', readWriteToken: '', readOnlyToken: '', encryptionKey: '', rebuildCommand: CMD }), facts, NO_NX_JSON, {})
+    const d = decide(
+      config({ setup: 'off', readWriteToken: '', readOnlyToken: '', encryptionKey: '', rebuildCommand: CMD }),
+      facts,
+      NO_NX_JSON,
+      {}
+    )
     expect(d.exports).toEqual({ NX_NO_CLOUD: 'true', NX_SKIP_NX_CACHE: 'true' })
-    expect(d.reason).toBe('off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true); the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true) because rebuild-command is set.')
+    expect(d.reason).toBe(
+      'off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true); the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true) because rebuild-command is set.'
+    )
   })
 })
 

@@ -149,9 +149,7 @@ describe('exports', () => {
 
   test('the legacy layout wins over the top-level keys when both are present', async () => {
     const other = Buffer.from('11111111-2222-4333-8444-555555555555|read-only').toString('base64')
-    const ws = workspace(
-      JSON.stringify({ nxCloudAccessToken: other, tasksRunnerOptions: { default: { options: { accessToken: RO } } } })
-    )
+    const ws = workspace(JSON.stringify({ nxCloudAccessToken: other, tasksRunnerOptions: { default: { options: { accessToken: RO } } } }))
     const run = await runAction({
       event: 'pull_request',
       ref: 'refs/pull/104/merge',
@@ -187,11 +185,18 @@ describe('exports', () => {
     })
     expect(run.env.NX_SKIP_NX_CACHE).toBe('true')
     expect(run.outputs['skip-cache']).toBe('true')
-    expect(run.outputs.reason).toMatch(/^main-only: [^.]*read-write-token; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/)
+    expect(run.outputs.reason).toMatch(
+      /^main-only: [^.]*read-write-token; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/
+    )
   })
 
   test('setup off exports NX_NO_CLOUD=true and no token', async () => {
-    const run = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), inputs: { ...TOKENS, setup: 'off' } })
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { ...TOKENS, setup: 'off' }
+    })
     expect(run.env).toEqual({ NX_NO_CLOUD: 'true' })
     expect(run.outputs.access).toBe('none')
   })
@@ -261,7 +266,13 @@ describe('read-write withheld and premises', () => {
 
   test.each(['main-only', 'ci-read-write'])('%s fails when nx.json commits a read-write token', async setup => {
     const ws = workspace(JSON.stringify({ nxCloudAccessToken: RW, nxCloudEncryptionKey: KEY }))
-    const run = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), inputs: { ...TOKENS, setup }, workspace: ws })
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { ...TOKENS, setup },
+      workspace: ws
+    })
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toContain("Input 'setup'")
     expect(run.errors[0]).toContain('read-write')
@@ -279,7 +290,13 @@ describe('encryption: hash neutrality', () => {
 
   test('the same key as nx.json is not exported, and the run says so', async () => {
     const ws = workspace(JSON.stringify({ nxCloudEncryptionKey: KEY }))
-    const run = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), inputs: TOKENS, workspace: ws })
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: TOKENS,
+      workspace: ws
+    })
     expect(run.status).toBe(0)
     expect(run.env.NX_CLOUD_ENCRYPTION_KEY).toBeUndefined()
     expect(run.outputs.encryption).toBe('enabled')
@@ -288,7 +305,13 @@ describe('encryption: hash neutrality', () => {
 
   test('a key that differs from nx.json fails closed', async () => {
     const ws = workspace(JSON.stringify({ nxCloudEncryptionKey: 'another-key-0000' }))
-    const run = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), inputs: TOKENS, workspace: ws })
+    const run = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: TOKENS,
+      workspace: ws
+    })
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toContain("Input 'encryption-key' differs from the key in nx.json")
     expectNothingExported(run)
@@ -336,29 +359,64 @@ describe('encryption: hash neutrality', () => {
 
 describe('bad input fails closed: one ::error:: line naming the input, nothing exported', () => {
   const cases: [string, Record<string, string>, string | null, string][] = [
-    ['unknown setup', { setup: 'everything' }, null, "Input 'setup' has an unknown value 'everything'. Accepted: main-only, ci-read-write, shared-read-write, off"],
+    [
+      'unknown setup',
+      { setup: 'everything' },
+      null,
+      "Input 'setup' has an unknown value 'everything'. Accepted: main-only, ci-read-write, shared-read-write, off"
+    ],
     ['unknown write event', { 'write-events': 'push, pusj' }, null, "Input 'write-events' names an unknown or non-writing event 'pusj'"],
     ['pull_request as a write event', { 'write-events': 'pull_request' }, null, 'a pull request has no branch'],
     ['a token with a line break', { 'read-write-token': `${RW}\nX` }, null, "Input 'read-write-token' contains a line break"],
-    ['a key with a control character', { 'encryption-key': `${KEY}\u0007` }, null, "Input 'encryption-key' contains a line break or control character"],
+    [
+      'a key with a control character',
+      { 'encryption-key': `${KEY}\u0007` },
+      null,
+      "Input 'encryption-key' contains a line break or control character"
+    ],
     ['skip-cache not a boolean', { 'skip-cache': 'yes' }, null, "Input 'skip-cache' has an unknown value 'yes'. Accepted: true or false."],
     ['self-hosted URL not a URL', { 'self-hosted-cache-url': 'cache.local' }, null, "Input 'self-hosted-cache-url' is not a URL"],
     ['off with a self-hosted URL', { setup: 'off', 'self-hosted-cache-url': 'http://127.0.0.1:1' }, null, "contradicts setup 'off'"],
     ['malformed nx.json', {}, '{ "nxCloudAccessToken": ', "Input 'working-directory' points at a malformed"],
-    ['nx.json nested 100k [ deep', {}, '['.repeat(100_000), "nx.json (nested deeper than 256 levels"],
-    ['nx.json nested 100k {"a": deep', {}, '{"a":'.repeat(100_000), "nx.json (nested deeper than 256 levels"],
+    ['nx.json nested 100k [ deep', {}, '['.repeat(100_000), 'nx.json (nested deeper than 256 levels'],
+    ['nx.json nested 100k {"a": deep', {}, '{"a":'.repeat(100_000), 'nx.json (nested deeper than 256 levels'],
     [
       'nx.json with a token next to 100k closed { }',
       {},
       `{"nxCloudAccessToken": "${RO}", "x": ${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
-      "nx.json (nested deeper than 256 levels"
+      'nx.json (nested deeper than 256 levels'
     ],
-    ['self-hosted URL with a line break', { 'self-hosted-cache-url': 'http://127.0.0.1:1\nNX_NO_CLOUD=false' }, null, "Input 'self-hosted-cache-url' contains a line break or control character"],
-    ['self-hosted URL with a tab', { 'self-hosted-cache-url': 'http://127.0.0.1:\t1' }, null, "Input 'self-hosted-cache-url' contains a line break or control character"],
-    ['self-hosted URL with a carriage return', { 'self-hosted-cache-url': 'http://cache\r.local' }, null, "Input 'self-hosted-cache-url' contains a line break or control character"],
-    ['self-hosted URL with credentials', { 'self-hosted-cache-url': 'https://nx:hunter2-pw@cache.local' }, null, "Input 'self-hosted-cache-url' carries credentials"],
+    [
+      'self-hosted URL with a line break',
+      { 'self-hosted-cache-url': 'http://127.0.0.1:1\nNX_NO_CLOUD=false' },
+      null,
+      "Input 'self-hosted-cache-url' contains a line break or control character"
+    ],
+    [
+      'self-hosted URL with a tab',
+      { 'self-hosted-cache-url': 'http://127.0.0.1:\t1' },
+      null,
+      "Input 'self-hosted-cache-url' contains a line break or control character"
+    ],
+    [
+      'self-hosted URL with a carriage return',
+      { 'self-hosted-cache-url': 'http://cache\r.local' },
+      null,
+      "Input 'self-hosted-cache-url' contains a line break or control character"
+    ],
+    [
+      'self-hosted URL with credentials',
+      { 'self-hosted-cache-url': 'https://nx:hunter2-pw@cache.local' },
+      null,
+      "Input 'self-hosted-cache-url' carries credentials"
+    ],
     ['a read-write token as read-only-token', { 'read-only-token': RW }, null, "Input 'read-only-token' holds a read-write token"],
-    ['a negated write-branches glob', { 'write-branches': 'main, !release/old' }, null, "Input 'write-branches' has a negated glob '!release/old'"],
+    [
+      'a negated write-branches glob',
+      { 'write-branches': 'main, !release/old' },
+      null,
+      "Input 'write-branches' has a negated glob '!release/old'"
+    ],
     ['a setup named after an object property', { setup: 'constructor' }, null, "Input 'setup' has an unknown value 'constructor'"]
   ]
   test.each(cases)('%s', async (_name, inputs, nxJson, message) => {
@@ -516,20 +574,30 @@ describe('summary', () => {
       inputs: TOKENS
     })
     expect(headings(run.summary)).toEqual([{ level: 1, text: 'Nx Cloud access: read-only' }])
-    expect(run.summary.startsWith('<h1>Nx Cloud access: read-only</h1>\n<p>main-only: a pull request from the fork mallory/monorepo is untrusted')).toBe(true)
+    expect(
+      run.summary.startsWith(
+        '<h1>Nx Cloud access: read-only</h1>\n<p>main-only: a pull request from the fork mallory/monorepo is untrusted'
+      )
+    ).toBe(true)
     expect(rows(run.summary)).toEqual({
       'Pull request': '#104 fix-typo → main, from the fork mallory/monorepo',
       'Encryption key': "input 'encryption-key', exported as NX_CLOUD_ENCRYPTION_KEY",
       Exported: 'NX_CLOUD_ACCESS_TOKEN, NX_CLOUD_ENCRYPTION_KEY'
     })
     // No row repeats the heading or the reason.
-    for (const gone of ['Setup', 'Access', 'Token source', 'Trust', 'Skip cache', 'Branch', 'Event']) expect(run.summary).not.toContain(`<th>${gone}</th>`)
+    for (const gone of ['Setup', 'Access', 'Token source', 'Trust', 'Skip cache', 'Branch', 'Event'])
+      expect(run.summary).not.toContain(`<th>${gone}</th>`)
     expect(run.summary).toContain('isolated to this branch')
     expectNoSecretLeak(run)
   })
 
   test('a pull request from a branch of this repository says so', async () => {
-    const run = await runAction({ event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload(), inputs: { setup: 'ci-read-write', ...TOKENS } })
+    const run = await runAction({
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload(),
+      inputs: { setup: 'ci-read-write', ...TOKENS }
+    })
     expect(headings(run.summary)[0]).toEqual({ level: 1, text: 'Nx Cloud access: read-write' })
     expect(rows(run.summary)['Pull request']).toBe('#104 feature → main, from a branch of this repository')
   })
@@ -557,4 +625,3 @@ describe('summary', () => {
     for (const s of SECRETS) expect(run.stdout.split('\n').filter(l => l === `::add-mask::${s}`)).toHaveLength(1)
   })
 })
-

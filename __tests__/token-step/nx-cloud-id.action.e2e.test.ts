@@ -22,7 +22,10 @@ const RUNS: Record<Origin, { event: string; ref: string; actor?: string; payload
     event: 'pull_request',
     ref: 'refs/pull/104/merge',
     actor: DEPENDABOT_USER.login,
-    payload: { ...prPayload({ author: DEPENDABOT_USER.login, headRef: 'dependabot/npm_and_yarn/lodash-4.17.21' }), sender: DEPENDABOT_USER },
+    payload: {
+      ...prPayload({ author: DEPENDABOT_USER.login, headRef: 'dependabot/npm_and_yarn/lodash-4.17.21' }),
+      sender: DEPENDABOT_USER
+    },
     secrets: false
   }
 }
@@ -41,7 +44,10 @@ function workspace(nxJson: Record<string, unknown> | null): string {
 }
 
 /** The setup-1 example of the README for an nxCloudId workspace, as a run of `origin` sees it. */
-async function run(origin: Origin, opts: { wia?: string; key: 'nx.json' | 'secret'; cloudId?: boolean; extra?: Record<string, string> }): Promise<ActionRun> {
+async function run(
+  origin: Origin,
+  opts: { wia?: string; key: 'nx.json' | 'secret'; cloudId?: boolean; extra?: Record<string, string> }
+): Promise<ActionRun> {
   const r = RUNS[origin]
   const secret = (v: string): string => (r.secrets ? v : '')
   const given: Record<string, string> = {
@@ -52,14 +58,37 @@ async function run(origin: Origin, opts: { wia?: string; key: 'nx.json' | 'secre
   }
   const nxJson: Record<string, unknown> = { ...(opts.cloudId === false ? {} : { nxCloudId: CLOUD_ID }) }
   if (opts.key === 'nx.json') nxJson.nxCloudEncryptionKey = KEY
-  return runAction({ event: r.event, ref: r.ref, actor: r.actor, payload: r.payload, workspace: workspace(nxJson), inputs: withDefaults(given) })
+  return runAction({
+    event: r.event,
+    ref: r.ref,
+    actor: r.actor,
+    payload: r.payload,
+    workspace: workspace(nxJson),
+    inputs: withDefaults(given)
+  })
 }
 
 type Want = { access: string; source: string; noCloud: boolean; words?: string; notice?: string }
-const READS: Want = { access: 'read-only', source: 'nx.json', noCloud: false, words: 'the workspace ID access level set in Nx Cloud decides' }
+const READS: Want = {
+  access: 'read-only',
+  source: 'nx.json',
+  noCloud: false,
+  words: 'the workspace ID access level set in Nx Cloud decides'
+}
 const WRITES: Want = { access: 'read-write', source: 'read-write-token', noCloud: false }
-const OFF_HINT: Want = { access: 'none', source: 'none', noCloud: true, words: 'set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only' }
-const OFF_WITHHELD = (who: string): Want => ({ access: 'none', source: 'none', noCloud: true, notice: who, words: 'but no encryption key was found' })
+const OFF_HINT: Want = {
+  access: 'none',
+  source: 'none',
+  noCloud: true,
+  words: 'set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only'
+}
+const OFF_WITHHELD = (who: string): Want => ({
+  access: 'none',
+  source: 'none',
+  noCloud: true,
+  notice: who,
+  words: 'but no encryption key was found'
+})
 
 const TABLE: [Origin, 'unset' | 'read-only', 'nx.json' | 'secret', Want][] = [
   ['push to main', 'unset', 'nx.json', WRITES],
@@ -153,7 +182,9 @@ describe('refusals and the workspace folder', () => {
     const p = RUNS['push to main']
     const r = await runAction({ ...p, workspace: dir, inputs: withDefaults({ 'read-write-token': RW, 'working-directory': 'apps/web' }) })
     expect(r.status).not.toBe(0)
-    expect(r.errors).toEqual([`Input 'working-directory' points at ${join(dir, 'apps/web')}, which does not exist. Accepted: the folder of the Nx workspace (where nx.json is), relative to the checkout; check actions/checkout's path and this input.`])
+    expect(r.errors).toEqual([
+      `Input 'working-directory' points at ${join(dir, 'apps/web')}, which does not exist. Accepted: the folder of the Nx workspace (where nx.json is), relative to the checkout; check actions/checkout's path and this input.`
+    ])
     expect(r.env).toEqual({})
     expect(r.outputs).toEqual({})
   })
@@ -162,7 +193,11 @@ describe('refusals and the workspace folder', () => {
     const dir = workspace(null)
     mkdirSync(join(dir, 'apps'))
     const p = RUNS['push to main']
-    const r = await runAction({ ...p, workspace: dir, inputs: withDefaults({ 'read-write-token': RW, 'encryption-key': KEY, 'working-directory': 'apps' }) })
+    const r = await runAction({
+      ...p,
+      workspace: dir,
+      inputs: withDefaults({ 'read-write-token': RW, 'encryption-key': KEY, 'working-directory': 'apps' })
+    })
     expect(r.status).toBe(0)
     expect(r.warnings).toContain(
       `No nx.json at ${join(dir, 'apps', 'nx.json')}: nothing is taken from it (no token, no encryption key, no nxCloudId). Is 'working-directory' the folder of the Nx workspace?`

@@ -53,7 +53,10 @@ async function forkRun(inputs: Record<string, string>) {
   })
   expect(r.errors).toEqual([])
   // The job's environment for the next step: the runner's, then what the action wrote to GITHUB_ENV.
-  const jobEnv = { NX_NO_CLOUD: undefined, NX_CLOUD_ACCESS_TOKEN: 'ambient-token-from-job-env', ...r.env } as unknown as Record<string, string>
+  const jobEnv = { NX_NO_CLOUD: undefined, NX_CLOUD_ACCESS_TOKEN: 'ambient-token-from-job-env', ...r.env } as unknown as Record<
+    string,
+    string
+  >
   const mark = seen.length
   const nx = await ws.nx(['run', 'app:build', '--output-style=static'], { ...jobEnv, GITHUB_ACTIONS: 'true' })
   const taskEnv = JSON.parse(readFileSync(join(ws.dir, 'dist', 'app', 'env.json'), 'utf8')) as Record<string, string>

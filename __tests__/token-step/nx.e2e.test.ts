@@ -17,7 +17,11 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 /** The variables the action exports for a run, read back from GITHUB_ENV as the runner would. */
-async function actionEnv(ws: Workspace, run: { event: string; ref: string; payload: Record<string, unknown> }, extra: Record<string, string> = {}) {
+async function actionEnv(
+  ws: Workspace,
+  run: { event: string; ref: string; payload: Record<string, unknown> },
+  extra: Record<string, string> = {}
+) {
   const r = await runAction({
     ...run,
     workspace: ws.dir,
@@ -60,7 +64,12 @@ test('main uploads, a PR reads main and is refused, a laptop reads main, skip-ca
   expect(prRun.output.match(/\[remote cache\]/g)).toHaveLength(3)
   const prRequests = since(mark)
   expect(prRequests.every(r => r.token === RO)).toBe(true)
-  expect(prRequests.filter(r => r.method === 'GET' && r.status === 200).map(r => r.hash).sort()).toEqual([...mainHashes].sort())
+  expect(
+    prRequests
+      .filter(r => r.method === 'GET' && r.status === 200)
+      .map(r => r.hash)
+      .sort()
+  ).toEqual([...mainHashes].sort())
   expect(prRequests.filter(r => r.method === 'PUT').map(r => r.status)).toEqual([403])
   expect(server.entries.size).toBe(3)
 
@@ -77,7 +86,11 @@ test('main uploads, a PR reads main and is refused, a laptop reads main, skip-ca
 
   // 4. skip-cache: the main branch rebuilds with no cache request at all, and the outputs are fresh.
   const deployWs = makeWorkspace({ projects: PROJECTS, nxJson: NX_JSON })
-  const deploy = await actionEnv(deployWs, { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }, { 'skip-cache': 'true' })
+  const deploy = await actionEnv(
+    deployWs,
+    { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') },
+    { 'skip-cache': 'true' }
+  )
   expect(deploy.env.NX_SKIP_NX_CACHE).toBe('true')
   mark = server.requests.length
   const rebuilt = await deployWs.nx(['run', 'app:build', '--output-style=static'], deploy.env)

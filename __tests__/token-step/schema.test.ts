@@ -50,7 +50,7 @@ test('the policy step passes every input as INPUT_<NAME>, and no token input has
   expect(step.run).toContain('node "$GITHUB_ACTION_PATH/dist/index.js"')
 })
 
-test("the policy step fails with a clear message when node is missing or older than 20", () => {
+test('the policy step fails with a clear message when node is missing or older than 20', () => {
   const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8'))
   const script: string = action.runs.steps.find((s: { id?: string }) => s.id === 'policy').run
   const { mkdtempSync, writeFileSync, chmodSync } = require('node:fs') as typeof import('node:fs')
@@ -59,7 +59,10 @@ test("the policy step fails with a clear message when node is missing or older t
   chmodSync(join(bin, 'node'), 0o755)
   const run = (path: string): { status: number; out: string } => {
     try {
-      return { status: 0, out: execFileSync('/bin/bash', ['--norc', '--noprofile', '-c', script], { env: { PATH: path }, encoding: 'utf8' }) }
+      return {
+        status: 0,
+        out: execFileSync('/bin/bash', ['--norc', '--noprofile', '-c', script], { env: { PATH: path }, encoding: 'utf8' })
+      }
     } catch (e) {
       const err = e as { status: number; stdout: string }
       return { status: err.status, out: err.stdout }
@@ -96,7 +99,10 @@ test('actionlint does find a broken workflow (so the check above can fail)', () 
   const { mkdtempSync, mkdirSync, writeFileSync } = require('node:fs') as typeof import('node:fs')
   const dir = mkdtempSync(join(require('node:os').tmpdir(), 'nca-lint-'))
   mkdirSync(join(dir, '.github/workflows'), { recursive: true })
-  writeFileSync(join(dir, '.github/workflows/x.yml'), 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n')
+  writeFileSync(
+    join(dir, '.github/workflows/x.yml'),
+    'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n'
+  )
   expect(actionlint('.github/workflows/*.yml', dir).status).not.toBe(0)
 })
 

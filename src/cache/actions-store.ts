@@ -273,7 +273,13 @@ function replay(printed: string[]): void {
   for (const l of printed.join('').split('\n')) {
     if (l.trim() === '') continue
     if (l.startsWith('::add-mask::') || l.startsWith('::debug::')) write(`${l}\n`)
-    else write(`::debug::${l.replace(/^::[a-z]+(?: [^:]*)?::/, '').replace(/%/g, '%25').replace(/\r/g, '%0D')}\n`)
+    else
+      write(
+        `::debug::${l
+          .replace(/^::[a-z]+(?: [^:]*)?::/, '')
+          .replace(/%/g, '%25')
+          .replace(/\r/g, '%0D')}\n`
+      )
   }
 }
 

@@ -103,7 +103,9 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
     })
   }
   if (env.NX_SKIP_NX_CACHE === 'true') {
-    return none('NX_SKIP_NX_CACHE is already true in the job (skip-cache of an earlier step): Nx neither reads nor writes a cache, so no cache server.')
+    return none(
+      'NX_SKIP_NX_CACHE is already true in the job (skip-cache of an earlier step): Nx neither reads nor writes a cache, so no cache server.'
+    )
   }
   if (setup === 'off') {
     return none('off: remote caching is turned off for this job (NX_NO_CLOUD=true), so no cache server.', { NX_NO_CLOUD: 'true' })
@@ -133,7 +135,9 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   if (write && mode === 'read') {
     write = false
     clause = 'but ACTIONS_CACHE_MODE is read (a read-only cache token), so uploads are refused (403) and nothing is saved'
-    notices.push('ACTIONS_CACHE_MODE is read: the runner gave this job a read-only cache token, so nothing is saved although the policy lets this run write.')
+    notices.push(
+      'ACTIONS_CACHE_MODE is read: the runner gave this job a read-only cache token, so nothing is saved although the policy lets this run write.'
+    )
   }
   if (mode === 'write-only') {
     notices.push('ACTIONS_CACHE_MODE is write-only: the runner allows no cache reads in this job, so every GET is a miss.')

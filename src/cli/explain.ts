@@ -287,13 +287,7 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
     for (const setup of setups) results.push({ run: c.label, ...(await explainOne(setup, runInput, s)) })
   }
   if (json) {
-    io.out(
-      JSON.stringify(
-        { runs: results.map(r => ({ ...r, rows: undefined })), assumed: s.assumed },
-        null,
-        2
-      ) + '\n'
-    )
+    io.out(JSON.stringify({ runs: results.map(r => ({ ...r, rows: undefined })), assumed: s.assumed }, null, 2) + '\n')
     return exitOf(results)
   }
   const header = ['Run', ...setups]

@@ -38,7 +38,8 @@ export function runFromFlags(f: RunFlags): RunInput {
   const payload: Payload = { repository, sender: { login: actor } }
   let ref = f.ref
   if (PR_PAYLOAD_EVENTS.includes(event)) {
-    const headRepo = head.toLowerCase() === base.toLowerCase() ? repository : { full_name: head, name: head.split('/')[1] ?? head, fork: true }
+    const headRepo =
+      head.toLowerCase() === base.toLowerCase() ? repository : { full_name: head, name: head.split('/')[1] ?? head, fork: true }
     payload.pull_request = {
       number: 1,
       user: { login: actor },
@@ -69,7 +70,9 @@ function runFromPayloadFile(f: RunFlags, event: string): RunInput {
   const clashing = (['headRepo', 'baseRepo', 'baseRef', 'defaultBranch', 'public'] as const).filter(k => f[k] !== undefined)
   if (clashing.length > 0) {
     const names = clashing.map(k => '--' + k.replace(/[A-Z]/g, c => '-' + c.toLowerCase()))
-    throw new UsageError(`--payload carries the repository and pull request; it does not take ${names.join(', ')} (only --event, --ref, --actor).`)
+    throw new UsageError(
+      `--payload carries the repository and pull request; it does not take ${names.join(', ')} (only --event, --ref, --actor).`
+    )
   }
   let payload: Payload
   try {

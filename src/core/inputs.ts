@@ -38,9 +38,7 @@ export function parseSetup(value: string, inputName = 'setup'): Setup {
   if (v === '') return 'main-only'
   if (Object.hasOwn(SETUP_ALIASES, v)) return SETUP_ALIASES[v]
   if ((SETUPS as readonly string[]).includes(v)) return v as Setup
-  throw new PolicyError(
-    `Input '${inputName}' has an unknown value '${oneLine(value)}'. Accepted: ${SETUPS.join(', ')} (or 1, 2, 3).`
-  )
+  throw new PolicyError(`Input '${inputName}' has an unknown value '${oneLine(value)}'. Accepted: ${SETUPS.join(', ')} (or 1, 2, 3).`)
 }
 
 function parseBoolean(env: Env, name: string, fallback: boolean): boolean {

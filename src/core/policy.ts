@@ -24,11 +24,7 @@ export interface WriteGrant {
 }
 
 /** Variables that carry an Nx token, read from the job's environment. */
-export const TOKEN_VARIABLES = [
-  'NX_CLOUD_ACCESS_TOKEN',
-  'NX_CLOUD_AUTH_TOKEN',
-  'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN'
-] as const
+export const TOKEN_VARIABLES = ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN', 'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN'] as const
 
 /** Everything that points Nx at a remote cache: the token variables and the self-hosted server. */
 const REMOTE_CACHE_VARIABLES = [...TOKEN_VARIABLES, 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER'] as const
@@ -38,9 +34,13 @@ const REMOTE_CACHE_VARIABLES = [...TOKEN_VARIABLES, 'NX_SELF_HOSTED_REMOTE_CACHE
  * token and key variables of the job's environment. Masked before anything is printed.
  */
 export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient: Env): string[] {
-  return [...inputValues, nx.accessToken, nx.encryptionKey, ...TOKEN_VARIABLES.map(v => ambient[v] ?? ''), ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''].filter(
-    (s, i, all) => s !== '' && all.indexOf(s) === i
-  )
+  return [
+    ...inputValues,
+    nx.accessToken,
+    nx.encryptionKey,
+    ...TOKEN_VARIABLES.map(v => ambient[v] ?? ''),
+    ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''
+  ].filter((s, i, all) => s !== '' && all.indexOf(s) === i)
 }
 
 export function writeBranchGlobs(config: PolicyConfig, facts: RunFacts): string[] {
@@ -148,7 +148,12 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
   let withheld = ''
   if (grant.write) {
     if (config.readWriteToken !== '') {
-      return { access: 'read-write', source: 'read-write-token', value: config.readWriteToken, clause: 'so it writes with read-write-token' }
+      return {
+        access: 'read-write',
+        source: 'read-write-token',
+        value: config.readWriteToken,
+        clause: 'so it writes with read-write-token'
+      }
     }
     withheld = "but 'read-write-token' is empty, "
     warnings.push(
@@ -156,7 +161,12 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
     )
   }
   if (config.readOnlyToken !== '') {
-    return { access: 'read-only', source: 'read-only-token', value: config.readOnlyToken, clause: `${withheld}so it reads only, with read-only-token` }
+    return {
+      access: 'read-only',
+      source: 'read-only-token',
+      value: config.readOnlyToken,
+      clause: `${withheld}so it reads only, with read-only-token`
+    }
   }
   if (nxToken !== '') {
     return { access: 'read-only', source: 'nx.json', value: nxToken, clause: `${withheld}so it reads only, with nx.json's token` }

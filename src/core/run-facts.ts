@@ -19,21 +19,12 @@ export interface RunInput {
 export const PR_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment']
 const UNTRUSTED_EVENTS: Record<string, string> = {
   pull_request_target: 'a pull_request_target run (it runs with secrets next to code from the PR)',
-  workflow_run: 'a workflow_run run (it may act on a fork\'s artifacts with secrets)',
+  workflow_run: "a workflow_run run (it may act on a fork's artifacts with secrets)",
   issue_comment: 'an issue_comment run (anyone who can comment can trigger it)',
   discussion: 'a discussion run (anyone who can post can trigger it)',
   discussion_comment: 'a discussion_comment run (anyone who can post can trigger it)'
 }
-const TRUSTED_EVENTS = [
-  'push',
-  'workflow_dispatch',
-  'schedule',
-  'merge_group',
-  'repository_dispatch',
-  'release',
-  'create',
-  'delete'
-]
+const TRUSTED_EVENTS = ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch', 'release', 'create', 'delete']
 const BRANCH_FROM_REF_EVENTS = ['push', 'workflow_dispatch', 'schedule', 'repository_dispatch']
 export const DEPENDABOT = 'dependabot[bot]'
 
@@ -148,7 +139,8 @@ export async function resolveRunFacts(run: RunInput, lookupDefaultBranch?: Defau
   const branch = runBranch(run)
   let defaultBranch = payloadDefaultBranch(run.payload)
   let defaultBranchSource: RunFacts['defaultBranchSource'] = 'payload'
-  const asked = defaultBranch === null ? (lookupDefaultBranch?.({ event: run.event, trusted: trust.trusted, branch: branch.branch }) ?? null) : null
+  const asked =
+    defaultBranch === null ? (lookupDefaultBranch?.({ event: run.event, trusted: trust.trusted, branch: branch.branch }) ?? null) : null
   if (asked !== null) {
     defaultBranch = await asked
     defaultBranchSource = 'api'

@@ -158,11 +158,15 @@ export async function saveQueue(
       )
       break
     case 'denied':
-      opts.notice(`The Actions cache service refused writes for this run (a read-only cache token): ${notSaved} entries not saved. ${stop.message}`.trim())
+      opts.notice(
+        `The Actions cache service refused writes for this run (a read-only cache token): ${notSaved} entries not saved. ${stop.message}`.trim()
+      )
       break
     case 'failures':
       if (result.notTried > 0) {
-        opts.warning(`${failuresInARow} saves to the Actions cache failed in a row: stopped saving, ${notSaved} entries not saved (last error: ${stop.message}).`)
+        opts.warning(
+          `${failuresInARow} saves to the Actions cache failed in a row: stopped saving, ${notSaved} entries not saved (last error: ${stop.message}).`
+        )
       }
       break
     case 'deadline':

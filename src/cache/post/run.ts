@@ -189,9 +189,15 @@ export function postSummaryRows(r: PostReport): [string, string][] {
   if (s) {
     rows.push(
       ['Hits', `${s.hits} (${s.bytesServed} bytes)`],
-      ['Misses', `${s.misses}${s.restoreErrors || s.restoreTimeouts ? ` (${s.restoreErrors} failed restores, ${s.restoreTimeouts} too slow)` : ''}`],
+      [
+        'Misses',
+        `${s.misses}${s.restoreErrors || s.restoreTimeouts ? ` (${s.restoreErrors} failed restores, ${s.restoreTimeouts} too slow)` : ''}`
+      ],
       ['Uploads kept', `${s.stored} (${s.bytesStored} bytes)`],
-      ['Uploads refused', `${s.refused} (read-only), ${s.tooLarge} over max-entry-size, ${s.overCap} over max-entries, ${s.conflicts} existing`]
+      [
+        'Uploads refused',
+        `${s.refused} (read-only), ${s.tooLarge} over max-entry-size, ${s.overCap} over max-entries, ${s.conflicts} existing`
+      ]
     )
   } else {
     rows.push(['Server', 'no statistics (it had stopped before post)'])

@@ -72,7 +72,13 @@ function message(e: unknown): string {
 /** The bearer check, in constant time whatever the length of what was sent. */
 function bearerCheck(token: string): (req: IncomingMessage) => boolean {
   const expected = createHash('sha256').update(`Bearer ${token}`).digest()
-  return req => timingSafeEqual(createHash('sha256').update(String(req.headers.authorization ?? '')).digest(), expected)
+  return req =>
+    timingSafeEqual(
+      createHash('sha256')
+        .update(String(req.headers.authorization ?? ''))
+        .digest(),
+      expected
+    )
 }
 
 async function get(store: EntryStore, hash: string, res: ServerResponse): Promise<void> {

@@ -315,7 +315,13 @@ export function isRefusal(r: Reservation | Refusal): r is Refusal {
 /** The uploads file as `post` reads it when the server could not be asked (it died). */
 export function readUploadsFile(path: string): string[] {
   try {
-    return [...new Set(readFileSync(path, 'utf8').split('\n').filter(h => HASH.test(h)))]
+    return [
+      ...new Set(
+        readFileSync(path, 'utf8')
+          .split('\n')
+          .filter(h => HASH.test(h))
+      )
+    ]
   } catch {
     return []
   }

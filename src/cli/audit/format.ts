@@ -25,7 +25,10 @@ export function formatText(findings: Finding[], summary: { workflows: number; fa
     }
     lines.push('')
   }
-  const counts = [...SEVERITIES].reverse().map(s => [s, findings.filter(f => f.severity === s).length] as const).filter(([, n]) => n > 0)
+  const counts = [...SEVERITIES]
+    .reverse()
+    .map(s => [s, findings.filter(f => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
   const failing = findings.filter(f => atLeast(f.severity, summary.failOn)).length
   lines.push(
     `${findings.length} finding${findings.length === 1 ? '' : 's'} (${counts.map(([s, n]) => `${n} ${s}`).join(', ')}); ` +
@@ -39,7 +42,13 @@ export function atLeast(s: Severity, threshold: Severity): boolean {
 }
 
 export function formatJson(findings: Finding[]): string {
-  return JSON.stringify({ findings: findings.map(f => ({ rule: f.rule, severity: f.severity, file: f.file, line: f.line, message: f.message, fix: f.fix })) }, null, 2) + '\n'
+  return (
+    JSON.stringify(
+      { findings: findings.map(f => ({ rule: f.rule, severity: f.severity, file: f.file, line: f.line, message: f.message, fix: f.fix })) },
+      null,
+      2
+    ) + '\n'
+  )
 }
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { high: 'error', medium: 'warning', low: 'note', info: 'note' }

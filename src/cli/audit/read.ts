@@ -23,7 +23,15 @@ export interface ReadOptions {
 }
 
 function notRegular(s: Stats): string {
-  const kind = s.isDirectory() ? 'a directory' : s.isFIFO() ? 'a FIFO' : s.isSocket() ? 'a socket' : s.isCharacterDevice() || s.isBlockDevice() ? 'a device' : ''
+  const kind = s.isDirectory()
+    ? 'a directory'
+    : s.isFIFO()
+      ? 'a FIFO'
+      : s.isSocket()
+        ? 'a socket'
+        : s.isCharacterDevice() || s.isBlockDevice()
+          ? 'a device'
+          : ''
   return kind === '' ? 'not a regular file' : `not a regular file (${kind})`
 }
 

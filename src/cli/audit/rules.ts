@@ -40,13 +40,26 @@ export const RULES: RuleInfo[] = [
   {
     id: 'inherited-env-token',
     severity: 'high',
-    title: 'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit (pull requests: high; other branches, merge queue: medium; writers-only runs: low)',
+    title:
+      'An Nx Cloud token in workflow- or job-level env: of a job that runs Nx before the kit (pull requests: high; other branches, merge queue: medium; writers-only runs: low)',
     varies: true
   },
-  { id: 'untrusted-trigger-token', severity: 'high', title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job' },
-  { id: 'deploy-without-rebuild', severity: 'high', title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped' },
+  {
+    id: 'untrusted-trigger-token',
+    severity: 'high',
+    title: 'A secret Nx Cloud token handed to a pull_request_target, workflow_run or issue_comment job'
+  },
+  {
+    id: 'deploy-without-rebuild',
+    severity: 'high',
+    title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped'
+  },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
-  { id: 'workflow-unreadable', severity: 'medium', title: 'A workflow file is not valid YAML, a symlink, not a regular file, or larger than 1 MiB, so it was not audited' }
+  {
+    id: 'workflow-unreadable',
+    severity: 'medium',
+    title: 'A workflow file is not valid YAML, a symlink, not a regular file, or larger than 1 MiB, so it was not audited'
+  }
 ]
 
 export const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
@@ -177,7 +190,9 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
 
 /** The `with:` of each local call of a reusable workflow (one empty set when it is not called here). */
 function callerInputs(w: Workflow, ctx: Context): Record<string, string>[] {
-  const out = (ctx.callers.get(w.file) ?? []).map(({ job }) => Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value])))
+  const out = (ctx.callers.get(w.file) ?? []).map(({ job }) =>
+    Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value]))
+  )
   return out.length > 0 ? out : [{}]
 }
 
@@ -363,7 +378,10 @@ function mergeCandidates(candidates: Candidate[], ctx: Context): Finding[] {
     const seenJobs = new Set<string>()
     const jobs = chosen.filter(c => !seenJobs.has(c.job) && seenJobs.add(c.job) !== undefined)
     const { entry } = chosen[0]
-    const severity = RATING_ORDER.slice().reverse().find(r => chosen.some(c => c.severity === r)) ?? 'high'
+    const severity =
+      RATING_ORDER.slice()
+        .reverse()
+        .find(r => chosen.some(c => c.severity === r)) ?? 'high'
     const triggers = [...new Set(chosen.flatMap(c => c.triggers))]
     const runs = [...new Set(chosen.flatMap(c => c.runs))]
     out.push({ rule, severity, file: entry.loc.file, line: entry.loc.line, ...envWords(rule, entry, jobs, triggers, runs, ctx.kit) })
@@ -457,7 +475,10 @@ function reusableCalls(w: Workflow, ctx: Context): Finding[] {
     const uses = callee && !callee.error ? secretTokenUses(callee, ctx, new Set()) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
-      const seenAt = uses && uses.length > 0 ? ` puts one in ${uses[0].name} (${where(uses[0].loc)})` : ' this offline audit cannot read, so every Nx Cloud secret among them reaches code it cannot judge'
+      const seenAt =
+        uses && uses.length > 0
+          ? ` puts one in ${uses[0].name} (${where(uses[0].loc)})`
+          : ' this offline audit cannot read, so every Nx Cloud secret among them reaches code it cannot judge'
       out.push({
         rule: 'untrusted-trigger-token',
         severity: 'high',
@@ -641,7 +662,14 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
   }
   // No nx.json to point at: the workflow line that brings Nx Cloud in.
   if (!reported && workspaces.length === 0 && workflowCloud !== null) {
-    out.push({ rule: 'no-encryption-key', severity: 'medium', file: workflowCloud.file, line: workflowCloud.line, message: message('any nx.json'), fix: keyFix })
+    out.push({
+      rule: 'no-encryption-key',
+      severity: 'medium',
+      file: workflowCloud.file,
+      line: workflowCloud.line,
+      message: message('any nx.json'),
+      fix: keyFix
+    })
   }
   return out
 }
