@@ -25,9 +25,9 @@ import type { SaveOutcome } from './post/queue.js'
 import { HANDED_OVER } from './server-launch.js'
 
 export const ENTRY_DIR = 'nx-cache'
-export const KEY_PREFIX = 'nx-cloud-access-v1'
+const KEY_PREFIX = 'nx-cloud-access-v1'
 
-export function entryPath(hash: string): string {
+function entryPath(hash: string): string {
   return `${ENTRY_DIR}/${hash}`
 }
 

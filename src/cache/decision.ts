@@ -60,7 +60,7 @@ export function readCacheInputs(env: Env): CacheConfig {
   }
 }
 
-export type CacheAccess = 'read-write' | 'read-only' | 'none'
+type CacheAccess = 'read-write' | 'read-only' | 'none'
 
 export interface CacheDecision {
   access: CacheAccess
@@ -79,7 +79,7 @@ export interface CacheDecision {
 }
 
 /** What @actions/cache 6 needs to reach the cache service v2 (without the last, it quietly uses v1). */
-export const SERVICE_VARIABLES = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_SERVICE_V2'] as const
+const SERVICE_VARIABLES = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_SERVICE_V2'] as const
 
 export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheDecision {
   const notices: string[] = []

@@ -3,7 +3,7 @@
 // (`?sig=…`) among them, and a line may carry a token. Everything the server process writes to
 // stdout or stderr passes through here first.
 
-export interface Redactor {
+interface Redactor {
   /** Adds a value to blank out wherever it appears (the bearer token, the runtime token, …). */
   add(secret: string | undefined): void
   redact(text: string): string

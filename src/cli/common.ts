@@ -41,7 +41,7 @@ export function processIo(): Io {
 }
 
 const CODES = { red: 31, yellow: 33, blue: 34, gray: 90, bold: 1, green: 32, cyan: 36 } as const
-export type Colour = keyof typeof CODES
+type Colour = keyof typeof CODES
 
 export function paint(io: Io, colour: Colour, text: string): string {
   return io.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text

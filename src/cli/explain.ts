@@ -55,7 +55,7 @@ interface Setting {
   assumed: string[]
 }
 
-export interface ExplainResult {
+interface ExplainResult {
   setup: string
   event: string
   ref: string
@@ -161,7 +161,7 @@ function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxCon
   return { inputs: full, ambient, nx, assumed }
 }
 
-export async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
+async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
   const facts = await resolveRunFacts(runInput)
   const common = { setup, event: runInput.event, ref: runInput.ref }
   // Inputs valid under one setup can contradict another (self-hosted-cache-url under off):
@@ -257,7 +257,7 @@ function renderOne(r: ExplainResult, s: Setting, io: Io): string {
 }
 
 /** The common runs of a repository, as `explain --all` shows them. */
-export const COMMON_RUNS: { label: string; flags: RunFlags }[] = [
+const COMMON_RUNS: { label: string; flags: RunFlags }[] = [
   { label: 'push to main', flags: { event: 'push', ref: 'refs/heads/main' } },
   { label: 'push to a feature branch', flags: { event: 'push', ref: 'refs/heads/feature' } },
   { label: 'push of a tag', flags: { event: 'push', ref: 'refs/tags/v1.0.0' } },

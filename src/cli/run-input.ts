@@ -90,7 +90,7 @@ function runFromPayloadFile(f: RunFlags, event: string): RunInput {
 }
 
 /** The GITHUB_REF GitHub sets for a payload, when --ref does not say. */
-export function refOfPayload(payload: Payload, event: string): string {
+function refOfPayload(payload: Payload, event: string): string {
   if (typeof payload.ref === 'string' && payload.ref.startsWith('refs/')) return payload.ref
   // create / delete: the short name of the ref, and whether it is a tag or a branch.
   if (typeof payload.ref === 'string' && payload.ref !== '' && (payload.ref_type === 'tag' || payload.ref_type === 'branch')) {

@@ -10,9 +10,9 @@ import { explain, EXPLAIN_USAGE } from './explain.js'
  * of this placeholder (and fails if it is not there), so `npx nx-cloud-access --version` needs no
  * package.json at run time. Run from the sources, it prints the placeholder.
  */
-export const VERSION: string = '0.0.0-nx-cloud-access-source'
+const VERSION: string = '0.0.0-nx-cloud-access-source'
 
-export const USAGE = `Usage: nx-cloud-access <command> [options]
+const USAGE = `Usage: nx-cloud-access <command> [options]
 
 Commands:
   explain   what would a run get (read-write, read-only or none), and why

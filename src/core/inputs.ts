@@ -10,8 +10,8 @@ export type Env = Record<string, string | undefined>
 const SETUP_ALIASES: Record<string, Setup> = { '1': 'main-only', '2': 'ci-read-write', '3': 'shared-read-write' }
 
 /** Events that can carry a branch, and so can be allowed to write under `main-only`. */
-export const WRITE_EVENT_NAMES = ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch'] as const
-export const DEFAULT_WRITE_EVENTS = ['push', 'workflow_dispatch', 'schedule']
+const WRITE_EVENT_NAMES = ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch'] as const
+const DEFAULT_WRITE_EVENTS = ['push', 'workflow_dispatch', 'schedule']
 
 /** The inputs that hold secrets: masked before anything is printed, even values the parser rejects. */
 export const SECRET_INPUTS = ['read-write-token', 'read-only-token', 'encryption-key', 'github-token'] as const
@@ -61,7 +61,7 @@ function secretInput(env: Env, name: string): string {
   return v
 }
 
-export function parseWriteEvents(value: string, inputName = 'write-events'): string[] {
+function parseWriteEvents(value: string, inputName = 'write-events'): string[] {
   if (value.trim() === '') return [...DEFAULT_WRITE_EVENTS]
   const events = parseList(value)
   for (const e of events) {
@@ -78,7 +78,7 @@ export function parseWriteEvents(value: string, inputName = 'write-events'): str
 }
 
 /** Globs of branches that may write; a negated glob would let every other branch write. */
-export function parseWriteBranches(value: string, inputName = 'write-branches'): string[] | null {
+function parseWriteBranches(value: string, inputName = 'write-branches'): string[] | null {
   if (value === '') return null
   const globs = parseList(value)
   const negated = globs.find(g => g.startsWith('!'))
@@ -121,7 +121,7 @@ function parseUrl(value: string, name: string): string {
  * `workspace-id-access`: what the workspace ID access level is in Nx Cloud. `read-write` is refused:
  * every run with no token would write through nx.json's nxCloudId, forks included.
  */
-export function parseWorkspaceIdAccess(value: string, inputName = 'workspace-id-access'): WorkspaceIdAccess {
+function parseWorkspaceIdAccess(value: string, inputName = 'workspace-id-access'): WorkspaceIdAccess {
   const v = value.trim().toLowerCase()
   if (v === '') return 'none'
   if ((WORKSPACE_ID_ACCESS as readonly string[]).includes(v)) return v as WorkspaceIdAccess
@@ -134,7 +134,7 @@ export function parseWorkspaceIdAccess(value: string, inputName = 'workspace-id-
 }
 
 /** The inputs that say who may write (PolicyConfig): the token step and the cache action read them alike. */
-export const POLICY_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'github-token'] as const
+const POLICY_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'github-token'] as const
 
 export function readPolicyInputs(env: Env): PolicyConfig {
   return {
@@ -145,19 +145,6 @@ export function readPolicyInputs(env: Env): PolicyConfig {
     githubToken: secretInput(env, 'github-token')
   }
 }
-
-/** Every input the token step (action.yml) declares. */
-export const TOKEN_STEP_INPUTS = [
-  ...POLICY_INPUTS,
-  'read-write-token',
-  'read-only-token',
-  'encryption-key',
-  'require-encryption',
-  'rebuild-command',
-  'self-hosted-cache-url',
-  'working-directory',
-  'workspace-id-access'
-] as const
 
 /** The token step's inputs: the policy's, extended by the tokens, the key and where Nx runs. */
 export function readInputs(env: Env): Config {

@@ -43,13 +43,13 @@ export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
 }
 
 /** Deeper than this, nx.json is malformed (real ones nest a handful of levels). */
-export const MAX_NX_JSON_DEPTH = 256
+const MAX_NX_JSON_DEPTH = 256
 
 /**
  * The offset of the first `[` or `{` nested deeper than `max`, outside strings and comments, as
  * jsonc-parser scans them; null when there is none. One pass, no recursion.
  */
-export function nestingBeyond(text: string, max: number): number | null {
+function nestingBeyond(text: string, max: number): number | null {
   let depth = 0
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)

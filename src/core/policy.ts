@@ -17,7 +17,7 @@ import {
   PolicyError
 } from './types.js'
 
-export interface WriteGrant {
+interface WriteGrant {
   write: boolean
   /** A clause: "a push to main, which matches write-branches (main)". */
   why: string
@@ -43,7 +43,7 @@ export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient:
   ].filter((s, i, all) => s !== '' && all.indexOf(s) === i)
 }
 
-export function writeBranchGlobs(config: PolicyConfig, facts: RunFacts): string[] {
+function writeBranchGlobs(config: PolicyConfig, facts: RunFacts): string[] {
   return config.writeBranches ?? [facts.defaultBranch]
 }
 
@@ -77,7 +77,7 @@ export function writeGrant(config: PolicyConfig, facts: RunFacts): WriteGrant {
 }
 
 /** Whole-name, case-sensitive globs; names with no glob character are compared as they are. */
-export function branchMatcher(globs: string[]): (branch: string) => boolean {
+function branchMatcher(globs: string[]): (branch: string) => boolean {
   if (!globs.some(g => /[*?[\]{}()!+@\\]/.test(g))) return branch => globs.includes(branch)
   return picomatch()(globs, { dot: true })
 }

@@ -5,7 +5,7 @@
 import type { Decision, RunFacts } from './types.js'
 
 /** docs/POLICY.md#outputs: say what becomes of a read-only run's uploads when explaining read-only. */
-export const READ_ONLY_NOTE =
+const READ_ONLY_NOTE =
   'Read-only: what this run uploads, Nx Cloud keeps in a cache isolated to this branch; it never reaches the main branch, other pull requests or laptops.'
 
 export function outputsOf(d: Decision): Record<string, string> {
@@ -41,7 +41,7 @@ export function readOnlyNotes(d: Decision): string[] {
 }
 
 /** Where the encryption key of the run came from, as the policy chose it; never the key. */
-export function encryptionKeySource(d: Decision, nxJsonHasKey: boolean): string {
+function encryptionKeySource(d: Decision, nxJsonHasKey: boolean): string {
   if (d.encryption === 'disabled') return 'none: the cache is not encrypted by the kit'
   if (nxJsonHasKey) return 'nx.json (nxCloudEncryptionKey)'
   if ((d.exports.NX_CLOUD_ENCRYPTION_KEY ?? '') !== '') return "input 'encryption-key', exported as NX_CLOUD_ENCRYPTION_KEY"
@@ -49,7 +49,7 @@ export function encryptionKeySource(d: Decision, nxJsonHasKey: boolean): string 
 }
 
 /** The run as a reviewer names it: the pull request (`#7 feature → main, from the fork a/b`), or the event and ref. */
-export function runLine(f: RunFacts): [string, string] {
+function runLine(f: RunFacts): [string, string] {
   const pr = f.pullRequest
   if (pr) {
     const from = pr.fork ? `from the fork ${pr.headRepo || '(deleted repository)'}` : 'from a branch of this repository'
@@ -64,7 +64,7 @@ export function runLine(f: RunFacts): [string, string] {
  * does not already say and a reviewer needs: the run or pull request, where the encryption key
  * came from, what was exported (names only). The notes follow.
  */
-export interface StepSummary {
+interface StepSummary {
   heading: string
   reason: string
   rows: [string, string][]

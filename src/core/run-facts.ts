@@ -26,7 +26,7 @@ const UNTRUSTED_EVENTS: Record<string, string> = {
 }
 const TRUSTED_EVENTS = ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch', 'release', 'create', 'delete']
 const BRANCH_FROM_REF_EVENTS = ['push', 'workflow_dispatch', 'schedule', 'repository_dispatch']
-export const DEPENDABOT = 'dependabot[bot]'
+const DEPENDABOT = 'dependabot[bot]'
 
 /** Who says the run is Dependabot's: GITHUB_ACTOR, the payload's sender, or nobody. */
 function dependabotBy(run: RunInput): string | null {
@@ -81,7 +81,7 @@ export function secretsWithheld(run: RunInput): string | null {
   return null
 }
 
-export function runBranch(run: RunInput): { branch: string | null; reason: string } {
+function runBranch(run: RunInput): { branch: string | null; reason: string } {
   const { event, ref, payload } = run
   if (event === 'merge_group') {
     const base = String(payload.merge_group?.base_ref ?? '')
@@ -99,13 +99,13 @@ export function runBranch(run: RunInput): { branch: string | null; reason: strin
   return { branch: null, reason: `the ref '${ref || '(none)'}' is not a branch` }
 }
 
-export function payloadDefaultBranch(payload: Payload): string | null {
+function payloadDefaultBranch(payload: Payload): string | null {
   const b = payload.repository?.default_branch
   return typeof b === 'string' && b !== '' ? b : null
 }
 
 /** The pull request of a pull request's run (its events and pull_request_target), from the payload. */
-export function pullRequestOf(run: RunInput): PullRequestFacts | null {
+function pullRequestOf(run: RunInput): PullRequestFacts | null {
   const pr = run.payload.pull_request
   if ((!PR_EVENTS.includes(run.event) && run.event !== 'pull_request_target') || !pr) return null
   const headRepo = String(pr.head?.repo?.full_name ?? '')
@@ -131,7 +131,7 @@ export interface JudgedRun {
  * Asks for the default branch, or returns null when the answer could not change the decision.
  * Called only when the payload lacks the default branch (schedule, workflow_dispatch payloads may).
  */
-export type DefaultBranchLookup = (run: JudgedRun) => Promise<string | null> | null
+type DefaultBranchLookup = (run: JudgedRun) => Promise<string | null> | null
 
 /** The facts decide() needs: trust and branch judged once, the default branch from the payload or the look-up. */
 export async function resolveRunFacts(run: RunInput, lookupDefaultBranch?: DefaultBranchLookup): Promise<RunFacts> {

@@ -19,9 +19,9 @@
 //   the closing line                  `Nx read the output from the cache instead of running the command for 2 out of 3 tasks.`
 //   --output-style=summary's headline `NX   3 tasks: 3 succeeded, 2 cached`
 
-export const CACHE_MARKERS = ['local cache', 'remote cache', 'existing outputs match the cache, left as is'] as const
+const CACHE_MARKERS = ['local cache', 'remote cache', 'existing outputs match the cache, left as is'] as const
 
-export interface CachedTask {
+interface CachedTask {
   /** The task id (`lib-a:build`), or null when the line names none. */
   task: string | null
   marker: string

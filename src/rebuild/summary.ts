@@ -11,7 +11,7 @@ const tasks = (n: number): string => `${n} task${n === 1 ? '' : 's'}`
 const codeList = (items: string[]): string => `<ul>\n${items.map(i => `<li>${i}</li>`).join('\n')}\n</ul>`
 
 /** The verdict as the heading's text: what a reviewer reads first. */
-export function verdictHeading(r: RebuildReport, error: string | null): string {
+function verdictHeading(r: RebuildReport, error: string | null): string {
   if (error !== null) {
     const served = Math.max(new Set(r.cached.map(c => c.task ?? `line ${c.line}`)).size, r.summaryHits)
     return `❌ Pre-deploy rebuild failed: ${tasks(served)} served from a cache, deploy nothing`

@@ -20,7 +20,7 @@ export async function apply(d: Decision, nxJsonHasKey = false): Promise<void> {
 }
 
 /** The job summary's HTML: the verdict as the step's first heading, the reason, the rows, the notes. */
-export function renderStepSummary(d: Decision, nxJsonHasKey: boolean): string {
+function renderStepSummary(d: Decision, nxJsonHasKey: boolean): string {
   const s = stepSummary(d, nxJsonHasKey)
   const rows = s.rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')
   const parts = [`<h1>${escapeHtml(s.heading)}</h1>`, `<p>${escapeHtml(s.reason)}</p>`, `<table>\n${rows}\n</table>`]

@@ -17,7 +17,7 @@ import { type ServerHandoff, actionsVariables, serverEnv } from '../server-launc
 import { type StartedServer, saveHandoff } from '../state.js'
 
 /** The server's own bundle, next to this one: cache/dist/main/index.js → cache/dist/server/index.js. */
-export function serverEntry(): string {
+function serverEntry(): string {
   return process.env.NCA_CACHE_SERVER_ENTRY || join(dirname(process.argv[1]), '..', 'server', 'index.js')
 }
 
@@ -77,7 +77,7 @@ export async function run(env: Env = process.env): Promise<void> {
  * can read: see server-launch.ts), it reports its port once it listens, and then both ends let go.
  * The runner ends it with the job if `post` does not.
  */
-export interface ServerLaunch {
+interface ServerLaunch {
   stage: string
   token: string
   write: boolean

@@ -17,7 +17,7 @@ export interface QueueEntry {
   size: number
 }
 
-export interface QueueOptions {
+interface QueueOptions {
   maxEntries: number
   maxEntrySize: number
   /** Failures in a row after which the queue gives up. */

@@ -11,7 +11,7 @@ import { readSaveSettings } from './settings.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
 import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
 
-export interface PostReport {
+interface PostReport {
   access: string
   reason: string
   started: boolean
@@ -83,7 +83,7 @@ async function post(t0: number): Promise<PostReport> {
 }
 
 /** The entries the server would not restore (see server-main.ts), each key once. */
-export function readRejectedFile(path: string): { key: string; why: string }[] {
+function readRejectedFile(path: string): { key: string; why: string }[] {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -103,7 +103,7 @@ export function readRejectedFile(path: string): { key: string; why: string }[] {
 }
 
 /** The server's statistics so far from its stats route; `null` if it cannot be asked or does not answer. */
-export async function askStats(port: number, token: string, timeoutMs = 3000): Promise<ServerReport | null> {
+async function askStats(port: number, token: string, timeoutMs = 3000): Promise<ServerReport | null> {
   if (!(port > 0) || token === '') return null
   try {
     const res = await fetch(`http://127.0.0.1:${port}${STATS_PATH}`, {
@@ -119,7 +119,7 @@ export async function askStats(port: number, token: string, timeoutMs = 3000): P
 }
 
 /** Ends the server (SIGTERM) and reads the report it writes on the way out. */
-export async function stopServer(pid: number, stage: string, timeoutMs = 10000): Promise<ServerReport | null> {
+async function stopServer(pid: number, stage: string, timeoutMs = 10000): Promise<ServerReport | null> {
   const statsFile = join(stage, STATS_FILE)
   if (pid > 0 && isOurServer(pid)) {
     try {
@@ -162,7 +162,7 @@ function isOurServer(pid: number): boolean {
   }
 }
 
-export function postOutputs(r: PostReport): Record<string, string> {
+function postOutputs(r: PostReport): Record<string, string> {
   const s = r.stats
   return {
     access: r.access,
@@ -175,7 +175,7 @@ export function postOutputs(r: PostReport): Record<string, string> {
   }
 }
 
-export function postSummaryRows(r: PostReport): [string, string][] {
+function postSummaryRows(r: PostReport): [string, string][] {
   const s = r.stats
   const q = r.queue
   const rows: [string, string][] = [

@@ -4,7 +4,7 @@
 
 import type { StateStore } from '../state.js'
 
-export const SAVE_STATE = {
+const SAVE_STATE = {
   concurrency: 'nca-save-concurrency',
   timeLimit: 'nca-save-time-limit'
 } as const
@@ -19,7 +19,7 @@ export const MAX_SAVE_CONCURRENCY = 32
  */
 export const DEFAULT_SAVE_TIME_LIMIT = 300
 
-export interface SaveSettings {
+interface SaveSettings {
   concurrency: number
   /** Seconds. */
   timeLimit: number

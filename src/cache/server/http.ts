@@ -22,7 +22,7 @@ import { EntryStore, type RefusalKind, type ServerStats, type StoreOptions, type
 
 export { type EntrySource, type ServerStats, emptyStats, readUploadsFile, resetUploadsFile } from './store.js'
 
-export interface ServerOptions extends StoreOptions {
+interface ServerOptions extends StoreOptions {
   /** The bearer token Nx must send (random per job, a secret). */
   token: string
 }

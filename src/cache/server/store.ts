@@ -99,7 +99,7 @@ export interface Refusal {
   refused: RefusalKind
   message: string
 }
-export interface UploadFailure {
+interface UploadFailure {
   failed: 'too-large' | 'store-error'
   message: string
 }

@@ -31,7 +31,7 @@ Exit: 0 clean, 1 findings at or above --fail-on, 2 bad usage.
 
 const FORMATS = ['text', 'json', 'sarif'] as const
 
-export function loadRepo(root: string): Repo {
+function loadRepo(root: string): Repo {
   let nxJson: Repo['nxJson'] = null
   // Nx and the token step read nx.json through a symlink, so the audit follows one that stays
   // inside the repository; anything else it cannot read is bad usage, as a malformed nx.json is.

@@ -36,7 +36,7 @@ export function secretNames(text: string): string[] {
 }
 
 /** The `${{ … }}` expressions of a value; null when a `${{` is not closed. */
-export function expressionsOf(value: string): { start: number; end: number; body: string }[] | null {
+function expressionsOf(value: string): { start: number; end: number; body: string }[] | null {
   const out: { start: number; end: number; body: string }[] = []
   let i = 0
   for (;;) {
@@ -91,7 +91,7 @@ function contextsRead(body: string): string[] {
   return out
 }
 
-export type SecretsGiven = { known: true; secrets: string[] } | { known: false }
+type SecretsGiven = { known: true; secrets: string[] } | { known: false }
 
 /**
  * The secrets a value hands a run of this kind: for `${{ cond && secrets.A || secrets.B }}`, the

@@ -18,7 +18,7 @@ export interface Files {
 // `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
 // An npx flag stops at a shell separator: were it `-\S+`, a flag list could run across the next
 // `;npx`, and every npx of a hostile line would rescan the rest of it (quadratic).
-export const NX_COMMAND =
+const NX_COMMAND =
   /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
 
 /** A script's commands: lines continued with a trailing backslash are one command. */
@@ -31,7 +31,7 @@ export function commandLines(run: string): string[] {
  * comment cut. A quoted variable (`"$TARGET"`) keeps its text. One pass: an unclosed quote ends the
  * scan with the rest of the line as it is, so a line of unclosed quotes is not rescanned from each.
  */
-export function unquote(line: string): string {
+function unquote(line: string): string {
   let out = ''
   let i = 0
   while (i < line.length) {
@@ -189,7 +189,7 @@ export function deployCommand(command: string): string | null {
   return null
 }
 
-export function deployAction(step: Step): string | null {
+function deployAction(step: Step): string | null {
   const uses = step.uses.trim()
   if (/^changesets\/action@/i.test(uses))
     return (step.with.get('publish')?.value ?? '').trim() !== '' ? 'publishes with changesets/action' : null

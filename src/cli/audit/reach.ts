@@ -8,7 +8,7 @@ import { tokenLevel } from '../../core/nx-config.js'
 import { type RunKind, secretsFor } from './expressions.js'
 import type { Trigger, Workflow } from './workflow.js'
 
-export type Rating = 'high' | 'medium' | 'low'
+type Rating = 'high' | 'medium' | 'low'
 
 export interface Run extends RunKind {
   /** How a finding names these runs: "pull requests (pull_request)". */
@@ -67,12 +67,12 @@ export function runsOf(on: Trigger[]): Run[] {
 }
 
 /** A secret that by its name holds a read-only token (NX_CLOUD_READ_TOKEN, NX_READ_ONLY_TOKEN, …). */
-export function readOnlyName(name: string): boolean {
+function readOnlyName(name: string): boolean {
   return /(?:^|_)READ(?:_?ONLY)?(?!_?WRITE)|(?:^|_)RO(?:_|$)/i.test(name) && !/WRITE|(?:^|_)RW(?:_|$)/i.test(name)
 }
 
 /** Does this run get a token that may write (a secret not named read-only, or a committed token that is not read-only)? */
-export function getsWriteToken(value: string, run: RunKind): boolean {
+function getsWriteToken(value: string, run: RunKind): boolean {
   if (!value.includes('${{')) return tokenLevel(value.trim()) !== 'read-only'
   const given = secretsFor(value, run)
   if (!given.known) return true

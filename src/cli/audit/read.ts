@@ -11,9 +11,9 @@ import { relative, isAbsolute } from 'node:path'
 /** The most the audit reads of one file: 1 MiB, far above any real workflow file or nx.json. */
 export const MAX_FILE_BYTES = 1024 * 1024
 
-export type ReadResult = { ok: true; text: string } | { ok: false; missing: boolean; reason: string }
+type ReadResult = { ok: true; text: string } | { ok: false; missing: boolean; reason: string }
 
-export interface ReadOptions {
+interface ReadOptions {
   /**
    * Follow a symlink whose target is a regular file inside this directory (nx.json: Nx and the
    * kit's token step read it through the link). Without it, a symlink is refused: GitHub reads a

@@ -25,7 +25,7 @@ export interface Finding {
   fix: string
 }
 
-export interface RuleInfo {
+interface RuleInfo {
   id: string
   severity: Severity
   title: string
@@ -62,7 +62,7 @@ export const RULES: RuleInfo[] = [
   }
 ]
 
-export const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
+const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment']
 const KIT = /^[^/@\s]+\/nx-cloud-access(?:\/[^@]*)?@(.*)$/
 /**
  * Does a value read a secret in an expression (`${{ … secrets.X … }}`)? One pass: each `${{`
@@ -75,7 +75,7 @@ export function readsSecret(value: string): boolean {
   return false
 }
 
-export function isKit(step: Step): boolean {
+function isKit(step: Step): boolean {
   return KIT.test(step.uses)
 }
 
@@ -224,7 +224,7 @@ function unreadableWords(w: Workflow): { message: string; fix: string } {
   }
 }
 
-export function sortFindings(findings: Finding[]): Finding[] {
+function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule))
 }
 
@@ -711,7 +711,7 @@ function keyInWorkflows(repo: Repo): boolean {
 }
 
 /** The line of the key holding the token Nx uses (the older layout wins, as in nx-config.ts). */
-export function nxJsonTokenLine(text: string, token: string): number {
+function nxJsonTokenLine(text: string, token: string): number {
   const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false })
   if (!tree) return 1
   for (const path of [['tasksRunnerOptions', 'default', 'options', 'accessToken'], ['nxCloudAccessToken']]) {
