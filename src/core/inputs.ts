@@ -133,9 +133,6 @@ function parseWorkspaceIdAccess(value: string, inputName = 'workspace-id-access'
   throw new PolicyError(`Input '${inputName}' has an unknown value '${oneLine(value)}'. Accepted: ${WORKSPACE_ID_ACCESS.join(', ')}.`)
 }
 
-/** The inputs that say who may write (PolicyConfig): the token step and the cache action read them alike. */
-const POLICY_INPUTS = ['setup', 'write-branches', 'write-events', 'skip-cache', 'github-token'] as const
-
 export function readPolicyInputs(env: Env): PolicyConfig {
   return {
     setup: parseSetup(getInput(env, 'setup')),
