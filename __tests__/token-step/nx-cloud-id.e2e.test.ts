@@ -38,7 +38,7 @@ beforeAll(async () => {
 })
 afterAll(() => cloud.close())
 
-async function forkRun(inputs: Record<string, string>) {
+async function forkRun(inputs: Record<string, string>, jobLevelEnv: Record<string, string> = {}) {
   const ws = makeWorkspace({ nxJson: { nxCloudId: CLOUD_ID, nxCloudUrl: url, nxCloudEncryptionKey: KEY } })
   writeFileSync(join(ws.dir, 'build.cjs'), BUILD_SCRIPT)
   // A fork's pull request: GitHub hands the secret inputs over empty.
@@ -49,14 +49,17 @@ async function forkRun(inputs: Record<string, string>) {
     workspace: ws.dir,
     inputs: { 'read-write-token': '', 'read-only-token': '', 'encryption-key': '', ...inputs },
     // A job-level env: token the workflow forgot, which must not reach Nx.
-    env: { NX_CLOUD_ACCESS_TOKEN: 'ambient-token-from-job-env' }
+    env: { NX_CLOUD_ACCESS_TOKEN: 'ambient-token-from-job-env', ...jobLevelEnv }
   })
   expect(r.errors).toEqual([])
-  // The job's environment for the next step: the runner's, then what the action wrote to GITHUB_ENV.
-  const jobEnv = { NX_NO_CLOUD: undefined, NX_CLOUD_ACCESS_TOKEN: 'ambient-token-from-job-env', ...r.env } as unknown as Record<
-    string,
-    string
-  >
+  // The job's environment for the next step: the job's env:, then what the action wrote to GITHUB_ENV
+  // (NX_NO_CLOUD: undefined removes the workspace helper's own default).
+  const jobEnv = {
+    NX_NO_CLOUD: undefined,
+    NX_CLOUD_ACCESS_TOKEN: 'ambient-token-from-job-env',
+    ...jobLevelEnv,
+    ...r.env
+  } as unknown as Record<string, string>
   const mark = seen.length
   const nx = await ws.nx(['run', 'app:build', '--output-style=static'], { ...jobEnv, GITHUB_ACTIONS: 'true' })
   const taskEnv = JSON.parse(readFileSync(join(ws.dir, 'dist', 'app', 'env.json'), 'utf8')) as Record<string, string>
@@ -85,5 +88,15 @@ test('workspace-id-access none (the default): NX_NO_CLOUD=true, Nx contacts noth
   expect(r.env.NX_NO_CLOUD).toBe('true')
   expect(taskEnv.NX_NO_CLOUD).toBe('true')
   expect(contacts).toEqual([])
+  expect(nx.status).toBe(0)
+}, 120000)
+
+test("NX_NO_CLOUD=true in the job's env: is blanked when the run is given access, so Nx reads through nxCloudId as access says", async () => {
+  const { r, nx, taskEnv, contacts } = await forkRun({ 'workspace-id-access': 'read-only' }, { NX_NO_CLOUD: 'true' })
+  expect(r.outputs.access).toBe('read-only')
+  expect(r.env.NX_NO_CLOUD).toBe('')
+  expect(r.notices.join('\n')).toContain('NX_NO_CLOUD was set in the job')
+  expect(taskEnv.NX_NO_CLOUD ?? '').toBe('')
+  expect(contacts.length).toBeGreaterThan(0)
   expect(nx.status).toBe(0)
 }, 120000)

@@ -353,6 +353,14 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
       )
     }
   }
+  // NX_NO_CLOUD=true from the job's env: would keep Nx off Nx Cloud whatever this run was given,
+  // and `access` would not say what Nx does: the action's choice wins, as for the token variables.
+  if (exports.NX_NO_CLOUD !== 'true' && (ambient.NX_NO_CLOUD ?? '') !== '') {
+    exports.NX_NO_CLOUD = ''
+    notices.push(
+      "NX_NO_CLOUD was set in the job's environment (workflow- or job-level env:) and is blanked for every later step, so Nx uses the access this run was given; to turn Nx Cloud off for the job, use setup: off."
+    )
+  }
   if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
   if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
 
