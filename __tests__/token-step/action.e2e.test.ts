@@ -1,12 +1,12 @@
 // The token step as the runner runs it: dist/index.js spawned with INPUT_* variables, a real-shaped
 // payload and the file-command files; then what it wrote is parsed and checked.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type ActionRun, runAction, unmaskedText } from '../helpers/run-action.js'
+import { type ActionRun, REPO_ROOT, runAction, unmaskedText } from '../helpers/run-action.js'
 import { prPayload, pushPayload, schedulePayload, workflowRunPayload } from '../fixtures/payloads.js'
 import { KEY, RO, RUN_CASES, RW, SHARED, expectedToken } from '../fixtures/run-cases.js'
 
@@ -589,6 +589,32 @@ describe('summary', () => {
       expect(run.summary).not.toContain(`<th>${gone}</th>`)
     expect(run.summary).toContain('isolated to this branch')
     expectNoSecretLeak(run)
+  })
+
+  test("the README's rendered summary is what the action writes for that pull request, word for word", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+    const block = /For a pull request from a fork under `setup: ci-read-write`, as rendered:\n\n```text\n([\s\S]*?)```/.exec(readme)
+    expect(block).not.toBeNull()
+    const workspace = mkdtempSync(join(tmpdir(), 'nca-readme-'))
+    writeFileSync(join(workspace, 'nx.json'), JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678' }))
+    const run = await runAction({
+      workspace,
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload({ fork: 'mallory/monorepo', headRef: 'fix-typo' }),
+      inputs: { setup: 'ci-read-write', ...TOKENS }
+    })
+    // The summary as a reader sees it: tags gone, a list item's bullet kept, whitespace folded.
+    const rendered = run.summary
+      .replace(/<li>/g, ' • ')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/&gt;/g, '>')
+      .replace(/&lt;/g, '<')
+      .replace(/&amp;/g, '&')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"')
+    const fold = (t: string): string => t.replace(/\s+/g, ' ').trim()
+    expect(fold((block as RegExpExecArray)[1])).toBe(fold(rendered))
   })
 
   test('a pull request from a branch of this repository says so', async () => {
