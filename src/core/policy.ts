@@ -300,18 +300,54 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const grant = writeGrant(config, facts)
   let token = truthful(chooseToken(config, facts, nx, grant, warnings))
   const encryption = chooseEncryption(config, facts, nx, token.access, ambient, notices, warnings)
-  if (encryption.withheld !== undefined) {
-    // No key, because GitHub withholds secrets from this run: no remote cache, rather than a failure.
-    token = {
-      access: 'none',
-      source: 'none',
-      value: '',
-      clause: `${token.clause}, but no encryption key was found (${encryption.withheld}, and nx.json has none), so no remote cache is used`
-    }
-    notices.push(
-      `${encryption.withheld}, so 'encryption-key' is empty here and no key was found: this run (${facts.trustReason}) uses no remote cache instead of failing. To let such runs read, commit the key in nx.json (nxCloudEncryptionKey), as Nx Cloud's security guide does.`
-    )
+  if (encryption.withheld !== undefined) token = withoutKey(token, encryption.withheld, facts, notices)
+  workspaceNotes(config, nx, notices, warnings)
+
+  const exports = remoteCacheExports(config, token, ambient, notices)
+  if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
+  if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
+
+  const secrets = secretsOf([config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken], nx, ambient)
+
+  // One sentence: which rule decided.
+  const skip = skipCache
+    ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
+    : ''
+  const reason =
+    config.setup === 'off'
+      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
+      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
+
+  return {
+    setup: config.setup,
+    access: token.access,
+    tokenSource: token.source,
+    reason,
+    encryption: encryption.state,
+    skipCache,
+    facts,
+    exports,
+    secrets,
+    notices,
+    warnings
   }
+}
+
+/** No key, because GitHub withholds secrets from this run: no remote cache, rather than a failure. */
+function withoutKey(token: TokenChoice, withheld: string, facts: RunFacts, notices: string[]): TokenChoice {
+  notices.push(
+    `${withheld}, so 'encryption-key' is empty here and no key was found: this run (${facts.trustReason}) uses no remote cache instead of failing. To let such runs read, commit the key in nx.json (nxCloudEncryptionKey), as Nx Cloud's security guide does.`
+  )
+  return {
+    access: 'none',
+    source: 'none',
+    value: '',
+    clause: `${token.clause}, but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`
+  }
+}
+
+/** What the workspace itself tells about the inputs: an nxCloudId-less read-only level, no nx.json. */
+function workspaceNotes(config: Config, nx: NxConfig, notices: string[], warnings: string[]): void {
   if (config.workspaceIdAccess === 'read-only' && nx.cloudId === '' && config.setup !== 'off') {
     notices.push(
       `Input 'workspace-id-access' is read-only, but ${nx.path ?? 'nx.json'} has no nxCloudId: Nx has no workspace ID to connect with, so this input changes nothing.`
@@ -322,16 +358,21 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
       `No nx.json at ${nx.lookedAt}: nothing is taken from it (no token, no encryption key, no nxCloudId). Is 'working-directory' the folder of the Nx workspace?`
     )
   }
-  // Connected through nxCloudId with no token: no token variable may reach Nx.
-  const viaCloudId = token.access !== 'none' && token.source === 'nx.json' && token.value === ''
+}
 
+/**
+ * The variables that point Nx at a remote cache, or turn it off, for the rest of the job. The
+ * action owns all of them: the chosen ones are set, and any other one the job's env: carried is
+ * blanked (NX_NO_CLOUD=true is exactly what makes Nx use an ambient self-hosted token, so none may
+ * survive), each with a notice.
+ */
+function remoteCacheExports(config: Config, token: TokenChoice, ambient: Env, notices: string[]): Record<string, string> {
   const exports: Record<string, string> = {}
   const selfHosted = config.selfHostedCacheUrl !== ''
   if (config.setup === 'off' || selfHosted || token.access === 'none') exports.NX_NO_CLOUD = 'true'
+  // Connected through nxCloudId with no token: no token variable may reach Nx.
+  const viaCloudId = token.access !== 'none' && token.source === 'nx.json' && token.value === ''
   if (viaCloudId) for (const name of TOKEN_VARIABLES) exports[name] = ''
-  // The action owns every variable that points Nx at a remote cache for the rest of the job: the
-  // chosen ones are set, and any other one the job's env: carried is blanked (NX_NO_CLOUD=true is
-  // exactly what makes Nx use an ambient self-hosted token, so none may survive).
   const chosen: Record<string, string> = {}
   if (token.value !== '' && selfHosted) {
     chosen.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = config.selfHostedCacheUrl
@@ -361,31 +402,5 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
       "NX_NO_CLOUD was set in the job's environment (workflow- or job-level env:) and is blanked for every later step, so Nx uses the access this run was given; to turn Nx Cloud off for the job, use setup: off."
     )
   }
-  if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
-  if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
-
-  const secrets = secretsOf([config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken], nx, ambient)
-
-  // One sentence: which rule decided.
-  const skip = skipCache
-    ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
-    : ''
-  const reason =
-    config.setup === 'off'
-      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
-      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
-
-  return {
-    setup: config.setup,
-    access: token.access,
-    tokenSource: token.source,
-    reason,
-    encryption: encryption.state,
-    skipCache,
-    facts,
-    exports,
-    secrets,
-    notices,
-    warnings
-  }
+  return exports
 }
