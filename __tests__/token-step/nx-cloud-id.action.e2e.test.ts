@@ -121,6 +121,12 @@ describe('an nxCloudId workspace (no token in nx.json): runs × workspace-id-acc
     if (want.access === 'read-write') expect(r.env.NX_CLOUD_ACCESS_TOKEN).toBe(RW)
     else expect(Object.values(r.env).join('\n')).not.toContain(RW)
     if (want.words) expect(r.outputs.reason).toContain(want.words)
+    // Nx Cloud documents the branch-isolated cache for read-only CI access tokens, not for a read
+    // through nxCloudId with no token: the summary does not promise it there.
+    if (want === READS) {
+      expect(r.summary).not.toContain('isolated to this branch')
+      expect(r.summary).toContain('up to the workspace ID access level')
+    }
     if (want.notice) {
       const told = r.notices.filter(n => n.includes('withholds') || n.includes('no secrets') || n.includes('only Dependabot secrets'))
       expect(told).toHaveLength(1)

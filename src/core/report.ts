@@ -35,9 +35,17 @@ export function summaryRows(d: Decision): [string, string][] {
   ]
 }
 
-/** What the summary and `explain` add to the policy's own notices: read-only's branch-isolated cache. */
+const WORKSPACE_ID_NOTE =
+  "Read-only through nx.json's nxCloudId, with no token: what Nx Cloud does with this run's uploads is up to the workspace ID access level. Nx Cloud documents a cache isolated to the branch for read-only CI access tokens, not for this level: pass a read-only CI access token as 'read-only-token' where that isolation matters."
+
+/**
+ * What the summary and `explain` add to the policy's own notices: read-only's branch-isolated
+ * cache, which Nx Cloud documents for read-only CI access tokens only, not for a tokenless read.
+ */
 export function readOnlyNotes(d: Decision): string[] {
-  return d.access === 'read-only' && d.exports.NX_NO_CLOUD !== 'true' ? [READ_ONLY_NOTE] : []
+  if (d.access !== 'read-only' || d.exports.NX_NO_CLOUD === 'true') return []
+  const tokenless = d.tokenSource === 'nx.json' && d.exports.NX_CLOUD_ACCESS_TOKEN === ''
+  return [tokenless ? WORKSPACE_ID_NOTE : READ_ONLY_NOTE]
 }
 
 /** Where the encryption key of the run came from, as the policy chose it; never the key. */
