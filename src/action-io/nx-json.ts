@@ -4,8 +4,15 @@
 
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { parse as parseDotenv } from 'dotenv'
 import { NO_NX_JSON, parseNxJson } from '../core/nx-config.js'
-import { type NxConfig, PolicyError } from '../core/types.js'
+import { type EnvFileToken, type NxConfig, PolicyError } from '../core/types.js'
+
+/** The files Nx loads into its environment at the workspace root, then the one Nx Cloud's client reads. */
+const ENV_FILES = ['.local.env', '.env.local', '.env', 'nx-cloud.env'] as const
+const ENV_TOKEN_NAMES = ['NX_CLOUD_AUTH_TOKEN', 'NX_CLOUD_ACCESS_TOKEN'] as const
+/** Larger than any env file; a bigger one is not read (and would not be a workspace's env file). */
+const ENV_FILE_LIMIT = 1024 * 1024
 
 export function readNxConfig(workspaceDir: string): NxConfig {
   let isDir: boolean
@@ -23,14 +30,36 @@ export function readNxConfig(workspaceDir: string): NxConfig {
     )
   }
   const path = join(workspaceDir, 'nx.json')
+  const envFileTokens = readEnvFileTokens(workspaceDir)
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_NX_JSON, lookedAt: path }
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_NX_JSON, lookedAt: path, envFileTokens }
     throw new PolicyError(
       `Input 'working-directory' points at an unreadable ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}). Accepted: a readable nx.json, or none.`
     )
   }
-  return parseNxJson(text, path)
+  return { ...parseNxJson(text, path), envFileTokens }
+}
+
+/** The Nx Cloud tokens the workspace's env files set, parsed as Nx parses them (dotenv). */
+function readEnvFileTokens(workspaceDir: string): EnvFileToken[] {
+  const found: EnvFileToken[] = []
+  for (const name of ENV_FILES) {
+    const file = join(workspaceDir, name)
+    let text: string
+    try {
+      if (!statSync(file).isFile() || statSync(file).size > ENV_FILE_LIMIT) continue
+      text = readFileSync(file, 'utf8')
+    } catch {
+      continue
+    }
+    const parsed = parseDotenv(text)
+    for (const variable of ENV_TOKEN_NAMES) {
+      const value = parsed[variable] ?? ''
+      if (value !== '') found.push({ file, name: variable, value })
+    }
+  }
+  return found
 }

@@ -38,6 +38,7 @@ export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient:
     ...inputValues,
     nx.accessToken,
     nx.encryptionKey,
+    ...(nx.envFileTokens ?? []).map(t => t.value),
     ...TOKEN_VARIABLES.map(v => ambient[v] ?? ''),
     ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''
   ].filter((s, i, all) => s !== '' && all.indexOf(s) === i)
@@ -212,6 +213,14 @@ function checkPremises(config: Config, facts: RunFacts, nx: NxConfig, warnings: 
       `Input 'setup' is ${config.setup}, but ${nx.path ?? 'nx.json'} commits a read-write Nx Cloud token: anyone who can read the repository can write to the cache. Accepted: a read-only token in nx.json (keep the read-write one in a secret), or setup shared-read-write.`
     )
   }
+  if (config.setup === 'main-only' || config.setup === 'ci-read-write') {
+    for (const t of nx.envFileTokens ?? []) {
+      if (tokenLevel(t.value) !== 'read-write') continue
+      throw new PolicyError(
+        `Input 'setup' is ${config.setup}, but ${t.file} sets ${t.name} to a read-write Nx Cloud token: Nx reads that file on every run of the workspace, so every run could write, pull requests included. Accepted: no Nx Cloud token in the workspace's env files (keep the read-write token in a secret, passed as read-write-token).`
+      )
+    }
+  }
   if (tokenLevel(config.readOnlyToken) === 'read-write') {
     throw new PolicyError(
       "Input 'read-only-token' holds a read-write token (it decodes as read-write): untrusted runs would write to the cache. Accepted: a read-only access token."
@@ -298,12 +307,12 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const warnings: string[] = []
   checkPremises(config, facts, nx, warnings)
   const grant = writeGrant(config, facts)
-  let token = truthful(chooseToken(config, facts, nx, grant, warnings))
+  let token = offWhereNxWouldNotDoIt(config, nx, ambient, truthful(chooseToken(config, facts, nx, grant, warnings)), warnings)
   const encryption = chooseEncryption(config, facts, nx, token.access, ambient, notices, warnings)
   if (encryption.withheld !== undefined) token = withoutKey(token, encryption.withheld, facts, notices)
   workspaceNotes(config, nx, notices, warnings)
 
-  const exports = remoteCacheExports(config, token, ambient, notices)
+  const exports = remoteCacheExports(config, token, nx, ambient, notices)
   if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
   if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
 
@@ -331,6 +340,37 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
     notices,
     warnings
   }
+}
+
+/**
+ * A run given Nx Cloud access that Nx would not use as chosen gets none, with a warning, so that
+ * `access` says what Nx does: NX_NO_CLOUD=true in the job's environment (an opt-out the action
+ * does not override), or a read through nxCloudId with no token while an env file of the workspace
+ * sets a token (Nx would take the file's token: an empty variable does not hide it).
+ */
+function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, token: TokenChoice, warnings: string[]): TokenChoice {
+  if (config.setup === 'off' || config.selfHostedCacheUrl !== '' || token.access === 'none') return token
+  const off = (but: string): TokenChoice => ({
+    access: 'none',
+    source: 'none',
+    value: '',
+    clause: `${token.clause}, but ${but}, so no remote cache is used`
+  })
+  // Nx turns Nx Cloud off for exactly 'true', nothing else.
+  if (ambient.NX_NO_CLOUD === 'true') {
+    warnings.push(
+      `NX_NO_CLOUD=true is set in the job's environment (workflow- or job-level env:), so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${token.access === 'read-write' ? 'write' : 'read'}. Remove it from env: to use Nx Cloud, or use setup: off to say so.`
+    )
+    return off("NX_NO_CLOUD=true in the job's environment turns Nx Cloud off")
+  }
+  const fileToken = (nx.envFileTokens ?? [])[0]
+  if (token.value === '' && fileToken !== undefined) {
+    warnings.push(
+      `${fileToken.file} sets ${fileToken.name}: Nx would use that token instead of reading through nxCloudId with no token, and the kit cannot know its level, so this run gets no remote cache. Keep Nx Cloud tokens out of the workspace's env files.`
+    )
+    return off(`${fileToken.file} sets ${fileToken.name}, which Nx would use instead`)
+  }
+  return token
 }
 
 /** No key, because GitHub withholds secrets from this run: no remote cache, rather than a failure. */
@@ -366,7 +406,7 @@ function workspaceNotes(config: Config, nx: NxConfig, notices: string[], warning
  * blanked (NX_NO_CLOUD=true is exactly what makes Nx use an ambient self-hosted token, so none may
  * survive), each with a notice.
  */
-function remoteCacheExports(config: Config, token: TokenChoice, ambient: Env, notices: string[]): Record<string, string> {
+function remoteCacheExports(config: Config, token: TokenChoice, nx: NxConfig, ambient: Env, notices: string[]): Record<string, string> {
   const exports: Record<string, string> = {}
   const selfHosted = config.selfHostedCacheUrl !== ''
   if (config.setup === 'off' || selfHosted || token.access === 'none') exports.NX_NO_CLOUD = 'true'
@@ -379,8 +419,10 @@ function remoteCacheExports(config: Config, token: TokenChoice, ambient: Env, no
     chosen.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token.value
   } else if (token.value !== '') {
     chosen.NX_CLOUD_ACCESS_TOKEN = token.value
-    // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: an ambient one carries the choice too.
-    if ((ambient.NX_CLOUD_AUTH_TOKEN ?? '') !== '') chosen.NX_CLOUD_AUTH_TOKEN = token.value
+    // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: an ambient one, or one an env file
+    // of the workspace would fill in, carries the choice too.
+    const authInFile = (nx.envFileTokens ?? []).some(t => t.name === 'NX_CLOUD_AUTH_TOKEN')
+    if ((ambient.NX_CLOUD_AUTH_TOKEN ?? '') !== '' || authInFile) chosen.NX_CLOUD_AUTH_TOKEN = token.value
   }
   // Without a token no self-hosted server is set: Nx 24 aborts the whole run on a 401 from the cache.
   for (const name of REMOTE_CACHE_VARIABLES) {
@@ -393,14 +435,6 @@ function remoteCacheExports(config: Config, token: TokenChoice, ambient: Env, no
         `${name} was set in the job's environment (workflow- or job-level env:) and is ${value === '' ? 'blanked' : 'overridden'} for every later step by this run's choice; a step-level env: would still win, so keep Nx tokens out of env:.`
       )
     }
-  }
-  // NX_NO_CLOUD=true from the job's env: would keep Nx off Nx Cloud whatever this run was given,
-  // and `access` would not say what Nx does: the action's choice wins, as for the token variables.
-  if (exports.NX_NO_CLOUD !== 'true' && (ambient.NX_NO_CLOUD ?? '') !== '') {
-    exports.NX_NO_CLOUD = ''
-    notices.push(
-      "NX_NO_CLOUD was set in the job's environment (workflow- or job-level env:) and is blanked for every later step, so Nx uses the access this run was given; to turn Nx Cloud off for the job, use setup: off."
-    )
   }
   return exports
 }

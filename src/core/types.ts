@@ -86,6 +86,18 @@ export interface NxConfig {
   encryptionKey: string
   url: string
   cloudId: string
+  /**
+   * Nx Cloud tokens that the workspace's env files set (`.local.env`, `.env.local`, `.env`, loaded
+   * by Nx into every run, and `nx-cloud.env`, read by Nx Cloud's client): Nx uses one wherever
+   * the job's environment leaves that variable empty.
+   */
+  envFileTokens?: EnvFileToken[]
+}
+
+export interface EnvFileToken {
+  file: string
+  name: 'NX_CLOUD_AUTH_TOKEN' | 'NX_CLOUD_ACCESS_TOKEN'
+  value: string
 }
 
 export interface Decision {
