@@ -32,9 +32,9 @@ Run:
   --payload FILE          a real webhook payload (with --event); flags above override its ref/actor
 Setup:
   --setup NAME            main-only|ci-read-write|shared-read-write|off, or 1|2|3 (default main-only)
-  --input NAME=VALUE      an input of action.yml (write-branches, write-events, workspace-id-access,
-                          ...), repeatable; other names are refused. read-write-token, read-only-token
-                          and encryption-key are assumed set unless given (pass NAME= to leave one
+  --input NAME=VALUE      an input of action.yml (write-branches, workspace-id-access, ...),
+                          repeatable; other names are refused. read-write-token, read-only-token and
+                          encryption-key are assumed set unless given (pass NAME= to leave one
                           empty), except for runs GitHub gives no secrets (fork and Dependabot PRs)
   --env NAME=VALUE        a workflow- or job-level env: variable the step would see, repeatable
   --dir DIR               the workspace whose nx.json is read (default .)
