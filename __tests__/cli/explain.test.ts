@@ -79,14 +79,34 @@ describe('explain from flags', () => {
     const r = runCli(['explain', '--event', 'pull_request', '--head-repo', 'mallory/fork', '--setup', '2', '--json', '--dir', tmp])
     expect(r.status).toBe(0)
     const out = JSON.parse(r.stdout)
-    expect(out).toMatchObject({ access: 'read-only', setup: 'ci-read-write', trusted: false, tokenSource: 'read-only-token' })
+    // GitHub gives it no secrets, and this directory has no nx.json: nothing to read with.
+    expect(out).toMatchObject({ access: 'none', setup: 'ci-read-write', trusted: false, tokenSource: 'none', assumed: [] })
     expect(out.reason).toContain('mallory/fork')
+    // A read-only token and key it is given (not from secrets) are used: given inputs are never dropped.
+    const given = runCli([
+      'explain',
+      '--event',
+      'pull_request',
+      '--head-repo',
+      'mallory/fork',
+      '--setup',
+      '2',
+      '--input',
+      'read-only-token=given-ro',
+      '--input',
+      'encryption-key=given-key',
+      '--json',
+      '--dir',
+      tmp
+    ])
+    expect(JSON.parse(given.stdout)).toMatchObject({ access: 'read-only', tokenSource: 'read-only-token' })
   })
 
-  it('a same-repository PR by dependabot[bot] reads only; by a person it writes (setup 2)', () => {
+  it('a same-repository PR by dependabot[bot] is untrusted and gets no secrets; by a person it writes (setup 2)', () => {
     const bot = runCli(['explain', '--event', 'pull_request', '--actor', 'dependabot[bot]', '--setup', '2', '--json', '--dir', tmp])
     const human = runCli(['explain', '--event', 'pull_request', '--actor', 'octocat', '--setup', '2', '--json', '--dir', tmp])
-    expect(JSON.parse(bot.stdout).access).toBe('read-only')
+    expect(JSON.parse(bot.stdout)).toMatchObject({ trusted: false, access: 'none', assumed: [] })
+    expect(JSON.parse(bot.stdout).secretsWithheld).toContain('Dependabot')
     expect(JSON.parse(human.stdout).access).toBe('read-write')
   })
 
@@ -183,7 +203,9 @@ describe('explain --all', () => {
     expect(cell('push to main', 'main-only')).toBe('read-write')
     expect(cell('pull request, same repository', 'main-only')).toBe('read-only')
     expect(cell('pull request, same repository', 'ci-read-write')).toBe('read-write')
-    expect(cell('pull request from a fork', 'ci-read-write')).toBe('read-only')
+    // A fork's PR gets no secrets on GitHub, and this directory has no nx.json to read with.
+    expect(cell('pull request from a fork', 'ci-read-write')).toBe('none')
+    expect(cell('pull_request_target', 'ci-read-write')).toBe('read-only')
     // The read-write-token secret goes only to trusted runs: a fork's PR has nx.json's token, and
     // this directory's nx.json has none.
     expect(cell('pull request from a fork', 'shared-read-write')).toBe('none')
@@ -193,12 +215,14 @@ describe('explain --all', () => {
 
   it('under shared-read-write a fork PR writes with the token nx.json commits, never the secret', () => {
     const dir = mkdtempSync(join(tmp, 'shared-'))
-    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: SHARED }))
+    // The key is committed too: a fork's PR gets no encryption-key secret.
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudAccessToken: SHARED, nxCloudEncryptionKey: KEY }))
     const r = runCli(['explain', '--all', '--json', '--dir', dir])
     const runs: { run: string; setup: string; access: string; tokenSource: string }[] = JSON.parse(r.stdout).runs
     const fork = runs.find(x => x.run === 'pull request from a fork' && x.setup === 'shared-read-write')
     expect(fork).toMatchObject({ access: 'read-write', tokenSource: 'nx.json' })
     expect(r.stdout).not.toContain(SHARED)
+    expect(r.stdout).not.toContain(KEY)
   })
 
   it('a setup the action would refuse shows as fails, with the reason once', () => {
@@ -225,7 +249,8 @@ describe('explain --all', () => {
     const r = runCli(['explain', '--all', '--setup', '1', '--dir', tmp])
     expect(r.status).toBe(0)
     expect(r.stdout.split('\n')[0]).toMatch(/^Run\s+main-only$/)
-    expect(r.stdout).toMatch(/pull request from a fork\s+read-only/)
+    expect(r.stdout).toMatch(/pull_request_target\s+read-only/)
+    expect(r.stdout).toMatch(/pull request from a fork\s+none/)
     expect(r.stdout).toMatch(/push to main\s+read-write/)
   })
 })

@@ -26,7 +26,7 @@ export function asUsage<T>(read: () => T, prefix = ''): T {
 export interface Io {
   out: (text: string) => void
   err: (text: string) => void
-  /** Colour only on a terminal, and never with NO_COLOR set. */
+  /** Colour on a terminal or with FORCE_COLOR set (not 0), and never with NO_COLOR set. */
   color: boolean
   cwd: string
 }
@@ -35,12 +35,12 @@ export function processIo(): Io {
   return {
     out: t => process.stdout.write(t),
     err: t => process.stderr.write(t),
-    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    color: (Boolean(process.stdout.isTTY) || !['', '0', undefined].includes(process.env.FORCE_COLOR)) && !process.env.NO_COLOR,
     cwd: process.cwd()
   }
 }
 
-const CODES = { red: 31, yellow: 33, blue: 34, gray: 90, bold: 1, green: 32, cyan: 36 } as const
+const CODES = { red: 31, yellow: 33, blue: 34, gray: 90, bold: 1, green: 32, cyan: 36, magenta: 35 } as const
 type Colour = keyof typeof CODES
 
 export function paint(io: Io, colour: Colour, text: string): string {

@@ -2,14 +2,16 @@
 // decide() on a run given by flags or by a webhook payload, with no GitHub and no Nx Cloud.
 // Secrets are never printed: every value in decision.secrets shows as `***`.
 
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
+import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
 import { readNxConfig } from '../action-io/nx-json.js'
+import { parseNxJson } from '../core/nx-config.js'
 import { decide, secretsOf } from '../core/policy.js'
 import { readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
-import { type Config, type Decision, type NxConfig, PolicyError, SETUPS } from '../core/types.js'
+import { type Config, type Decision, type NxConfig, type WorkspaceIdAccess, PolicyError, SETUPS } from '../core/types.js'
 import { type Io, UsageError, asUsage, maskText, paint, pairs } from './common.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
 
@@ -18,7 +20,8 @@ export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
 What would a run get? Runs the action's own policy on a run given by flags or a payload.
 
 Run:
-  --event NAME            the GITHUB_EVENT_NAME (push, pull_request, merge_group, ...)
+  --event NAME            the GITHUB_EVENT_NAME (push, pull_request, merge_group, ...; any workflow
+                          trigger, others are refused)
   --ref REF               GITHUB_REF (default: the default branch; refs/pull/1/merge for PRs)
   --head-repo OWNER/NAME  a PR's head repository (a fork when it differs from --base-repo)
   --base-repo OWNER/NAME  the repository (default acme/monorepo)
@@ -29,16 +32,20 @@ Run:
   --payload FILE          a real webhook payload (with --event); flags above override its ref/actor
 Setup:
   --setup NAME            main-only|ci-read-write|shared-read-write|off, or 1|2|3 (default main-only)
-  --input NAME=VALUE      any action input (write-branches, write-events, skip-cache, ...), repeatable.
-                          read-write-token, read-only-token and encryption-key are assumed set
-                          unless given (pass NAME= to leave one empty)
+  --input NAME=VALUE      an input of action.yml (write-branches, workspace-id-access, ...),
+                          repeatable; other names are refused. read-write-token, read-only-token and
+                          encryption-key are assumed set unless given (pass NAME= to leave one
+                          empty), except for runs GitHub gives no secrets (fork and Dependabot PRs)
   --env NAME=VALUE        a workflow- or job-level env: variable the step would see, repeatable
   --dir DIR               the workspace whose nx.json is read (default .)
+  --nx-json FILE          read this nx.json instead of the workspace's (not with --dir)
 Output:
   --all                   the table of common runs for each setup (or for --setup)
-  --json                  machine-readable; carries "access": read-write | read-only | none
+  --json                  machine-readable; carries "access": read-write | read-only | none, and
+                          "risk" when an untrusted run could write (shown as "read-write !")
 
-Exit: 0; 1 when the action would fail the run (with --all: any run of the table); 2 on bad usage.
+Exit: 0; 1 when the action would fail the run (with --all: any run of the table); 2 on bad usage,
+an unknown --event or --input, or an nx.json that is malformed (line and column) or unreadable.
 `
 
 /** Stand-ins for secrets the user does not have at hand; they never print (they are secrets). */
@@ -53,7 +60,12 @@ interface Setting {
   ambient: Env
   nx: NxConfig
   assumed: string[]
+  /** The workspace-id-access the runs are explained for (docs/POLICY.md#no-token). */
+  workspaceIdAccess: WorkspaceIdAccess
 }
+
+/** docs/POLICY.md#setups: read-write for an untrusted run (setup 3 gives it nx.json's token). */
+const RISK = 'untrusted run can write'
 
 interface ExplainResult {
   setup: string
@@ -74,6 +86,14 @@ interface ExplainResult {
   notes: string[]
   /** Set when the action would fail the run (and export nothing). */
   error: string | null
+  /** `untrusted run can write` when an untrusted run gets read-write access; else null. */
+  risk: string | null
+  /** No token: Nx connects through nx.json's nxCloudId at the workspace ID access level. */
+  viaNxCloudId: boolean
+  /** Why GitHub gives this run no secrets (docs/POLICY.md#no-token), or null. */
+  secretsWithheld: string | null
+  /** The secrets assumed set for this run: none for a run GitHub gives no secrets. */
+  assumed: string[]
   rows: [string, string][]
 }
 
@@ -96,6 +116,7 @@ export async function explain(argv: string[], io: Io): Promise<number> {
       input: { type: 'string', multiple: true },
       env: { type: 'string', multiple: true },
       dir: { type: 'string' },
+      'nx-json': { type: 'string' },
       all: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
@@ -106,9 +127,17 @@ export async function explain(argv: string[], io: Io): Promise<number> {
     return 0
   }
   const inputs = pairs(values.input, 'input')
+  // A mistyped input would be ignored silently, and the run explained without it.
+  for (const name of Object.keys(inputs)) {
+    if (!(ACTION_INPUTS as readonly string[]).includes(name)) {
+      throw new UsageError(`--input '${name}' is not an input of the action (action.yml). Accepted: ${ACTION_INPUTS.join(', ')}.`)
+    }
+  }
   if (values.setup !== undefined) inputs.setup = values.setup
   const ambient: Env = pairs(values.env, 'env')
-  const dir = resolve(io.cwd, values.dir ?? '.')
+  if (values['nx-json'] !== undefined && values.dir !== undefined) {
+    throw new UsageError('--nx-json names the nx.json to read; it does not take --dir (give one of the two).')
+  }
   const run: RunFlags = {
     event: values.event,
     ref: values.ref,
@@ -123,8 +152,8 @@ export async function explain(argv: string[], io: Io): Promise<number> {
 
   // Bad inputs are bad usage here (the action would fail the step; the user mistyped a flag).
   const base = asUsage(() => readInputs(envOf({ ...inputs, setup: inputs.setup ?? 'main-only' })))
-  const nx = asUsage(() => readNxConfig(resolve(dir, base.workingDirectory)))
-  const setting = withAssumptions(inputs, ambient, nx)
+  const nx = readNx(values['nx-json'], values.dir, base.workingDirectory, io.cwd)
+  const setting = withAssumptions(inputs, ambient, nx, base.workspaceIdAccess ?? 'none')
 
   if (values.all) {
     const perRun = ['event', 'ref', 'actor', 'head-repo', 'base-ref', 'payload'] as const
@@ -137,9 +166,44 @@ export async function explain(argv: string[], io: Io): Promise<number> {
   }
   const runInput = runFromFlags(run)
   const result = await explainOne(base.setup, runInput, setting)
-  if (values.json) io.out(JSON.stringify({ ...result, rows: undefined, assumed: setting.assumed }, null, 2) + '\n')
-  else io.out(renderOne(result, setting, io))
+  if (values.json) {
+    io.out(JSON.stringify({ ...result, rows: undefined, workspaceIdAccess: setting.workspaceIdAccess }, null, 2) + '\n')
+  } else io.out(renderOne(result, io))
   return result.error === null ? 0 : 1
+}
+
+/**
+ * nx.json as the action reads it (docs/POLICY.md#nxjson), or the file --nx-json names. What the
+ * action refuses (malformed, unreadable, no such folder) is bad usage here: exit 2, naming the flag.
+ */
+function readNx(file: string | undefined, dir: string | undefined, workingDirectory: string, cwd: string): NxConfig {
+  const flag = file !== undefined ? '--nx-json' : workingDirectory === '.' ? '--dir' : "--dir with input 'working-directory'"
+  const named = (e: unknown): never => {
+    if (e instanceof PolicyError) throw new UsageError(e.message.replace(/^Input 'working-directory'/, flag))
+    throw e
+  }
+  if (file === undefined) {
+    try {
+      return readNxConfig(resolve(cwd, dir ?? '.', workingDirectory))
+    } catch (e) {
+      return named(e)
+    }
+  }
+  const path = resolve(cwd, file)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error'
+    throw new UsageError(
+      `--nx-json ${path} cannot be read (${code === 'ENOENT' ? 'no such file' : code}). Accepted: the path of an nx.json file.`
+    )
+  }
+  try {
+    return parseNxJson(text, path)
+  } catch (e) {
+    return named(e)
+  }
 }
 
 function envOf(inputs: Record<string, string>): Env {
@@ -148,7 +212,7 @@ function envOf(inputs: Record<string, string>): Env {
   return env
 }
 
-function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxConfig): Setting {
+function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxConfig, workspaceIdAccess: WorkspaceIdAccess): Setting {
   const full = { ...inputs }
   const assumed: string[] = []
   for (const [name, value] of Object.entries(ASSUMED)) {
@@ -158,22 +222,30 @@ function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxCon
     full[name] = value
     assumed.push(name)
   }
-  return { inputs: full, ambient, nx, assumed }
+  return { inputs: full, ambient, nx, assumed, workspaceIdAccess }
 }
 
 async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
   const facts = await resolveRunFacts(runInput)
-  const common = { setup, event: runInput.event, ref: runInput.ref }
+  // GitHub gives a fork's or Dependabot's pull request no secrets (docs/POLICY.md#no-token): a
+  // secret assumed set is empty for it, as it would be on GitHub. Secrets given by --input stay.
+  const withheld = facts.secretsWithheld ?? null
+  const assumed = withheld === null ? s.assumed : []
+  const inputs = { ...s.inputs }
+  if (withheld !== null) for (const name of s.assumed) inputs[name] = ''
+  const common = { setup, event: runInput.event, ref: runInput.ref, secretsWithheld: withheld, assumed }
   // Inputs valid under one setup can contradict another (self-hosted-cache-url under off):
   // the action fails that run, so its row says so instead of the command crashing.
   let config: Config | null = null
   try {
-    config = readInputs(envOf({ ...s.inputs, setup }))
+    config = readInputs(envOf({ ...inputs, setup }))
     common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
     const m = (t: string): string => maskText(t, d.secrets)
     const exports: Record<string, string> = {}
     for (const [k, v] of Object.entries(d.exports)) exports[k] = m(v)
+    // Outside self-hosted caches, nx.json as the source with no token in it is nxCloudId (policy.ts tokenless()).
+    const viaNxCloudId = d.access !== 'none' && d.tokenSource === 'nx.json' && s.nx.accessToken === ''
     return {
       ...common,
       access: d.access,
@@ -189,7 +261,9 @@ async function explainOne(setup: string, runInput: RunInput, s: Setting): Promis
       warnings: d.warnings.map(m),
       notes: readOnlyNotes(d),
       error: null,
-      rows: summaryRows(d).map(([k, v]) => [k, m(v)])
+      risk: d.access === 'read-write' && !facts.trusted ? RISK : null,
+      viaNxCloudId,
+      rows: summaryRows(d).map(([k, v]) => [k, k === 'Token source' && viaNxCloudId ? `${m(v)} (nxCloudId, no token)` : m(v)])
     }
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e
@@ -219,6 +293,8 @@ async function explainOne(setup: string, runInput: RunInput, s: Setting): Promis
       warnings: [],
       notes: [],
       error: m(e.message),
+      risk: null,
+      viaNxCloudId: false,
       rows: [
         ['Setup', common.setup],
         ['Event', facts.event || '(none)'],
@@ -233,10 +309,24 @@ function accessColour(access: string): 'green' | 'yellow' | 'gray' {
   return access === 'read-write' ? 'green' : access === 'read-only' ? 'yellow' : 'gray'
 }
 
-function renderOne(r: ExplainResult, s: Setting, io: Io): string {
+/** An access as a cell or a heading shows it: `read-write !` in magenta when an untrusted run writes. */
+function accessText(r: ExplainResult, io: Io): string {
+  if (r.error !== null) return paint(io, 'red', 'fails')
+  if (r.risk !== null) return paint(io, 'magenta', `${r.access} !`)
+  return paint(io, accessColour(r.access), r.access + (r.viaNxCloudId ? ' (id)' : ''))
+}
+
+function renderOne(r: ExplainResult, io: Io): string {
   const lines: string[] = []
-  lines.push(`${paint(io, 'bold', `${r.event} ${r.ref}`)} under ${r.setup}: ${paint(io, accessColour(r.access), r.access)}`)
+  lines.push(
+    `${paint(io, 'bold', `${r.event} ${r.ref}`)} under ${r.setup}: ${r.error === null ? accessText(r, io) : paint(io, 'gray', r.access)}`
+  )
   lines.push(`  ${r.error === null ? r.reason : paint(io, 'red', r.reason)}`)
+  if (r.risk !== null) {
+    lines.push(
+      `  ${paint(io, 'magenta', 'warning !')} ${r.risk}: ${r.trustReason} gets read-write access, so what it uploads can reach every run that reads the cache, main included.`
+    )
+  }
   lines.push('')
   const width = Math.max(...r.rows.map(([k]) => k.length))
   for (const [k, v] of r.rows) lines.push(`  ${k.padEnd(width)}  ${v}`)
@@ -249,9 +339,12 @@ function renderOne(r: ExplainResult, s: Setting, io: Io): string {
   for (const w of r.warnings) lines.push(`  ${paint(io, 'yellow', 'warning')} ${w}`)
   for (const n of r.notices) lines.push(`  ${paint(io, 'blue', 'notice')} ${n}`)
   for (const n of r.notes) lines.push(`  ${paint(io, 'cyan', 'note')} ${n}`)
-  if (s.assumed.length > 0) {
+  if (r.assumed.length > 0) {
     lines.push('')
-    lines.push(paint(io, 'gray', `  Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
+    lines.push(paint(io, 'gray', `  Assumed set: ${r.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
+  } else if (r.secretsWithheld !== null) {
+    lines.push('')
+    lines.push(paint(io, 'gray', `  No secret assumed set: ${r.secretsWithheld} (pass --input NAME=VALUE to give one anyway).`))
   }
   return lines.join('\n') + '\n'
 }
@@ -286,28 +379,47 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
     const runInput = runFromFlags(flags)
     for (const setup of setups) results.push({ run: c.label, ...(await explainOne(setup, runInput, s)) })
   }
+  const cloudId = s.nx.cloudId !== ''
   if (json) {
-    io.out(JSON.stringify({ runs: results.map(r => ({ ...r, rows: undefined })), assumed: s.assumed }, null, 2) + '\n')
+    const runs = results.map(r => ({ ...r, rows: undefined }))
+    io.out(JSON.stringify({ runs, assumed: s.assumed, workspaceIdAccess: s.workspaceIdAccess, nxCloudId: cloudId }, null, 2) + '\n')
     return exitOf(results)
   }
   const header = ['Run', ...setups]
-  const table = COMMON_RUNS.map(c => [
-    c.label,
-    ...setups.map(setup => {
-      const r = results.find(x => x.run === c.label && x.setup === setup) as ExplainResult
-      return r.error === null ? r.access : 'fails'
-    })
-  ])
+  const cells = COMMON_RUNS.map(c => setups.map(setup => results.find(x => x.run === c.label && x.setup === setup) as ExplainResult))
+  const plain: Io = { ...io, color: false }
+  const table = COMMON_RUNS.map((c, i) => [c.label, ...cells[i].map(r => accessText(r, plain))])
   const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)))
-  const line = (row: string[], colour: boolean): string =>
+  // Padded as plain text, then coloured: colour codes take no columns.
+  const line = (row: string[], rs: ExplainResult[] | null): string =>
     row
       .map((cell, i) => {
-        const padded = cell.padEnd(widths[i])
-        return colour && i > 0 ? paint(io, cell === 'fails' ? 'red' : accessColour(cell), padded) : padded
+        const pad = ' '.repeat(widths[i] - cell.length)
+        return rs !== null && i > 0 ? accessText(rs[i - 1], io) + pad : cell + pad
       })
       .join('  ')
       .trimEnd()
-  const out = [line(header, false), widths.map(w => '-'.repeat(w)).join('  '), ...table.map(r => line(r, true))]
+  const out = [line(header, null), widths.map(w => '-'.repeat(w)).join('  '), ...table.map((r, i) => line(r, cells[i]))]
+  const legend: string[] = []
+  if (results.some(r => r.risk !== null)) {
+    legend.push(
+      `${paint(io, 'magenta', 'read-write !')}  an untrusted run can write: what it uploads can reach every run that reads the cache, main included.`
+    )
+  }
+  if (results.some(r => r.viaNxCloudId)) {
+    legend.push("read-only (id)  no token: Nx connects through nx.json's nxCloudId, at the workspace ID access level set in Nx Cloud.")
+  }
+  // docs/POLICY.md#no-token: which workspace-id-access the rows of runs left with no token show.
+  if (cloudId) {
+    legend.push(
+      s.workspaceIdAccess === 'read-only'
+        ? 'nx.json has nxCloudId; shown for workspace-id-access read-only: a run left with no token reads through nxCloudId.'
+        : 'nx.json has nxCloudId; shown for workspace-id-access none (the default): a run left with no token gets Nx Cloud off. Pass --input workspace-id-access=read-only if that level is read-only in Nx Cloud.'
+    )
+  } else if (s.workspaceIdAccess === 'read-only') {
+    legend.push('workspace-id-access read-only changes nothing here: the nx.json read has no nxCloudId.')
+  }
+  if (legend.length > 0) out.push('', ...legend)
   const failures = results.filter(r => r.error !== null)
   const seen = new Set<string>()
   for (const f of failures) {
@@ -315,7 +427,11 @@ async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boo
     seen.add(f.setup)
     out.push('', paint(io, 'red', `${f.setup} fails: ${f.error}`))
   }
-  if (s.assumed.length > 0) out.push('', paint(io, 'gray', `Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty).`))
+  if (s.assumed.length > 0) {
+    const without = COMMON_RUNS.filter((_c, i) => cells[i].some(r => r.secretsWithheld !== null)).map(c => c.label)
+    const except = without.length > 0 ? `; not for ${without.join(', ')}: GitHub gives those runs none of the repository's secrets` : ''
+    out.push('', paint(io, 'gray', `Assumed set: ${s.assumed.join(', ')} (pass --input NAME= to leave one empty)${except}.`))
+  }
   io.out(out.join('\n') + '\n')
   return exitOf(results)
 }

@@ -18,12 +18,60 @@ export interface RunFlags {
   payload?: string
 }
 
+/**
+ * Every event name a workflow's `on:` accepts (actions/runner's workflow schema, `on-mapping-strict`;
+ * GitHub's "Events that trigger workflows"): what `--event` accepts. An event outside the trust
+ * lists is untrusted (docs/POLICY.md#trust); a name outside this list is a typo, refused.
+ */
+export const WORKFLOW_EVENTS = [
+  'branch_protection_rule',
+  'check_run',
+  'check_suite',
+  'create',
+  'delete',
+  'deployment',
+  'deployment_status',
+  'discussion',
+  'discussion_comment',
+  'fork',
+  'gollum',
+  'image_version',
+  'issue_comment',
+  'issues',
+  'label',
+  'merge_group',
+  'milestone',
+  'page_build',
+  'project',
+  'project_card',
+  'project_column',
+  'public',
+  'pull_request',
+  'pull_request_comment',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'pull_request_target',
+  'push',
+  'registry_package',
+  'release',
+  'repository_dispatch',
+  'schedule',
+  'status',
+  'watch',
+  'workflow_call',
+  'workflow_dispatch',
+  'workflow_run'
+] as const
+
 /** Events whose payload carries a pull_request: the pull request events, and pull_request_target. */
 const PR_PAYLOAD_EVENTS = [...PR_EVENTS, 'pull_request_target']
 
 export function runFromFlags(f: RunFlags): RunInput {
   const event = f.event ?? ''
   if (event === '') throw new UsageError('explain needs --event (or --all).')
+  if (!(WORKFLOW_EVENTS as readonly string[]).includes(event)) {
+    throw new UsageError(`--event '${event}' is not a GitHub Actions event. Accepted: ${WORKFLOW_EVENTS.join(', ')}.`)
+  }
   if (f.payload !== undefined) return runFromPayloadFile(f, event)
   const base = f.baseRepo ?? 'acme/monorepo'
   const head = f.headRepo ?? base

@@ -13,6 +13,26 @@ const SETUP_ALIASES: Record<string, Setup> = { '1': 'main-only', '2': 'ci-read-w
 const WRITE_EVENT_NAMES = ['push', 'workflow_dispatch', 'schedule', 'merge_group', 'repository_dispatch'] as const
 const DEFAULT_WRITE_EVENTS = ['push', 'workflow_dispatch', 'schedule']
 
+/**
+ * Every input the token step's action.yml declares, in its order: what the command line's
+ * `explain --input` accepts. A test keeps it equal to action.yml's `inputs:` keys.
+ */
+export const ACTION_INPUTS = [
+  'setup',
+  'read-write-token',
+  'read-only-token',
+  'encryption-key',
+  'require-encryption',
+  'write-branches',
+  'write-events',
+  'skip-cache',
+  'rebuild-command',
+  'self-hosted-cache-url',
+  'working-directory',
+  'workspace-id-access',
+  'github-token'
+] as const
+
 /** The inputs that hold secrets: masked before anything is printed, even values the parser rejects. */
 export const SECRET_INPUTS = ['read-write-token', 'read-only-token', 'encryption-key', 'github-token'] as const
 
