@@ -175,3 +175,17 @@ describe('explain --all for an nxCloudId workspace', () => {
     expect(r.stdout).not.toContain('nx.json has nxCloudId')
   })
 })
+
+describe("a developer's env files", () => {
+  it('are not read: a token in nx-cloud.env or .env (a developer keeps theirs there) changes nothing, as on a CI checkout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-explain-envfiles-'))
+    writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678' }))
+    const rw = Buffer.from('0b7c3c4e-1d2a-4a5b-9c8d-7e6f5a4b3c2d|read-write').toString('base64')
+    writeFileSync(join(dir, 'nx-cloud.env'), `NX_CLOUD_ACCESS_TOKEN=${rw}\n`)
+    writeFileSync(join(dir, '.env'), `NX_CLOUD_AUTH_TOKEN=${rw}\n`)
+    const r = runCli(['explain', '--event', 'push', '--json'], { cwd: dir })
+    expect(r.status).toBe(0)
+    expect(JSON.parse(r.stdout).access).toBe('read-write')
+    expect(r.stdout + r.stderr).not.toContain(rw)
+  })
+})

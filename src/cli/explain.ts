@@ -184,7 +184,9 @@ function readNx(file: string | undefined, dir: string | undefined, workingDirect
   }
   if (file === undefined) {
     try {
-      return readNxConfig(resolve(cwd, dir ?? '.', workingDirectory))
+      // Not the workspace's env files: on a developer's machine they hold the developer's own
+      // token (nx-cloud.env, a git-ignored .env), which a CI checkout does not have.
+      return { ...readNxConfig(resolve(cwd, dir ?? '.', workingDirectory)), envFileTokens: [] }
     } catch (e) {
       return named(e)
     }
