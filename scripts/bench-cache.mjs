@@ -27,7 +27,8 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const NX_BIN = join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')
-const SERVER = join(ROOT, 'cache', 'dist', 'server', 'index.js')
+// BENCH_SERVER: another build of the server bundle (an earlier commit's, to compare).
+const SERVER = process.env.BENCH_SERVER ?? join(ROOT, 'cache', 'dist', 'server', 'index.js')
 const RUNS = Number(process.env.BENCH_RUNS) || 7
 const PROJECTS = Number(process.env.BENCH_PROJECTS) || 12
 const POST = join(ROOT, 'cache', 'dist', 'post', 'index.js')

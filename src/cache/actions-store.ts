@@ -90,10 +90,11 @@ let lookups: TwirpClient | null = null
 /**
  * The one client every lookup of this process goes through, its connection to the service kept
  * alive. The library's internalCacheTwirpClient() makes a new HttpClient per call, with a new agent
- * and no keep-alive: every lookup (one per Nx task that is not in this job's entries, a miss on a
- * cold run) paid a new connection, and on a runner a TLS handshake, before its one round trip (see
- * docs/POLICY.md#cache-action: a miss must cost Nx little). Made on first use, once the Actions
- * cache variables are in process.env; the client's retries and answers are the library's own.
+ * and no keep-alive: every lookup (one per Nx task that is not in this job's entries, so every task
+ * of a cold run) paid a new connection, and on a runner a TLS handshake, before its one round trip,
+ * while Nx waits on it. Made on first use, once the Actions cache variables are in process.env; the
+ * client's retries and answers are the library's own, and a lookup that fails is still a miss
+ * (docs/POLICY.md#cache-action).
  */
 function lookupClient(i: CacheInternals): TwirpClient {
   if (lookups === null) {
