@@ -5,10 +5,14 @@
 // drift hits both sides alike; each figure is the median wall time of one `nx run-many -t build`.
 //
 //   node scripts/bench-cache.mjs            (BENCH_RUNS=7, BENCH_PROJECTS=12, BENCH_LATENCY_MS=50 by default)
+//   BENCH_SCENARIOS=cold node scripts/bench-cache.mjs   (only the named scenarios, comma-separated)
 //
 // Scenarios:
 //   warm        every task a local-cache hit;      without vs with the server configured
 //   cold        every task runs (fresh local cache); without vs with (GET miss + PUT kept)
+//   cold-floor  the same, with a stand-in server that answers every GET 404 and every PUT 200 at
+//               once and keeps nothing: what Nx itself adds with any remote cache configured (its
+//               own GET per task and its upload awaited per task), the floor under 'cold'
 //   remote-hit  fresh local cache, all served by the server from its disk  vs  warm local cache without it
 //   restore     fresh runner: fresh local cache and a fresh server, every entry restored from the
 //               loopback Actions cache service (__tests__/helpers, BENCH_LATENCY_MS on every
@@ -23,11 +27,13 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const NX_BIN = join(ROOT, 'node_modules', 'nx', 'dist', 'bin', 'nx.js')
-const SERVER = join(ROOT, 'cache', 'dist', 'server', 'index.js')
+// BENCH_SERVER: another build of the server bundle (an earlier commit's, to compare).
+const SERVER = process.env.BENCH_SERVER ?? join(ROOT, 'cache', 'dist', 'server', 'index.js')
 const RUNS = Number(process.env.BENCH_RUNS) || 7
 const PROJECTS = Number(process.env.BENCH_PROJECTS) || 12
 const POST = join(ROOT, 'cache', 'dist', 'post', 'index.js')
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50)
+const ONLY = process.env.BENCH_SCENARIOS ? new Set(process.env.BENCH_SCENARIOS.split(',').map(s => s.trim())) : null
 
 if (!existsSync(SERVER)) {
   console.error(`${SERVER} is missing: run 'npm run bundle' first.`)
@@ -109,6 +115,29 @@ function startService() {
       })
     })
     srv.listen(0, '127.0.0.1', () => res({ srv, url: `http://127.0.0.1:${srv.address().port}/` }))
+  })
+}
+
+// --- the floor: a remote cache that does nothing (GET 404, PUT 200, the body read and dropped) ---
+function startFloorServer() {
+  return new Promise(res => {
+    const srv = createServer((req, rsp) => {
+      req.resume()
+      req.on('end', () => {
+        const body = req.method === 'PUT' ? 'stored' : 'miss'
+        rsp.writeHead(req.method === 'PUT' ? 200 : 404, { 'content-type': 'text/plain', 'content-length': body.length })
+        rsp.end(body)
+      })
+    })
+    srv.listen(0, '127.0.0.1', () =>
+      res({
+        env: {
+          NX_SELF_HOSTED_REMOTE_CACHE_SERVER: `http://127.0.0.1:${srv.address().port}`,
+          NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: 'f'.repeat(64)
+        },
+        stop: () => new Promise(done => srv.close(done))
+      })
+    )
   })
 }
 
@@ -206,17 +235,23 @@ async function main() {
   const w0 = await warmServer.stats()
   const warmupRequests = w0.hits + w0.misses + w0.stored + w0.conflicts + w0.refused
 
-  // A server holding every entry, for remote hits: fill it with one writing run on a fresh cache.
-  const fullServer = await startServer(service.url, true)
-  await runNx(dir, nxEnv(dir, freshCache(), fullServer.env))
-
-  // The loopback Actions cache service, filled by the real post bundle from the full server's stage.
-  const { loadService } = await import('./bench-save.mjs')
-  const { startActionsCacheService } = await loadService()
-  const loopback = await startActionsCacheService()
-  loopback.latencyMs = LATENCY
-  await fillService(loopback, fullServer.stage)
-  const saved = loopback.entries.size
+  // A server holding every entry, for remote hits: fill it with one writing run on a fresh cache;
+  // and the loopback Actions cache service, filled by the real post bundle from its stage. Only
+  // when a scenario that reads them is run.
+  const wanted = name => ONLY === null || ONLY.has(name)
+  let fullServer = null
+  let loopback = null
+  let saved = 0
+  if (wanted('remote-hit') || wanted('restore')) {
+    fullServer = await startServer(service.url, true)
+    await runNx(dir, nxEnv(dir, freshCache(), fullServer.env))
+    const { loadService } = await import('./bench-save.mjs')
+    const { startActionsCacheService } = await loadService()
+    loopback = await startActionsCacheService()
+    loopback.latencyMs = LATENCY
+    await fillService(loopback, fullServer.stage)
+    saved = loopback.entries.size
+  }
 
   const results = []
   const scenarios = [
@@ -234,6 +269,20 @@ async function main() {
       without: () => runNx(dir, nxEnv(dir, freshCache())),
       with: async () => {
         const s = await startServer(service.url, true)
+        try {
+          return await runNx(dir, nxEnv(dir, freshCache(), s.env))
+        } finally {
+          await s.stop()
+        }
+      },
+      check: (out, side) => count(out, /\[(local|remote) cache\]/g) === 0 || `${side}: some tasks were cached`
+    },
+    {
+      name: 'cold-floor',
+      what: 'all tasks run, against a server that does nothing',
+      without: () => runNx(dir, nxEnv(dir, freshCache())),
+      with: async () => {
+        const s = await startFloorServer()
         try {
           return await runNx(dir, nxEnv(dir, freshCache(), s.env))
         } finally {
@@ -270,6 +319,7 @@ async function main() {
   ]
 
   for (const sc of scenarios) {
+    if (!wanted(sc.name)) continue
     const a = []
     const b = []
     for (let i = 0; i < RUNS; i++) {
@@ -288,9 +338,9 @@ async function main() {
   const warmStats = await warmServer.stats()
   const warmRequests = warmStats.hits + warmStats.misses + warmStats.stored + warmStats.conflicts + warmStats.refused
   await warmServer.stop()
-  await fullServer.stop()
+  await fullServer?.stop()
   service.srv.close()
-  await loopback.close()
+  await loopback?.close()
   rmSync(dir, { recursive: true, force: true })
 
   console.log(

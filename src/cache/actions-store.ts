@@ -51,6 +51,7 @@ interface CacheInternals {
   config: typeof import('../../node_modules/@actions/cache/lib/internal/config.js')
   http: typeof import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js')
   twirp: typeof import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
+  httpClient: typeof import('@actions/http-client')
 }
 let internals: Promise<CacheInternals> | null = null
 function cacheInternals(): Promise<CacheInternals> {
@@ -60,7 +61,8 @@ function cacheInternals(): Promise<CacheInternals> {
     utils: await import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
     config: await import('../../node_modules/@actions/cache/lib/internal/config.js'),
     http: await import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
-    twirp: await import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
+    twirp: await import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js'),
+    httpClient: await import('@actions/http-client')
   }))()
   return internals
 }
@@ -80,6 +82,42 @@ async function compressionMethod(): Promise<Compression> {
  */
 export async function prepareRestore(): Promise<void> {
   await compressionMethod()
+}
+
+type TwirpClient = ReturnType<CacheInternals['twirp']['internalCacheTwirpClient']>
+let lookups: TwirpClient | null = null
+
+/**
+ * The one client every lookup of this process goes through, its connection to the service kept
+ * alive. The library's internalCacheTwirpClient() makes a new HttpClient per call, with a new agent
+ * and no keep-alive: every lookup (one per Nx task that is not in this job's entries, so every task
+ * of a cold run) paid a new connection, and on a runner a TLS handshake, before its one round trip,
+ * while Nx waits on it. Made on first use, once the Actions cache variables are in process.env; the
+ * client's retries and answers are the library's own, and a lookup that fails is still a miss
+ * (docs/POLICY.md#cache-action).
+ */
+function lookupClient(i: CacheInternals): TwirpClient {
+  if (lookups === null) {
+    const client = i.twirp.internalCacheTwirpClient()
+    const rpc = (client as unknown as { rpc: { httpClient: InstanceType<CacheInternals['httpClient']['HttpClient']> } }).rpc
+    const { userAgent, handlers } = rpc.httpClient
+    rpc.httpClient = new i.httpClient.HttpClient(userAgent, handlers, { keepAlive: true })
+    lookups = client
+  }
+  return lookups
+}
+
+/**
+ * A connection kept alive may be closed by the service just as a lookup is sent on it: that is
+ * ECONNRESET, which the library does not retry. It is asked once more, on a new connection.
+ */
+async function findEntry(i: CacheInternals, request: { key: string; restoreKeys: string[]; version: string }) {
+  try {
+    return await lookupClient(i).GetCacheEntryDownloadURL(request)
+  } catch (e) {
+    if (!(e instanceof Error && e.message.includes('ECONNRESET'))) throw e
+    return await lookupClient(i).GetCacheEntryDownloadURL(request)
+  }
 }
 
 /** An Actions cache entry under the kit's key that does not hold what the kit saves. */
@@ -105,14 +143,15 @@ export class UnsafeEntryError extends Error {
  * the server) and nothing of the archive is kept.
  */
 export async function restoreEntry(stageDir: string, hash: string, runnerOs: string): Promise<Buffer | null> {
-  const { utils, config, http, twirp } = await cacheInternals()
+  const i = await cacheInternals()
+  const { utils, config, http } = i
   // As restoreCache: ACTIONS_CACHE_MODE write-only (or none) allows no reads.
   if (!config.isCacheReadable(config.getCacheMode())) return null
   const key = entryKey(hash, runnerOs)
   const method = await compressionMethod()
   let found: { ok: boolean; signedDownloadUrl: string; matchedKey: string }
   try {
-    found = await twirp.internalCacheTwirpClient().GetCacheEntryDownloadURL({
+    found = await findEntry(i, {
       key,
       restoreKeys: [],
       version: utils.getCacheVersion([entryPath(hash)], method, false)

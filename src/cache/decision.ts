@@ -81,52 +81,74 @@ export interface CacheDecision {
 /** What @actions/cache 6 needs to reach the cache service v2 (without the last, it quietly uses v1). */
 const SERVICE_VARIABLES = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'ACTIONS_CACHE_SERVICE_V2'] as const
 
-export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheDecision {
-  const notices: string[] = []
-  const warnings: string[] = []
-  const errors: string[] = []
-  const none = (reason: string, exports: Record<string, string> = {}): CacheDecision => ({
-    access: 'none',
-    server: false,
-    write: false,
-    reason,
-    exports,
-    notices,
-    warnings,
-    errors
-  })
-  const setup = cfg.policy.setup
+interface Notes {
+  notices: string[]
+  warnings: string[]
+  errors: string[]
+}
 
+export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheDecision {
+  const notes: Notes = { notices: [], warnings: [], errors: [] }
+  const mode = (env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase()
+  const noServer = whyNoServer(cfg, env, mode, notes)
+  if (noServer !== null) return { access: 'none', server: false, write: false, exports: {}, ...noServer, ...notes }
+
+  const grant = writeGrant(cfg.policy, facts)
+  const { write, clause } = writeRule(grant, facts, mode, notes)
+  noteOverriddenVariables(env, notes)
+  return {
+    access: write ? 'read-write' : 'read-only',
+    server: true,
+    write,
+    reason: `${cfg.policy.setup}: ${grant.why}, ${clause}.`,
+    exports: { NX_NO_CLOUD: 'true' },
+    ...notes
+  }
+}
+
+/** Why no server is started (the reason, and what is exported all the same), or `null` to start one. */
+function whyNoServer(cfg: CacheConfig, env: Env, mode: string, notes: Notes): { reason: string; exports?: Record<string, string> } | null {
   if (cfg.policy.skipCache) {
-    return none('skip-cache is true: no cache read or write for the rest of the job (NX_SKIP_NX_CACHE=true), so no cache server.', {
-      NX_SKIP_NX_CACHE: 'true'
-    })
+    return {
+      reason: 'skip-cache is true: no cache read or write for the rest of the job (NX_SKIP_NX_CACHE=true), so no cache server.',
+      exports: { NX_SKIP_NX_CACHE: 'true' }
+    }
   }
   if (env.NX_SKIP_NX_CACHE === 'true') {
-    return none(
-      'NX_SKIP_NX_CACHE is already true in the job (skip-cache of an earlier step): Nx neither reads nor writes a cache, so no cache server.'
-    )
+    return {
+      reason:
+        'NX_SKIP_NX_CACHE is already true in the job (skip-cache of an earlier step): Nx neither reads nor writes a cache, so no cache server.'
+    }
   }
-  if (setup === 'off') {
-    return none('off: remote caching is turned off for this job (NX_NO_CLOUD=true), so no cache server.', { NX_NO_CLOUD: 'true' })
+  if (cfg.policy.setup === 'off') {
+    return {
+      reason: 'off: remote caching is turned off for this job (NX_NO_CLOUD=true), so no cache server.',
+      exports: { NX_NO_CLOUD: 'true' }
+    }
   }
   const missing = SERVICE_VARIABLES.filter(v => (env[v] ?? '') === '')
   if (missing.length > 0) {
-    errors.push(
+    notes.errors.push(
       `The Actions cache is not reachable: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set. @actions/cache 6 needs ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL and a non-empty ACTIONS_CACHE_SERVICE_V2 (without it, it falls back to the retired v1 API). The runner gives them to JavaScript actions on github.com; Nx runs without a remote cache.`
     )
-    return none(`the Actions cache service is not reachable (${missing.join(', ')} not set), so no cache server.`)
+    return { reason: `the Actions cache service is not reachable (${missing.join(', ')} not set), so no cache server.` }
   }
-  const mode = (env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase()
   if (mode === 'none') {
-    notices.push('ACTIONS_CACHE_MODE is none: the runner allows no cache reads or writes in this job, so no cache server was started.')
-    return none('ACTIONS_CACHE_MODE is none: no cache reads or writes are allowed in this job, so no cache server.')
+    notes.notices.push(
+      'ACTIONS_CACHE_MODE is none: the runner allows no cache reads or writes in this job, so no cache server was started.'
+    )
+    return { reason: 'ACTIONS_CACHE_MODE is none: no cache reads or writes are allowed in this job, so no cache server.' }
   }
+  return null
+}
 
-  const grant = writeGrant(cfg.policy, facts)
-  // The token step's grant, and never on an untrusted run: under shared-read-write the token step
-  // hands every run the shared token, but an entry saved here is served to every later run of the
-  // repository (main included), so an untrusted run's uploads are refused whatever the setup.
+/**
+ * The write rule (docs/POLICY.md#cache-action): the token step's grant, and never on an untrusted
+ * run: under shared-read-write the token step hands every run the shared token, but an entry saved
+ * here is served to every later run of the repository (main included), so an untrusted run's
+ * uploads are refused whatever the setup. Nor under ACTIONS_CACHE_MODE read.
+ */
+function writeRule(grant: ReturnType<typeof writeGrant>, facts: RunFacts, mode: string, notes: Notes): { write: boolean; clause: string } {
   let write = grant.write && facts.trusted
   let clause = write ? 'so uploads are saved to the Actions cache' : 'so uploads are refused (403) and nothing is saved'
   if (grant.write && !facts.trusted) {
@@ -135,33 +157,26 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   if (write && mode === 'read') {
     write = false
     clause = 'but ACTIONS_CACHE_MODE is read (a read-only cache token), so uploads are refused (403) and nothing is saved'
-    notices.push(
+    notes.notices.push(
       'ACTIONS_CACHE_MODE is read: the runner gave this job a read-only cache token, so nothing is saved although the policy lets this run write.'
     )
   }
   if (mode === 'write-only') {
-    notices.push('ACTIONS_CACHE_MODE is write-only: the runner allows no cache reads in this job, so every GET is a miss.')
+    notes.notices.push('ACTIONS_CACHE_MODE is write-only: the runner allows no cache reads in this job, so every GET is a miss.')
   }
+  return { write, clause }
+}
 
-  const exports: Record<string, string> = { NX_NO_CLOUD: 'true' }
+/** Nx Cloud tokens and a self-hosted cache URL already in the job: this action overrides them. */
+function noteOverriddenVariables(env: Env, notes: Notes): void {
   for (const v of NX_CLOUD_TOKEN_VARIABLES) {
     if ((env[v] ?? '') !== '') {
-      warnings.push(
+      notes.warnings.push(
         `${v} is set in the job, but this action exports NX_NO_CLOUD=true (Nx uses a self-hosted cache only without Nx Cloud): Nx Cloud is not used for the rest of the job. Use either the token step or this cache action.`
       )
     }
   }
   if ((env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? '') !== '') {
-    notices.push('NX_SELF_HOSTED_REMOTE_CACHE_SERVER was set in the job and is overridden by this action for every later step.')
-  }
-  return {
-    access: write ? 'read-write' : 'read-only',
-    server: true,
-    write,
-    reason: `${setup}: ${grant.why}, ${clause}.`,
-    exports,
-    notices,
-    warnings,
-    errors
+    notes.notices.push('NX_SELF_HOSTED_REMOTE_CACHE_SERVER was set in the job and is overridden by this action for every later step.')
   }
 }

@@ -46,12 +46,48 @@ export interface QueueResult {
   stoppedBy: 'rate-limit' | 'denied' | 'failures' | 'deadline' | null
 }
 
+type StopReason = NonNullable<QueueResult['stoppedBy']>
+
+/** Why the queue stopped; the first reason wins. */
+interface Stop {
+  by: StopReason
+  message: string
+}
+
+/** What the workers share while they save. */
+interface QueueState {
+  readonly todo: QueueEntry[]
+  readonly result: QueueResult
+  readonly maxFailures: number
+  /** Index in `todo` of the next entry to start. */
+  next: number
+  /** Entries whose outcome is counted. */
+  settled: number
+  failuresInARow: number
+  stop: Stop | null
+}
+
 export async function saveQueue(
   entries: QueueEntry[],
   save: (hash: string) => Promise<SaveOutcome>,
   opts: QueueOptions
 ): Promise<QueueResult> {
-  const result: QueueResult = {
+  const result = emptyResult()
+  const state: QueueState = {
+    todo: entriesToSave(entries, opts, result),
+    result,
+    maxFailures: opts.maxConsecutiveFailures ?? 3,
+    next: 0,
+    settled: 0,
+    failuresInARow: 0,
+    stop: null
+  }
+  await runWorkers(state, save, opts)
+  return finish(state, opts)
+}
+
+function emptyResult(): QueueResult {
+  return {
     saved: 0,
     savedBytes: 0,
     existed: 0,
@@ -61,7 +97,10 @@ export async function saveQueue(
     notTried: 0,
     stoppedBy: null
   }
-  const maxFailures = opts.maxConsecutiveFailures ?? 3
+}
+
+/** The entries to try: none over max-entry-size, at most max-entries; those left out are counted and said. */
+function entriesToSave(entries: QueueEntry[], opts: QueueOptions, result: QueueResult): QueueEntry[] {
   const fitting = entries.filter(e => e.size <= opts.maxEntrySize)
   result.skippedTooLarge = entries.length - fitting.length
   const todo = fitting.slice(0, Math.max(0, opts.maxEntries))
@@ -72,84 +111,104 @@ export async function saveQueue(
   if (result.skippedOverCap > 0) {
     opts.info(`${result.skippedOverCap} entries beyond max-entries (${opts.maxEntries}) are not saved.`)
   }
+  return todo
+}
 
+/** Runs `concurrency` workers until they run out of entries or stop, or until the deadline. */
+async function runWorkers(state: QueueState, save: (hash: string) => Promise<SaveOutcome>, opts: QueueOptions): Promise<void> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1))
-  let failuresInARow = 0
-  let next = 0
-  let settled = 0
-  let stop: { by: NonNullable<QueueResult['stoppedBy']>; message: string } | null = null
-  let wake: () => void = () => {}
-  const stoppedByDeadline = (): boolean => stop?.by === 'deadline'
+  const workers = Promise.all(Array.from({ length: Math.min(concurrency, state.todo.length) }, () => worker(state, save, opts)))
+  if (opts.deadline === undefined) return void (await workers)
+  await untilDeadline(workers, opts.deadline)
+  // Saves still in flight at the deadline are not waited for.
+  if (state.settled < state.todo.length && state.stop === null) state.stop = { by: 'deadline', message: '' }
+}
 
-  /** Takes one outcome in; the first stop wins and the others' results are still counted. */
-  function record(entry: QueueEntry, outcome: SaveOutcome): void {
-    settled++
-    switch (outcome.kind) {
-      case 'saved':
-        result.saved++
-        result.savedBytes += entry.size
-        failuresInARow = 0
-        return
-      case 'exists':
-        result.existed++
-        failuresInARow = 0
-        return
-      case 'rate-limited':
-        result.failed++
-        stop ??= { by: 'rate-limit', message: outcome.message }
-        return
-      case 'denied':
-        result.failed++
-        stop ??= { by: 'denied', message: outcome.message }
-        return
-      case 'failed':
-        result.failed++
-        failuresInARow++
-        opts.info(`Entry ${entry.hash} was not saved: ${outcome.message}`)
-        if (failuresInARow >= maxFailures) stop ??= { by: 'failures', message: outcome.message }
+/** Resolves when `work` does, or at `deadline` (a Date.now() value), whichever comes first. */
+async function untilDeadline(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<void>(r => {
+    timer = setTimeout(r, Math.max(0, deadline - Date.now()))
+  })
+  await Promise.race([work, late])
+  clearTimeout(timer)
+}
+
+/** Takes the next entry and saves it, one at a time, until there is none or the queue stopped. */
+async function worker(state: QueueState, save: (hash: string) => Promise<SaveOutcome>, opts: QueueOptions): Promise<void> {
+  while (state.stop === null && state.next < state.todo.length) {
+    if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+      state.stop ??= { by: 'deadline', message: '' }
+      break
     }
+    const entry = state.todo[state.next++]
+    const outcome = await saveOutcome(save, entry.hash)
+    if (stoppedByDeadline(state)) return // reported as not saved already
+    record(state, entry, outcome, opts)
   }
+}
 
-  async function worker(): Promise<void> {
-    while (stop === null && next < todo.length) {
-      if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
-        stop ??= { by: 'deadline', message: '' }
-        break
-      }
-      const entry = todo[next++]
-      let outcome: SaveOutcome
-      try {
-        outcome = await save(entry.hash)
-      } catch (e) {
-        outcome = { kind: 'failed', message: e instanceof Error ? e.message : String(e) }
-      }
-      if (stoppedByDeadline()) return // reported as not saved already
-      record(entry, outcome)
-    }
-  }
+/** (A function, so the check reads the state as it is after the await, not as narrowed before it.) */
+function stoppedByDeadline(state: QueueState): boolean {
+  return state.stop?.by === 'deadline'
+}
 
-  const workers = Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, () => worker()))
-  if (opts.deadline === undefined) {
-    await workers
-  } else {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const late = new Promise<void>(r => {
-      wake = r
-      timer = setTimeout(r, Math.max(0, opts.deadline! - Date.now()))
-    })
-    await Promise.race([workers, late])
-    clearTimeout(timer)
-    wake()
-    if (settled < todo.length && stop === null) stop = { by: 'deadline', message: '' }
+/** What `save` answered, or a failure if it threw (it should not). */
+async function saveOutcome(save: (hash: string) => Promise<SaveOutcome>, hash: string): Promise<SaveOutcome> {
+  try {
+    return await save(hash)
+  } catch (e) {
+    return { kind: 'failed', message: e instanceof Error ? e.message : String(e) }
   }
+}
+
+/** Takes one outcome in; the first stop wins and the others' results are still counted. */
+function record(state: QueueState, entry: QueueEntry, outcome: SaveOutcome, opts: QueueOptions): void {
+  const { result } = state
+  state.settled++
+  switch (outcome.kind) {
+    case 'saved':
+      result.saved++
+      result.savedBytes += entry.size
+      state.failuresInARow = 0
+      return
+    case 'exists':
+      result.existed++
+      state.failuresInARow = 0
+      return
+    case 'rate-limited':
+      result.failed++
+      state.stop ??= { by: 'rate-limit', message: outcome.message }
+      return
+    case 'denied':
+      result.failed++
+      state.stop ??= { by: 'denied', message: outcome.message }
+      return
+    case 'failed':
+      result.failed++
+      state.failuresInARow++
+      opts.info(`Entry ${entry.hash} was not saved: ${outcome.message}`)
+      if (state.failuresInARow >= state.maxFailures) state.stop ??= { by: 'failures', message: outcome.message }
+  }
+}
+
+/** The result once the workers are done: what a stop left unsaved is counted and reported once. */
+function finish(state: QueueState, opts: QueueOptions): QueueResult {
+  const { result, stop } = state
   if (stop === null) return result
   // The last entries failing in a row stop nothing: there was nothing left to try.
-  if (stop.by === 'failures' && settled === todo.length) return result
+  if (stop.by === 'failures' && state.settled === state.todo.length) return result
 
   // Saves still in flight when the queue stopped are not waited for (deadline) or are counted as
   // they end (the others): everything not settled is not saved.
-  result.notTried = todo.length - settled
+  result.notTried = state.todo.length - state.settled
   result.stoppedBy = stop.by
+  reportStop(stop, result, state.failuresInARow, opts)
+  return result
+}
+
+/** The one warning (or notice) a stop gives, with the count not saved. */
+function reportStop(stop: Stop, result: QueueResult, failuresInARow: number, opts: QueueOptions): void {
   const notSaved = result.failed + result.notTried
   switch (stop.by) {
     case 'rate-limit':
@@ -175,5 +234,4 @@ export async function saveQueue(
       )
       break
   }
-  return result
 }
