@@ -54,6 +54,11 @@ export const RULES: RuleInfo[] = [
     severity: 'high',
     title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped'
   },
+  {
+    id: 'workspace-id-access',
+    severity: 'medium',
+    title: "Pull requests run Nx with no token, so Nx Cloud gives them nx.json's nxCloudId's workspace ID access level"
+  },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
   {
     id: 'workflow-unreadable',
@@ -150,6 +155,8 @@ interface Context {
   callers: Callers
   /** What each job runs, worked out once. */
   jobs: WeakMap<Job, JobNx>
+  /** Nx steps that pull requests run with no token (workspace-id-access). */
+  idUses: IdUse[]
 }
 
 export function auditRepo(repo: Repo, opts: Options): Finding[] {
@@ -162,7 +169,8 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     kit: [...repo.workflows.values()].some(w => w.jobs.some(j => j.steps.some(isKit))),
     nxDirs: new Set(),
     callers: callersOf(repo.workflows),
-    jobs: new WeakMap()
+    jobs: new WeakMap(),
+    idUses: []
   }
   for (const w of repo.workflows.values()) {
     if (w.error) {
@@ -175,10 +183,12 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     candidates.push(...envCandidates(w, ctx))
     findings.push(...reusableCalls(w, ctx))
     if (setup === 'ci-read-write') findings.push(...deployJobs(w, ctx))
+    const events = forkEvents(w, ctx, new Set())
     for (const inputs of callerInputs(w, ctx)) {
       for (const job of w.jobs) {
         const steps = Object.keys(inputs).length === 0 ? jobNx(w, job, ctx).steps : ctx.follow.jobSteps(job, inputs)
         for (const { use } of steps) for (const n of use.nx) ctx.nxDirs.add(n.dir)
+        if (events.length > 0) ctx.idUses.push(...tokenlessNxSteps(w, job, steps, events, ctx))
       }
     }
   }
@@ -615,10 +625,11 @@ function workspaceAt(ctx: Context, dir: string, cache: Map<string, Workspace | n
 function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Finding[] {
   const out: Finding[] = []
   const cache = new Map<string, Workspace | null>()
+  const workspaceAtCached = (dir: string): Workspace | null => workspaceAt(ctx, dir, cache)
   // The root nx.json always; every other one a workflow runs Nx in.
   const workspaces: Workspace[] = []
   for (const dir of ['.', ...[...ctx.nxDirs].sort()]) {
-    const ws = workspaceAt(ctx, dir, cache)
+    const ws = workspaceAtCached(dir)
     if (ws && !workspaces.includes(ws)) workspaces.push(ws)
   }
   const strict = [...setups].filter(s => s === 'main-only' || s === 'ci-read-write')
@@ -641,6 +652,7 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
           : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
     })
   }
+  out.push(...workspaceIdFindings(ctx, workspaceAtCached))
   const everyOff = [...setups].every(s => s === 'off')
   if (everyOff || keyInWorkflows(ctx.repo)) return out
   const keyWords = ctx.kit
@@ -649,7 +661,8 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
   const message = (where: string): string =>
     `No Nx Cloud encryption key was found (not in ${where}, not in any encryption-key input, not in NX_CLOUD_ENCRYPTION_KEY): ${keyWords}`
   const keyFix =
-    "Create a key, store it as a secret and pass it to the kit's encryption-key input (or commit nxCloudEncryptionKey in nx.json); developers set the same NX_CLOUD_ENCRYPTION_KEY locally."
+    "Create a key, store it as a secret and pass it to the kit's encryption-key input (or commit nxCloudEncryptionKey in nx.json); developers set the same NX_CLOUD_ENCRYPTION_KEY locally. " +
+    FORK_KEY_CAVEAT
   // A workspace where nothing uses Nx Cloud (no kit, no token, no cloud id) needs no key.
   const workflowCloud = workflowCloudUse(ctx.repo)
   let reported = false
@@ -669,6 +682,133 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
       line: workflowCloud.line,
       message: message('any nx.json'),
       fix: keyFix
+    })
+  }
+  return out
+}
+
+/**
+ * A key kept only in a secret, and the runs GitHub gives no secrets (docs/POLICY.md#no-token,
+ * #hash-neutrality): they see no key, so they hash differently and cannot read.
+ */
+const FORK_KEY_CAVEAT =
+  "A key kept only in a secret is withheld from pull requests from forks and from Dependabot, so those runs hash differently and cannot read the cache (the kit runs them without the remote cache, with a notice); commit it in nx.json, as Nx Cloud's guide does, if they should read."
+
+/** The pull-request events whose runs from a fork (or from Dependabot) get no secrets, or (pull_request_target) do. */
+const FORK_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment', 'pull_request_target']
+
+/** Pull-request events that start a workflow: its own triggers, and for a reusable one its local callers'. */
+function forkEvents(w: Workflow, ctx: Context, seen: Set<string>): string[] {
+  if (seen.has(w.file)) return []
+  seen.add(w.file)
+  const out = w.triggers.filter(t => FORK_EVENTS.includes(t))
+  if (w.triggers.includes('workflow_call')) {
+    for (const { caller } of ctx.callers.get(w.file) ?? []) out.push(...forkEvents(caller, ctx, seen))
+  }
+  return [...new Set(out)]
+}
+
+/** An Nx step that a pull request runs with no Nx Cloud token: Nx then connects through nxCloudId (docs/POLICY.md#no-token). */
+interface IdUse {
+  /** The folders its Nx commands run in. */
+  dirs: string[]
+  file: string
+  job: string
+  line: number
+  events: string[]
+  /** The workflow uses the kit somewhere. */
+  kit: boolean
+}
+
+/**
+ * The steps of a job that run Nx, with the remote cache in use, on a pull request that has no
+ * token: GitHub gives a fork's pull_request run no secrets, so a `${{ secrets.X }}` token is empty
+ * there; pull_request_target gets them. A token written out (or from vars) counts as given. Steps
+ * after a kit step are left to the kit, which runs a tokenless run without Nx Cloud unless its
+ * workspace-id-access input declares the level read-only.
+ */
+function tokenlessNxSteps(w: Workflow, job: Job, steps: { step: Step; use: Use }[], events: string[], ctx: Context): IdUse[] {
+  if (job.uses !== '') return []
+  const out: IdUse[] = []
+  const jobEnv = [...job.env, ...w.env.filter(e => !job.env.some(j => j.name === e.name))]
+  const kit = w.jobs.some(j => j.steps.some(isKit))
+  for (const { step, use } of steps) {
+    if (isKit(step)) break
+    if (use.nx.length === 0) continue
+    const env = [...step.env, ...ctx.follow.actionSteps(step).flatMap(s => s.env), ...jobEnv]
+    if (truthy(env.find(e => e.name === 'NX_NO_CLOUD')?.value)) continue
+    const cached = use.nx.filter(n => !skipsCache(n.command, env, true))
+    if (cached.length === 0) continue
+    const tokens = tokenEntries(env)
+    const tokenless = events.filter(ev => !tokens.some(e => !readsSecret(e.value) || ev === 'pull_request_target'))
+    if (tokenless.length === 0) continue
+    out.push({
+      dirs: [...new Set(cached.map(n => n.dir))],
+      file: w.file,
+      job: job.id,
+      line: (step.loc ?? job.loc).line,
+      events: tokenless,
+      kit
+    })
+  }
+  return out
+}
+
+/** Does some workflow keep the encryption key in a secret (encryption-key input or NX_CLOUD_ENCRYPTION_KEY)? */
+function keyInSecret(repo: Repo): boolean {
+  for (const w of repo.workflows.values()) {
+    const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.secrets, ...j.steps.flatMap(s => s.env)])]
+    if (envs.some(e => e.name === 'NX_CLOUD_ENCRYPTION_KEY' && readsSecret(e.value))) return true
+    if (w.jobs.some(j => j.steps.some(s => isKit(s) && readsSecret(s.with.get('encryption-key')?.value ?? '')))) return true
+  }
+  return false
+}
+
+/**
+ * workspace-id-access: one finding per nx.json that has nxCloudId and no token, when pull
+ * requests run Nx in it with no token. Nx then connects at the workspace ID access level set in
+ * Nx Cloud, which no file shows (docs/POLICY.md#no-token, #nx-facts).
+ */
+function workspaceIdFindings(ctx: Context, workspaceOf: (dir: string) => Workspace | null): Finding[] {
+  const groups = new Map<Workspace, IdUse[]>()
+  for (const u of ctx.idUses) {
+    for (const dir of u.dirs) {
+      const ws = workspaceOf(dir)
+      if (!ws || ws.config.cloudId === '' || ws.config.accessToken !== '') continue
+      const list = groups.get(ws) ?? []
+      if (!list.includes(u)) list.push(u)
+      groups.set(ws, list)
+    }
+  }
+  const out: Finding[] = []
+  for (const [ws, uses] of groups) {
+    const first = uses[0]
+    const jobs: string[] = []
+    for (const u of uses) {
+      const name = u.file === first.file ? `'${u.job}'` : `'${u.job}' (${u.file})`
+      if (!jobs.includes(name)) jobs.push(name)
+    }
+    const one = jobs.length === 1
+    const events = [...new Set(uses.flatMap(u => u.events))]
+    const kit = uses.some(u => u.kit)
+    const secretKey = ws.config.encryptionKey === '' && keyInSecret(ctx.repo)
+    out.push({
+      rule: 'workspace-id-access',
+      severity: 'medium',
+      file: first.file,
+      line: first.line,
+      message:
+        `${ws.file} has nxCloudId and commits no token, and ${one ? 'job' : 'jobs'} ${listWords(jobs)} ${one ? 'runs' : 'run'} Nx on pull requests ` +
+        `(${events.join(', ')}) with no Nx Cloud token (GitHub gives a pull request from a fork no secrets, so a token from a secret is empty there), ` +
+        'so Nx connects with the workspace ID access level set in Nx Cloud, which this audit cannot read (read-write in older workspaces unless changed).',
+      fix:
+        "In Nx Cloud (the workspace's settings, Access Control), make sure the workspace ID access level is read-only or none: anyone who clones the repository or opens a pull request from a fork gets it." +
+        (kit
+          ? ` Then run the kit's action before Nx in ${one ? 'this job' : 'these jobs'} and, once the level is read-only, set its workspace-id-access: read-only so such runs read (for none, leave the input out: the kit runs them without Nx Cloud).`
+          : " The kit's action, run before Nx, runs such pull requests without Nx Cloud unless its workspace-id-access input says the level is read-only.") +
+        (secretKey
+          ? ` The encryption key is kept only in a secret, which GitHub withholds from pull requests from forks and from Dependabot: those runs hash differently and cannot read the cache (the kit runs them without the remote cache, with a notice); commit nxCloudEncryptionKey in ${ws.file}, as Nx Cloud's guide does, if they should read.`
+          : '')
     })
   }
   return out
