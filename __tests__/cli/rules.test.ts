@@ -8,6 +8,8 @@ import { type Finding, auditRepo, runsNx, workflowSetup } from '../../src/cli/au
 import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import type { Io } from '../../src/cli/common.js'
 import { parseNxJson } from '../../src/core/nx-config.js'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 function stepRunning(run: string): Parameters<typeof runsNx>[0] {
   return { name: '', uses: '', usesLoc: null, run, with: new Map(), env: [] }
@@ -225,5 +227,33 @@ describe('no-encryption-key', () => {
     const f = fs.find(x => x.rule === 'no-encryption-key')
     expect(f?.fix).toContain('withheld from pull requests from forks and from Dependabot')
     expect(f?.fix).toContain('commit it in nx.json')
+  })
+})
+
+// The audit judges each workflow as it is read and lets it go: its heap after many files is about
+// its heap after a few. Each file here carries 40 KB of its own text; kept, 300 files are 12 MB.
+describe('memory: the audit does not keep the workflows it has judged', () => {
+  it('the heap after 300 large workflows is within 6 MB of the heap after 20', () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const heap = (): number => {
+      gc()
+      gc()
+      return process.memoryUsage().heapUsed
+    }
+    let early = 0
+    let late = 0
+    function* workflows(): Generator<ReturnType<typeof readWorkflow>> {
+      for (let i = 0; i < 300; i++) {
+        if (i === 20) early = heap()
+        const big = `echo ${String(i).padStart(4, '0')}${'x'.repeat(40_000)}`
+        const text = `on: pull_request\nenv:\n  NX_CLOUD_ACCESS_TOKEN: \${{ secrets.RW }}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx nx build\n      - run: ${big}\n`
+        yield readWorkflow(`.github/workflows/w${i}.yml`, text)
+      }
+      late = heap()
+    }
+    const findings = auditRepo({ workflows: workflows(), nxJson: null }, { setup: null, public: false })
+    expect(findings.filter(f => f.rule === 'inherited-env-token')).toHaveLength(300)
+    expect(late - early).toBeLessThan(6 * 2 ** 20)
   })
 })
