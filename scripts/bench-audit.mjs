@@ -1,7 +1,11 @@
 // Times `nx-cloud-access audit` on a generated monorepo with 200 workflow files (the audit's promise: "well
 // under a second"). Runs the bundled CLI (dist/cli/index.js, as `npx nx-cloud-access` does) as a
-// child process, so the figure includes Node's start-up; prints the median of several runs.
-// Usage: node scripts/bench-audit.mjs [--workflows N] [--runs N]   (run `npm run bundle` first)
+// child process, so the figure includes Node's start-up; prints the median of several runs and the
+// peak memory (max RSS) of the audit process.
+// Usage: node scripts/bench-audit.mjs [--workflows N] [--runs N] [--keep DIR] [--compare OLD_CLI]
+//   (run `npm run bundle` first). Memory should not grow with the number of files: compare
+//   `--workflows 200` with `--workflows 5000 --runs 1`. --compare times another bundle (say a copy of
+//   an older dist/cli/index.js) in the same runs, alternating with this one, so load affects both alike.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -9,7 +13,12 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({
-  options: { workflows: { type: 'string', default: '200' }, runs: { type: 'string', default: '9' }, keep: { type: 'string' } }
+  options: {
+    workflows: { type: 'string', default: '200' },
+    runs: { type: 'string', default: '9' },
+    keep: { type: 'string' },
+    compare: { type: 'string' }
+  }
 })
 const WORKFLOWS = Number(values.workflows)
 const RUNS = Number(values.runs)
@@ -72,22 +81,38 @@ try {
   writeFileSync(join(root, 'nx.json'), JSON.stringify({ nxCloudAccessToken: RO }, null, 2))
   for (let i = 0; i < WORKFLOWS; i++) writeFileSync(join(root, '.github', 'workflows', `wf-${String(i).padStart(3, '0')}.yml`), workflow(i))
 
-  const once = () => {
+  // The child reports its own peak RSS on exit (the time includes this one-line preload).
+  const PEAK = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+' cpu '+(process.cpuUsage().user+process.cpuUsage().system)+'\\n'))`
+  const once = cli => {
     const start = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, [CLI, 'audit', root, '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    const r = spawnSync(process.execPath, ['--import', PEAK, cli, 'audit', root, '--format', 'json'], {
+      encoding: 'utf8',
+      maxBuffer: 256 << 20
+    })
     const ms = Number(process.hrtime.bigint() - start) / 1e6
     if (r.status !== 0 && r.status !== 1) throw new Error(`audit exited ${r.status}: ${r.stderr}`)
-    return { ms, findings: JSON.parse(r.stdout).findings.length }
+    return {
+      ms,
+      findings: JSON.parse(r.stdout).findings.length,
+      rssMiB: Number(/maxrss (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024,
+      cpuMs: Number(/ cpu (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1000
+    }
   }
-  once() // warm the file cache
-  const times = []
-  let findings = 0
+  const clis = values.compare ? [CLI, resolve(values.compare)] : [CLI]
+  for (const cli of clis) once(cli) // warm the file cache
+  const stats = clis.map(() => ({ times: [], cpu: [], rss: 0, findings: 0 }))
   for (let k = 0; k < RUNS; k++) {
-    const r = once()
-    times.push(r.ms)
-    findings = r.findings
+    clis.forEach((cli, c) => {
+      const r = once(cli)
+      stats[c].times.push(r.ms)
+      stats[c].cpu.push(r.cpuMs)
+      stats[c].rss = Math.max(stats[c].rss, r.rssMiB)
+      stats[c].findings = r.findings
+    })
   }
-  times.sort((a, b) => a - b)
+  for (const s of stats) for (const list of [s.times, s.cpu]) list.sort((a, b) => a - b)
+  const mid = list => list[Math.floor(list.length / 2)].toFixed(0)
+  const { times, findings } = stats[0]
   const median = times[Math.floor(times.length / 2)]
   const nodeStart = (() => {
     const t = []
@@ -101,8 +126,15 @@ try {
   console.log(
     `audit: ${WORKFLOWS} workflow files, ${findings} findings: median ${median.toFixed(0)} ms over ${RUNS} runs ` +
       `(min ${times[0].toFixed(0)}, max ${times[times.length - 1].toFixed(0)}; bare node start-up ${nodeStart.toFixed(0)} ms; ` +
-      `${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(1)})`
+      `${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(1)}); CPU time median ${mid(stats[0].cpu)} ms; peak RSS ${stats[0].rss.toFixed(0)} MiB`
   )
+  if (values.compare) {
+    const o = stats[1]
+    console.log(
+      `  vs ${values.compare}: ${o.findings} findings: median ${o.times[Math.floor(o.times.length / 2)].toFixed(0)} ms ` +
+        `(min ${o.times[0].toFixed(0)}, max ${o.times[o.times.length - 1].toFixed(0)}); CPU time median ${mid(o.cpu)} ms; peak RSS ${o.rss.toFixed(0)} MiB`
+    )
+  }
 } finally {
   if (!values.keep) rmSync(root, { recursive: true, force: true })
 }

@@ -92,7 +92,9 @@ describe('each rule fires where it must, and only there', () => {
         ['unpinned-action', 'low', `${W}/ci.yml`, 13]
       ]
     ],
-    ['workflow-unreadable', [['workflow-unreadable', 'medium', `${W}/broken.yml`, 6]]]
+    ['workflow-unreadable', [['workflow-unreadable', 'medium', `${W}/broken.yml`, 6]]],
+    // One finding for the workspace, at its first Nx step a fork's pull request runs with no token.
+    ['workspace-id-access', [['workspace-id-access', 'medium', `${W}/ci.yml`, 17]]]
   ]
   it.each(cases)('%s', (name, expected) => {
     const r = audit(name, '--fail-on', 'info')
@@ -130,6 +132,21 @@ describe('what the findings say', () => {
     expect(f?.message).toContain(`${W}/reusable-build.yml:10`)
   })
 
+  it('workspace-id-access names the jobs pull requests run Nx in with no token, and only those', () => {
+    const f = audit('workspace-id-access').findings[0]
+    // Not docs (no Nx), offline (NX_NO_CLOUD), kit-first (the kit decides), size (--skip-nx-cache),
+    // release (push only).
+    expect(f.message).toContain(
+      "jobs 'lint', 'test' and 'graph' (.github/workflows/label.yml) run Nx on pull requests (pull_request, pull_request_target)"
+    )
+    for (const job of ['docs', 'offline', 'kit-first', 'size', 'release']) expect(f.message).not.toContain(`'${job}'`)
+    expect(f.message).toContain('workspace ID access level')
+    expect(f.fix).toContain('read-only or none')
+    expect(f.fix).toContain('workspace-id-access: read-only')
+    // The key lives only in a secret: fork and Dependabot pull requests cannot read with it.
+    expect(f.fix).toContain('withholds from pull requests from forks and from Dependabot')
+  })
+
   it('deploy-without-rebuild applies under ci-read-write only', () => {
     expect(audit('deploy-without-rebuild', '--setup', 'main-only').rows).toEqual([])
     expect(audit('deploy-without-rebuild', '--setup', '2').rows.map(r => r[3])).toEqual([13, 22])
@@ -152,7 +169,11 @@ describe('patterns of real repositories', () => {
 
   it('Nx run through package.json scripts: a job that runs Nx only through scripts is judged, and the finding names the script', () => {
     const r = audit('scripts-run-nx', '--fail-on', 'info')
-    expect(r.rows).toEqual([['inherited-env-token', 'high', `${W}/pr.yml`, 3]])
+    // (nx.json has nxCloudId: a fork's pull request, with no secret, runs Nx at the workspace ID level.)
+    expect(r.rows).toEqual([
+      ['inherited-env-token', 'high', `${W}/pr.yml`, 3],
+      ['workspace-id-access', 'medium', `${W}/pr.yml`, 8]
+    ])
     // `pnpm test:pr` → `pnpm build:all` → nx; `yarn build` in apps/site uses apps/site/package.json; `npm run docs` runs no Nx.
     expect(r.findings[0].message).toContain(
       "jobs 'test' (through the package.json script test:pr) and 'site' (through the package.json script build)"
@@ -172,7 +193,10 @@ describe('patterns of real repositories', () => {
   })
 
   it('steps inside a parallel: group are read: a step-level token there is found', () => {
-    expect(audit('parallel-steps', '--fail-on', 'info').rows).toEqual([['step-env-token', 'high', `${W}/ci.yml`, 13]])
+    expect(audit('parallel-steps', '--fail-on', 'info').rows).toEqual([
+      ['workspace-id-access', 'medium', `${W}/ci.yml`, 8],
+      ['step-env-token', 'high', `${W}/ci.yml`, 13]
+    ])
   })
 
   it('a workflow-level token is rated by the triggers that reach it', () => {
@@ -182,6 +206,8 @@ describe('patterns of real repositories', () => {
       ['inherited-env-token', 'medium', `${W}/branches.yml`, 5],
       // A reusable workflow called with secrets: inherit from a pull_request workflow: its caller's runs.
       ['inherited-env-token', 'high', `${W}/build.yml`, 4],
+      // nx.json has nxCloudId, and the secret token is empty on a fork's pull request (through pr.yml).
+      ['workspace-id-access', 'medium', `${W}/build.yml`, 9],
       // schedule and workflow_dispatch: a manual run on any branch, by a writer.
       ['inherited-env-token', 'low', `${W}/nightly.yml`, 6],
       ['inherited-env-token', 'high', `${W}/pr.yml`, 6],
@@ -199,7 +225,11 @@ describe('patterns of real repositories', () => {
   })
 
   it('setup 1 written inline gives pull requests the read-only token: no finding; written the wrong way round, a high one', () => {
-    expect(audit('inline-setup-1', '--fail-on', 'info').rows).toEqual([['inherited-env-token', 'high', `${W}/inverted.yml`, 6]])
+    expect(audit('inline-setup-1', '--fail-on', 'info').rows).toEqual([
+      // The read-only secret is empty on a fork's pull request, where nx.json's nxCloudId then decides.
+      ['workspace-id-access', 'medium', `${W}/ci.yml`, 13],
+      ['inherited-env-token', 'high', `${W}/inverted.yml`, 6]
+    ])
   })
 
   it('a deployment is judged by what a job runs, and a publish job is traced to the job that built its artifact', () => {

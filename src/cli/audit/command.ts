@@ -31,7 +31,11 @@ Exit: 0 clean, 1 findings at or above --fail-on, 2 bad usage.
 
 const FORMATS = ['text', 'json', 'sarif'] as const
 
-function loadRepo(root: string): Repo {
+/**
+ * The repository as the audit reads it: nx.json now, and the workflows one at a time as the audit
+ * asks for them (each parsed when reached and let go once judged); `count` is how many were read.
+ */
+function loadRepo(root: string): Repo & { workflows: Iterable<Workflow>; count: () => number } {
   let nxJson: Repo['nxJson'] = null
   // Nx and the token step read nx.json through a symlink, so the audit follows one that stays
   // inside the repository; anything else it cannot read is bad usage, as a malformed nx.json is.
@@ -42,34 +46,38 @@ function loadRepo(root: string): Repo {
     const config = asUsage(() => parseNxJson(text, 'nx.json'), `${join(root, 'nx.json')} is malformed; the kit would fail every run: `)
     nxJson = { file: 'nx.json', text, config }
   }
-  const workflows = new Map<string, Workflow>()
-  // GitHub runs no workflow when .github or .github/workflows is a symlink: it reads the tree as
-  // committed. One finding says so; the audit does not follow the link.
-  for (const folder of ['.github', '.github/workflows']) {
-    let link: boolean
+  let count = 0
+  function* workflows(): Generator<Workflow> {
+    // GitHub runs no workflow when .github or .github/workflows is a symlink: it reads the tree as
+    // committed. One finding says so; the audit does not follow the link.
+    for (const folder of ['.github', '.github/workflows']) {
+      let link: boolean
+      try {
+        link = lstatSync(join(root, folder)).isSymbolicLink()
+      } catch {
+        link = false
+      }
+      if (link) {
+        count++
+        yield unreadableWorkflow(folder, 'a symlink')
+        return
+      }
+    }
+    const dir = join(root, '.github', 'workflows')
+    let names: string[]
     try {
-      link = lstatSync(join(root, folder)).isSymbolicLink()
+      names = readdirSync(dir)
     } catch {
-      link = false
+      names = []
     }
-    if (link) {
-      workflows.set(folder, unreadableWorkflow(folder, 'a symlink'))
-      return { workflows, nxJson }
+    for (const name of names.filter(n => /\.ya?ml$/.test(n)).sort()) {
+      const file = `.github/workflows/${name}`
+      const r = readRepoFile(join(dir, name))
+      count++
+      yield r.ok ? readWorkflow(file, r.text) : unreadableWorkflow(file, r.reason)
     }
   }
-  const dir = join(root, '.github', 'workflows')
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    names = []
-  }
-  for (const name of names.filter(n => /\.ya?ml$/.test(n)).sort()) {
-    const file = `.github/workflows/${name}`
-    const r = readRepoFile(join(dir, name))
-    workflows.set(file, r.ok ? readWorkflow(file, r.text) : unreadableWorkflow(file, r.reason))
-  }
-  return { workflows, nxJson, files: lazyFiles(root) }
+  return { workflows: workflows(), nxJson, files: lazyFiles(root), count: () => count }
 }
 
 /** The other files audit follows, read when first asked for (a missing or unreadable one is null). */
@@ -131,6 +139,6 @@ export async function audit(argv: string[], io: Io): Promise<number> {
   const findings = auditRepo(repo, { setup, public: values.public === true })
   if (format === 'json') io.out(formatJson(findings))
   else if (format === 'sarif') io.out(formatSarif(findings))
-  else io.out(formatText(findings, { workflows: repo.workflows.size, failOn }, io))
+  else io.out(formatText(findings, { workflows: repo.count(), failOn }, io))
   return findings.some(f => atLeast(f.severity, failOn)) ? 1 : 0
 }

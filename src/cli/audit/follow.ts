@@ -231,6 +231,8 @@ export function folder(base: string, dir: string): string | null {
   return joined.replace(/\/+$/, '') || '.'
 }
 
+const RUN_CACHE_CHARS = 4 << 20
+
 export class Follower {
   private scripts = new Map<string, { dir: string; scripts: Record<string, string> } | null>()
   private actions = new Map<string, Action | null>()
@@ -282,6 +284,8 @@ export class Follower {
 
   /** What each run: script runs in a folder (the same `pnpm install` in every job), worked out once. */
   private runUses = new Map<string, Use>()
+  /** Characters of run: text the cache holds: it starts over past RUN_CACHE_CHARS, so it cannot grow with the number of files. */
+  private runChars = 0
 
   /** The commands of a run: script, followed into package.json scripts. */
   runUse(run: string, dir: string, depth = 0, via: string | null = null, seen: Set<string> = new Set()): Use {
@@ -290,7 +294,12 @@ export class Follower {
     const known = this.runUses.get(key)
     if (known) return known
     const use = this.workRunUse(run, dir, depth, via, seen)
+    if (this.runChars + key.length > RUN_CACHE_CHARS) {
+      this.runUses.clear()
+      this.runChars = 0
+    }
     this.runUses.set(key, use)
+    this.runChars += key.length
     return use
   }
 

@@ -54,6 +54,11 @@ export const RULES: RuleInfo[] = [
     severity: 'high',
     title: 'Under ci-read-write, a deploy job that does not rebuild with the cache skipped'
   },
+  {
+    id: 'workspace-id-access',
+    severity: 'medium',
+    title: "Pull requests run Nx with no token, so Nx Cloud gives them nx.json's nxCloudId's workspace ID access level"
+  },
   { id: 'unpinned-action', severity: 'high', title: 'The kit is used without a pinned commit SHA (branch: high, tag: low)', varies: true },
   {
     id: 'workflow-unreadable',
@@ -126,8 +131,12 @@ interface Candidate {
 const PRECEDENCE: Candidate['rule'][] = ['untrusted-trigger-token', 'step-env-token', 'inherited-env-token']
 
 export interface Repo {
-  /** Workflows by path relative to the root (`.github/workflows/ci.yml`). */
-  workflows: Map<string, Workflow>
+  /**
+   * The workflows (paths relative to the root: `.github/workflows/ci.yml`), in file order. An
+   * iterable is read once, one workflow at a time: each is judged and let go before the next
+   * is read, so the audit's memory grows with its largest file, not with the number of files.
+   */
+  workflows: Map<string, Workflow> | Iterable<Workflow>
   /** nx.json as the kit reads it (parseNxJson), its text for line numbers; null when there is none. */
   nxJson: { file: string; text: string; config: NxConfig } | null
   /** The other files audit follows (package.json, local actions, nested nx.json), read on demand. */
@@ -140,52 +149,139 @@ export interface Options {
 }
 
 interface Context {
-  repo: Repo
+  nxJson: Repo['nxJson']
+  files: Files
   follow: Follower
   /** Some workflow uses the kit: findings speak of what it does; else of what the guide recommends. */
   kit: boolean
   /** Folders where workflows run Nx ('.' = the root). */
   nxDirs: Set<string>
-  /** The local callers of each reusable workflow. */
+  /**
+   * The workflows that call, or can be called as, a local reusable workflow: the only ones kept
+   * whole until the end, since a caller is judged with its callee and a callee with its callers.
+   */
+  linked: Map<string, Workflow>
+  /** The local callers of each reusable workflow (among `linked`). */
   callers: Callers
   /** What each job runs, worked out once. */
   jobs: WeakMap<Job, JobNx>
+  /** Nx steps that pull requests run with no token (workspace-id-access). */
+  idUses: IdUse[]
+  /** What nxJsonFindings needs of the workflows, gathered as each is read. */
+  keyInWorkflows: boolean
+  keyInSecret: boolean
+  /** The first workflow line that brings Nx Cloud in. */
+  cloudUse: Loc | null
+}
+
+/**
+ * A copy of a string kept past its workflow (in a finding, a candidate): V8 keeps a substring's
+ * whole parent string alive, and a YAML scalar is a substring of its file's text.
+ */
+function own(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8')
+}
+
+function ownFinding(f: Finding): Finding {
+  return { rule: f.rule, severity: f.severity, file: own(f.file), line: f.line, message: own(f.message), fix: own(f.fix) }
+}
+
+/** Does a workflow call a local reusable workflow, or can it be called as one? */
+function isLinked(w: Workflow): boolean {
+  return w.triggers.includes('workflow_call') || w.jobs.some(j => isLocalWorkflow(j.uses.split('@', 1)[0]))
 }
 
 export function auditRepo(repo: Repo, opts: Options): Finding[] {
+  const files = repo.files ?? { read: () => null }
+  const ctx: Context = {
+    nxJson: repo.nxJson,
+    files,
+    follow: new Follower(files),
+    kit: false,
+    nxDirs: new Set(),
+    linked: new Map(),
+    callers: new Map(),
+    jobs: new WeakMap(),
+    idUses: [],
+    keyInWorkflows: false,
+    keyInSecret: false,
+    cloudUse: null
+  }
   const findings: Finding[] = []
   const candidates: Candidate[] = []
   const setups = new Set<Setup>()
-  const ctx: Context = {
-    repo,
-    follow: new Follower(repo.files ?? { read: () => null }),
-    kit: [...repo.workflows.values()].some(w => w.jobs.some(j => j.steps.some(isKit))),
-    nxDirs: new Set(),
-    callers: callersOf(repo.workflows),
-    jobs: new WeakMap()
-  }
-  for (const w of repo.workflows.values()) {
+  let count = 0
+  const judge = (w: Workflow, ordinal: number): void => {
     if (w.error) {
-      findings.push({ rule: 'workflow-unreadable', severity: 'medium', file: w.file, line: w.error.line, ...unreadableWords(w) })
-      continue
+      findings.push(
+        ownFinding({ rule: 'workflow-unreadable', severity: 'medium', file: w.file, line: w.error.line, ...unreadableWords(w) })
+      )
+      return
     }
     const setup = workflowSetup(w, opts.setup)
     setups.add(setup)
-    findings.push(...pinning(w))
-    candidates.push(...envCandidates(w, ctx))
-    findings.push(...reusableCalls(w, ctx))
-    if (setup === 'ci-read-write') findings.push(...deployJobs(w, ctx))
+    const fileFindings: Finding[] = [...pinning(w), ...reusableCalls(w, ctx)]
+    if (setup === 'ci-read-write') fileFindings.push(...deployJobs(w, ctx))
+    findings.push(...fileFindings.map(ownFinding))
+    candidates.push(...envCandidates(w, ctx).map(ownCandidate))
+    const events = forkEvents(w, ctx, new Set())
     for (const inputs of callerInputs(w, ctx)) {
       for (const job of w.jobs) {
         const steps = Object.keys(inputs).length === 0 ? jobNx(w, job, ctx).steps : ctx.follow.jobSteps(job, inputs)
-        for (const { use } of steps) for (const n of use.nx) ctx.nxDirs.add(n.dir)
+        for (const { use } of steps) for (const n of use.nx) ctx.nxDirs.add(own(n.dir))
+        if (events.length > 0) ctx.idUses.push(...tokenlessNxSteps(w, job, steps, events, ctx).map(u => ({ ...u, ordinal })))
       }
     }
   }
-  if (repo.workflows.size === 0 || setups.size === 0) setups.add(opts.setup ?? 'main-only')
+  const linkedOrdinal = new Map<Workflow, number>()
+  for (const w of repo.workflows instanceof Map ? repo.workflows.values() : repo.workflows) {
+    count++
+    gather(w, ctx)
+    // Judged now and let go, unless a local call links it to another workflow (judged at the end).
+    if (!w.error && isLinked(w)) {
+      ctx.linked.set(w.file, w)
+      linkedOrdinal.set(w, count)
+    } else judge(w, count)
+  }
+  ctx.callers = callersOf(ctx.linked)
+  for (const w of ctx.linked.values()) judge(w, linkedOrdinal.get(w) ?? 0)
+  // In file order, as read: the first tokenless Nx step is where workspace-id-access points.
+  ctx.idUses.sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))
+  if (count === 0 || setups.size === 0) setups.add(opts.setup ?? 'main-only')
   findings.push(...mergeCandidates(candidates, ctx))
   findings.push(...nxJsonFindings(ctx, setups, opts))
   return sortFindings(findings)
+}
+
+/** What the end of the audit needs of every workflow: does it use the kit, where is the key, does it bring Nx Cloud in. */
+function gather(w: Workflow, ctx: Context): void {
+  const steps = w.jobs.flatMap(j => j.steps)
+  if (steps.some(isKit)) ctx.kit = true
+  const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.secrets, ...j.steps.flatMap(s => s.env)])]
+  const keys = [
+    ...envs.filter(e => e.name === 'NX_CLOUD_ENCRYPTION_KEY').map(e => e.value),
+    ...steps.filter(isKit).map(s => s.with.get('encryption-key')?.value ?? '')
+  ]
+  if (keys.some(k => k.trim() !== '')) ctx.keyInWorkflows = true
+  if (keys.some(readsSecret)) ctx.keyInSecret = true
+  if (ctx.cloudUse === null) {
+    const kitStep = steps.find(s => usesNxCloud(s) && s.usesLoc)
+    const token = tokenEntries([...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.steps.flatMap(s => s.env)])])[0]
+    const at = kitStep?.usesLoc ?? token?.loc ?? null
+    if (at) ctx.cloudUse = { ...at, file: own(at.file) }
+  }
+}
+
+/** A candidate as kept until the end: the entry's name and place, nothing of its workflow's text. */
+function ownCandidate(c: Candidate): Candidate {
+  return {
+    ...c,
+    entry: { name: own(c.entry.name), value: '', loc: { ...c.entry.loc, file: own(c.entry.loc.file) } },
+    job: own(c.job),
+    via: c.via === null ? null : own(c.via),
+    triggers: c.triggers.map(own),
+    runs: c.runs.map(own)
+  }
 }
 
 /** The `with:` of each local call of a reusable workflow (one empty set when it is not called here). */
@@ -444,7 +540,7 @@ function secretTokenUses(w: Workflow, ctx: Context, seen: Set<string>): Entry[] 
   const out: Entry[] = []
   for (const job of w.jobs) {
     if (job.uses !== '') {
-      const callee = isLocalWorkflow(job.uses) ? ctx.repo.workflows.get(job.uses.slice(2)) : undefined
+      const callee = isLocalWorkflow(job.uses) ? ctx.linked.get(job.uses.slice(2)) : undefined
       if (callee && !callee.error) out.push(...secretTokenUses(callee, ctx, seen))
       continue
     }
@@ -471,7 +567,7 @@ function reusableCalls(w: Workflow, ctx: Context): Finding[] {
     if (job.uses === '') continue
     const local = isLocalWorkflow(job.uses)
     // A local reusable workflow takes no @ref (GitHub runs it from the caller's commit).
-    const callee = local ? ctx.repo.workflows.get(job.uses.slice(2)) : undefined
+    const callee = local ? ctx.linked.get(job.uses.slice(2)) : undefined
     const uses = callee && !callee.error ? secretTokenUses(callee, ctx, new Set()) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
@@ -594,10 +690,10 @@ function workspaceAt(ctx: Context, dir: string, cache: Map<string, Workspace | n
   if (cache.has(dir)) return cache.get(dir) ?? null
   let found: Workspace | null
   if (dir === '.') {
-    found = ctx.repo.nxJson
+    found = ctx.nxJson
   } else {
     const file = `${dir}/nx.json`
-    const text = ctx.repo.files?.read(file) ?? null
+    const text = ctx.files.read(file)
     if (text !== null) {
       try {
         found = { file, text, config: parseNxJson(text, file) }
@@ -615,10 +711,11 @@ function workspaceAt(ctx: Context, dir: string, cache: Map<string, Workspace | n
 function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Finding[] {
   const out: Finding[] = []
   const cache = new Map<string, Workspace | null>()
+  const workspaceAtCached = (dir: string): Workspace | null => workspaceAt(ctx, dir, cache)
   // The root nx.json always; every other one a workflow runs Nx in.
   const workspaces: Workspace[] = []
   for (const dir of ['.', ...[...ctx.nxDirs].sort()]) {
-    const ws = workspaceAt(ctx, dir, cache)
+    const ws = workspaceAtCached(dir)
     if (ws && !workspaces.includes(ws)) workspaces.push(ws)
   }
   const strict = [...setups].filter(s => s === 'main-only' || s === 'ci-read-write')
@@ -641,21 +738,23 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
           : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
     })
   }
+  out.push(...workspaceIdFindings(ctx, workspaceAtCached))
   const everyOff = [...setups].every(s => s === 'off')
-  if (everyOff || keyInWorkflows(ctx.repo)) return out
+  if (everyOff || ctx.keyInWorkflows) return out
   const keyWords = ctx.kit
     ? 'cached artifacts are stored unencrypted, and the kit fails every run that has a token unless require-encryption is false.'
     : 'cached artifacts are stored unencrypted. The guide sets a key in every setup (the kit would fail runs without one).'
   const message = (where: string): string =>
     `No Nx Cloud encryption key was found (not in ${where}, not in any encryption-key input, not in NX_CLOUD_ENCRYPTION_KEY): ${keyWords}`
   const keyFix =
-    "Create a key, store it as a secret and pass it to the kit's encryption-key input (or commit nxCloudEncryptionKey in nx.json); developers set the same NX_CLOUD_ENCRYPTION_KEY locally."
+    "Create a key, store it as a secret and pass it to the kit's encryption-key input (or commit nxCloudEncryptionKey in nx.json); developers set the same NX_CLOUD_ENCRYPTION_KEY locally. " +
+    FORK_KEY_CAVEAT
   // A workspace where nothing uses Nx Cloud (no kit, no token, no cloud id) needs no key.
-  const workflowCloud = workflowCloudUse(ctx.repo)
+  const workflowCloud = ctx.cloudUse
   let reported = false
   for (const nx of workspaces) {
     const c = nx.config
-    const cloud = c.accessToken !== '' || c.cloudId !== '' || c.url !== '' || (nx === ctx.repo.nxJson && workflowCloud !== null)
+    const cloud = c.accessToken !== '' || c.cloudId !== '' || c.url !== '' || (nx === ctx.nxJson && workflowCloud !== null)
     if (!cloud || c.encryptionKey !== '') continue
     out.push({ rule: 'no-encryption-key', severity: 'medium', file: nx.file, line: 1, message: message(nx.file), fix: keyFix })
     reported = true
@@ -675,6 +774,125 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
 }
 
 /**
+ * A key kept only in a secret, and the runs GitHub gives no secrets (docs/POLICY.md#no-token,
+ * #hash-neutrality): they see no key, so they hash differently and cannot read.
+ */
+const FORK_KEY_CAVEAT =
+  "A key kept only in a secret is withheld from pull requests from forks and from Dependabot, so those runs hash differently and cannot read the cache (the kit runs them without the remote cache, with a notice); commit it in nx.json, as Nx Cloud's guide does, if they should read."
+
+/** The pull-request events whose runs from a fork (or from Dependabot) get no secrets, or (pull_request_target) do. */
+const FORK_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment', 'pull_request_target']
+
+/** Pull-request events that start a workflow: its own triggers, and for a reusable one its local callers'. */
+function forkEvents(w: Workflow, ctx: Context, seen: Set<string>): string[] {
+  if (seen.has(w.file)) return []
+  seen.add(w.file)
+  const out = w.triggers.filter(t => FORK_EVENTS.includes(t))
+  if (w.triggers.includes('workflow_call')) {
+    for (const { caller } of ctx.callers.get(w.file) ?? []) out.push(...forkEvents(caller, ctx, seen))
+  }
+  return [...new Set(out)]
+}
+
+/** An Nx step that a pull request runs with no Nx Cloud token: Nx then connects through nxCloudId (docs/POLICY.md#no-token). */
+interface IdUse {
+  /** The folders its Nx commands run in. */
+  dirs: string[]
+  file: string
+  job: string
+  line: number
+  events: string[]
+  /** The workflow uses the kit somewhere. */
+  kit: boolean
+  /** The workflow's place in file order (linked workflows are judged last). */
+  ordinal?: number
+}
+
+/**
+ * The steps of a job that run Nx, with the remote cache in use, on a pull request that has no
+ * token: GitHub gives a fork's pull_request run no secrets, so a `${{ secrets.X }}` token is empty
+ * there; pull_request_target gets them. A token written out (or from vars) counts as given. Steps
+ * after a kit step are left to the kit, which runs a tokenless run without Nx Cloud unless its
+ * workspace-id-access input declares the level read-only.
+ */
+function tokenlessNxSteps(w: Workflow, job: Job, steps: { step: Step; use: Use }[], events: string[], ctx: Context): IdUse[] {
+  if (job.uses !== '') return []
+  const out: IdUse[] = []
+  const jobEnv = [...job.env, ...w.env.filter(e => !job.env.some(j => j.name === e.name))]
+  const kit = w.jobs.some(j => j.steps.some(isKit))
+  for (const { step, use } of steps) {
+    if (isKit(step)) break
+    if (use.nx.length === 0) continue
+    const env = [...step.env, ...ctx.follow.actionSteps(step).flatMap(s => s.env), ...jobEnv]
+    if (truthy(env.find(e => e.name === 'NX_NO_CLOUD')?.value)) continue
+    const cached = use.nx.filter(n => !skipsCache(n.command, env, true))
+    if (cached.length === 0) continue
+    const tokens = tokenEntries(env)
+    const tokenless = events.filter(ev => !tokens.some(e => !readsSecret(e.value) || ev === 'pull_request_target'))
+    if (tokenless.length === 0) continue
+    out.push({
+      dirs: [...new Set(cached.map(n => own(n.dir)))],
+      file: own(w.file),
+      job: own(job.id),
+      line: (step.loc ?? job.loc).line,
+      events: tokenless.map(own),
+      kit
+    })
+  }
+  return out
+}
+
+/**
+ * workspace-id-access: one finding per nx.json that has nxCloudId and no token, when pull
+ * requests run Nx in it with no token. Nx then connects at the workspace ID access level set in
+ * Nx Cloud, which no file shows (docs/POLICY.md#no-token, #nx-facts).
+ */
+function workspaceIdFindings(ctx: Context, workspaceOf: (dir: string) => Workspace | null): Finding[] {
+  const groups = new Map<Workspace, IdUse[]>()
+  for (const u of ctx.idUses) {
+    for (const dir of u.dirs) {
+      const ws = workspaceOf(dir)
+      if (!ws || ws.config.cloudId === '' || ws.config.accessToken !== '') continue
+      const list = groups.get(ws) ?? []
+      if (!list.includes(u)) list.push(u)
+      groups.set(ws, list)
+    }
+  }
+  const out: Finding[] = []
+  for (const [ws, uses] of groups) {
+    const first = uses[0]
+    const jobs: string[] = []
+    for (const u of uses) {
+      const name = u.file === first.file ? `'${u.job}'` : `'${u.job}' (${u.file})`
+      if (!jobs.includes(name)) jobs.push(name)
+    }
+    const one = jobs.length === 1
+    const events = [...new Set(uses.flatMap(u => u.events))]
+    const kit = uses.some(u => u.kit)
+    const secretKey = ws.config.encryptionKey === '' && ctx.keyInSecret
+    out.push({
+      rule: 'workspace-id-access',
+      severity: 'medium',
+      file: first.file,
+      line: first.line,
+      message:
+        `${ws.file} has nxCloudId and commits no token, and ${one ? 'job' : 'jobs'} ${listWords(jobs)} ${one ? 'runs' : 'run'} Nx on pull requests ` +
+        `(${events.join(', ')}) with no Nx Cloud token (GitHub gives a pull request from a fork no secrets, so a token from a secret is empty there), ` +
+        'so Nx connects with the workspace ID access level set in Nx Cloud, which this audit cannot read (read-write in older workspaces unless changed).',
+      fix:
+        "In Nx Cloud (the workspace's settings, Access Control), make sure the workspace ID access level is read-only or none: anyone who clones the repository or opens a pull request from a fork gets it." +
+        (kit
+          ? ` Then run the kit's action before Nx in ${one ? 'this job' : 'these jobs'} and, once the level is read-only, set its workspace-id-access: read-only so such runs read (for none, leave the input out: the kit runs them without Nx Cloud).`
+          : " The kit's action, run before Nx, runs such pull requests without Nx Cloud unless its workspace-id-access input says the level is read-only.") +
+        (secretKey
+          ? ` The encryption key is kept only in a secret, which GitHub withholds from pull requests from forks and from Dependabot: those runs hash differently and cannot read the cache (the kit runs them without the remote cache, with a notice); commit nxCloudEncryptionKey in ${ws.file}, as Nx Cloud's guide does, if they should read.`
+          : '')
+    })
+  }
+  return out
+}
+
+/**
  * A kit step that talks to Nx Cloud: not the cache action (`…/nx-cloud-access/cache@…`, which
  * never uses a key) and not a token step pointed at a self-hosted cache (self-hosted-cache-url).
  */
@@ -688,26 +906,6 @@ function usesNxCloud(step: Step): boolean {
   path = path.slice(0, end)
   if (path === '/cache') return false
   return (step.with.get('self-hosted-cache-url')?.value ?? '').trim() === ''
-}
-
-/** Where a workflow brings Nx Cloud in (a kit step that uses it, or a token in env:); null when none does. */
-function workflowCloudUse(repo: Repo): Loc | null {
-  for (const w of repo.workflows.values()) {
-    for (const j of w.jobs) for (const s of j.steps) if (usesNxCloud(s) && s.usesLoc) return s.usesLoc
-    const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.steps.flatMap(s => s.env)])]
-    const token = tokenEntries(envs)[0]
-    if (token) return token.loc
-  }
-  return null
-}
-
-function keyInWorkflows(repo: Repo): boolean {
-  for (const w of repo.workflows.values()) {
-    const envs = [...w.env, ...w.jobs.flatMap(j => [...j.env, ...j.secrets, ...j.steps.flatMap(s => s.env)])]
-    if (envs.some(e => e.name === 'NX_CLOUD_ENCRYPTION_KEY' && e.value.trim() !== '')) return true
-    if (w.jobs.some(j => j.steps.some(s => isKit(s) && (s.with.get('encryption-key')?.value ?? '').trim() !== ''))) return true
-  }
-  return false
 }
 
 /** The line of the key holding the token Nx uses (the older layout wins, as in nx-config.ts). */

@@ -26,6 +26,8 @@ export interface Step {
   env: Entry[]
   /** The step's own `working-directory:` ('' when none). */
   workingDirectory?: string
+  /** Where the step starts (its first key; an aliased step: its anchor). */
+  loc?: Loc
 }
 
 export interface Job {
@@ -262,6 +264,7 @@ function readSteps(r: Reader, node: unknown, depth = 0): Step[] {
     const withMap = new Map<string, Entry>()
     for (const e of entries(r, get(r, s, 'with')?.value)) withMap.set(e.name, e)
     steps.push({
+      loc: loc(r, deref(r, s)),
       name: text(r, get(r, s, 'name')?.value),
       uses: text(r, uses?.value),
       usesLoc: uses ? loc(r, uses.keyNode) : null,
