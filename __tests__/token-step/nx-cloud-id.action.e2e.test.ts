@@ -126,6 +126,9 @@ describe('an nxCloudId workspace (no token in nx.json): runs × workspace-id-acc
     if (want === READS) {
       expect(r.summary).not.toContain('isolated to this branch')
       expect(r.summary).toContain('up to the workspace ID access level')
+      expect(r.summary).toContain(
+        '<td>NX_CLOUD_ACCESS_TOKEN (blanked), NX_CLOUD_AUTH_TOKEN (blanked), NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN (blanked)'
+      )
     }
     if (want.notice) {
       const told = r.notices.filter(n => n.includes('withholds') || n.includes('no secrets') || n.includes('only Dependabot secrets'))

@@ -31,8 +31,17 @@ export function summaryRows(d: Decision): [string, string][] {
     ['Token source', d.tokenSource],
     ['Encryption', d.encryption],
     ['Skip cache', String(d.skipCache)],
-    ['Exported', Object.keys(d.exports).join(', ') || '(nothing)']
+    ['Exported', exportedNames(d)]
   ]
+}
+
+/** The names exported, a blanked one marked so (an empty value is no token). Never the values. */
+function exportedNames(d: Decision): string {
+  return (
+    Object.entries(d.exports)
+      .map(([name, value]) => (value === '' ? `${name} (blanked)` : name))
+      .join(', ') || '(nothing)'
+  )
 }
 
 const WORKSPACE_ID_NOTE =
@@ -83,11 +92,7 @@ export function stepSummary(d: Decision, nxJsonHasKey: boolean): StepSummary {
   return {
     heading: `Nx Cloud access: ${d.access}${d.skipCache ? ', cache skipped' : ''}`,
     reason: d.reason,
-    rows: [
-      runLine(d.facts),
-      ['Encryption key', encryptionKeySource(d, nxJsonHasKey)],
-      ['Exported', Object.keys(d.exports).join(', ') || '(nothing)']
-    ],
+    rows: [runLine(d.facts), ['Encryption key', encryptionKeySource(d, nxJsonHasKey)], ['Exported', exportedNames(d)]],
     notes: [...d.warnings, ...d.notices, ...readOnlyNotes(d)]
   }
 }
