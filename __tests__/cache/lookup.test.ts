@@ -14,6 +14,7 @@ import { pushPayload } from '../fixtures/payloads.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
 import { entryArchive, entryVersion } from '../helpers/entry-archive.js'
 import { type ActionRun, runAction } from '../helpers/run-action.js'
+import { getEntry, stopServer } from '../helpers/running-server.js'
 
 const MAIN = 'cache/dist/main/index.js'
 const onLinux = process.platform === 'linux' ? it : it.skip
@@ -87,20 +88,6 @@ async function startMain(): Promise<ActionRun> {
   return main
 }
 
-function stop(main: ActionRun): void {
-  try {
-    process.kill(Number(main.state['nca-pid']), 'SIGTERM')
-  } catch {
-    // Gone already.
-  }
-}
-
-function get(main: ActionRun, hash: string): Promise<Response> {
-  return fetch(`${main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER}/v1/cache/${hash}`, {
-    headers: { authorization: `Bearer ${main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN}` }
-  })
-}
-
 const lookupsOf = (key: string): number => svc.requests.filter(r => r.call === 'GetCacheEntryDownloadURL' && r.key === key).length
 const key = (hash: string): string => `nx-cloud-access-v1-Linux-${hash}`
 
@@ -110,12 +97,12 @@ describe('lookups of the running server in the Actions cache', () => {
     try {
       const before = relay.connections
       const hashes = ['7500001', '7500002', '7500003', '7500004', '7500005']
-      for (const h of hashes) expect((await get(main, h)).status).toBe(404)
+      for (const h of hashes) expect((await getEntry(main, h)).status).toBe(404)
       // Each is still a real lookup: a miss is asked once per hash, nothing is assumed.
       for (const h of hashes) expect(lookupsOf(key(h))).toBe(1)
       expect(relay.connections - before).toBe(1)
     } finally {
-      stop(main)
+      stopServer(main)
     }
   })
 
@@ -126,15 +113,15 @@ describe('lookups of the running server in the Actions cache', () => {
     svc.seed(key('7600002'), entryVersion('7600002'), entryArchive(src, ['nx-cache/7600002']))
     const main = await startMain()
     try {
-      expect((await get(main, '7600001')).status).toBe(404)
+      expect((await getEntry(main, '7600001')).status).toBe(404)
       relay.cutNextReused = true
-      const hit = await get(main, '7600002')
+      const hit = await getEntry(main, '7600002')
       expect(relay.cutNextReused).toBe(false)
       expect(hit.status).toBe(200)
       expect(await hit.text()).toBe('entry 7600002')
       expect(lookupsOf(key('7600002'))).toBe(1)
     } finally {
-      stop(main)
+      stopServer(main)
     }
   })
 })

@@ -15,6 +15,7 @@ import { prPayload, pushPayload } from '../fixtures/payloads.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
 import { entryArchive, entryVersion } from '../helpers/entry-archive.js'
 import { type ActionRun, REPO_ROOT, runAction } from '../helpers/run-action.js'
+import { getEntry, stopServer } from '../helpers/running-server.js'
 
 const MAIN = 'cache/dist/main/index.js'
 const POST = 'cache/dist/post/index.js'
@@ -60,20 +61,6 @@ function proc(pid: number, what: 'environ' | 'cmdline'): string {
   return readFileSync(`/proc/${pid}/${what}`).toString('utf8')
 }
 
-function stop(main: ActionRun): void {
-  try {
-    process.kill(Number(main.state['nca-pid']), 'SIGTERM')
-  } catch {
-    // Gone already.
-  }
-}
-
-function get(main: ActionRun, hash: string): Promise<Response> {
-  return fetch(`${main.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER}/v1/cache/${hash}`, {
-    headers: { authorization: `Bearer ${main.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN}` }
-  })
-}
-
 describe('what a later step can read of the cache server', () => {
   onLinux("the running server's /proc environ and cmdline hold none of the job's secrets, and it still reaches the cache", async () => {
     const main = await runAction({ ...pushMain, entry: MAIN, inputs: { 'github-token': JOB_SECRETS['github-token'] }, env: runnerEnv() })
@@ -96,12 +83,12 @@ describe('what a later step can read of the cache server', () => {
       // Handed over after the start, the cache variables still reach @actions/cache: a miss is
       // asked of the service with the runtime token (the stand-in answers 401 without it).
       const before = svc.requests.length
-      expect((await get(main, '7300001')).status).toBe(404)
+      expect((await getEntry(main, '7300001')).status).toBe(404)
       expect(svc.requests.slice(before)).toContainEqual(
         expect.objectContaining({ call: 'GetCacheEntryDownloadURL', key: 'nx-cloud-access-v1-Linux-7300001', status: 200 })
       )
     } finally {
-      stop(main)
+      stopServer(main)
     }
   })
 })
@@ -128,11 +115,11 @@ describe('a tampered entry, restored through the running server', () => {
     const runnerTemp = dirname(stage)
     let post: ActionRun
     try {
-      expect((await get(main, '7400001')).status).toBe(404)
-      expect((await get(main, '7400001')).status).toBe(404)
-      expect((await get(main, '7400002')).status).toBe(404)
+      expect((await getEntry(main, '7400001')).status).toBe(404)
+      expect((await getEntry(main, '7400001')).status).toBe(404)
+      expect((await getEntry(main, '7400002')).status).toBe(404)
       // A clean entry still hits.
-      const clean = await get(main, '7400003')
+      const clean = await getEntry(main, '7400003')
       expect(clean.status).toBe(200)
       expect(await clean.text()).toBe('entry 7400003')
 
@@ -265,7 +252,7 @@ describe('the attack end to end: pull_request_target, then PR code in a later st
       expect(svc.requests.filter(r => r.call === 'CreateCacheEntry').length).toBe(creates)
       expect(svc.entries.has(key)).toBe(false)
     } finally {
-      stop(main)
+      stopServer(main)
     }
   })
 })
