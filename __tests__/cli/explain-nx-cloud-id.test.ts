@@ -4,10 +4,11 @@
 // which workspace-id-access its table is for.
 
 import { describe, expect, it } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KEY, RO } from '../fixtures/run-cases.js'
+import { REPO_ROOT } from '../helpers/run-action.js'
 import { runCli } from '../helpers/run-cli.js'
 
 const CLOUD_ID = '65f1c2a9d4e8b70012345678'
@@ -187,5 +188,22 @@ describe("a developer's env files", () => {
     expect(r.status).toBe(0)
     expect(JSON.parse(r.stdout).access).toBe('read-write')
     expect(r.stdout + r.stderr).not.toContain(rw)
+  })
+})
+
+describe("the README's explain example", () => {
+  it('is what the command prints, word for word', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+    const command = 'npx nx-cloud-access explain --event pull_request --head-repo mallory/monorepo --input workspace-id-access=read-only'
+    const m = new RegExp(`\\$ ${command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)\`\`\``).exec(readme)
+    expect(m).not.toBeNull()
+    const dir = mkdtempSync(join(tmpdir(), 'nca-explain-readme-'))
+    writeFileSync(
+      join(dir, 'nx.json'),
+      JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678', nxCloudEncryptionKey: 'a-key-of-the-workspace' })
+    )
+    const r = runCli(command.split(' ').slice(2), { cwd: dir })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toBe((m as RegExpExecArray)[1])
   })
 })
