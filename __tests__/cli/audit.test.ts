@@ -157,6 +157,17 @@ describe('what the findings say', () => {
     expect(audit('nx-json-read-write-token', '--setup', 'ci-read-write').rows).toEqual([['nx-json-read-write-token', 'high', 'nx.json', 4]])
   })
 
+  it("a read-write token in the workspace's .env is a finding (Nx loads it into every run); a read-only one in nx-cloud.env is not", () => {
+    const r = audit('env-file-token', '--fail-on', 'info')
+    expect(r.rows).toEqual([['nx-json-read-write-token', 'high', '.env', 3]])
+    expect(r.findings[0].message).toContain('.env sets NX_CLOUD_ACCESS_TOKEN to a token that decodes as read-write')
+    expect(r.findings[0].fix).toContain('remove it from .env')
+    expect(JSON.stringify(r.findings)).not.toContain('MGI3YzNjNGUtMWQyYS00YTViLTljOGQtN2U2ZjVhNGIzYzJkfHJlYWQtd3JpdGU=')
+    expect(r.status).toBe(1)
+    // shared-read-write commits its read-write token on purpose, as in nx.json.
+    expect(audit('env-file-token', '--setup', '3').rows).toEqual([])
+  })
+
   it('--public: a read-write token in nx.json is a finding even under shared-read-write', () => {
     expect(audit('clean-shared-read-write', '--public').rows).toEqual([['nx-json-read-write-token', 'high', 'nx.json', 6]])
   })

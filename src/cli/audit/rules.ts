@@ -7,6 +7,7 @@ import { TOKEN_VARIABLES } from '../../core/policy.js'
 import { parseSetup } from '../../core/inputs.js'
 import { parseNxJson, tokenLevel } from '../../core/nx-config.js'
 import type { NxConfig, Setup } from '../../core/types.js'
+import { parse as parseDotenv } from 'dotenv'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import { posix } from 'node:path'
 import { type Files, Follower, type Use, commandLines, lineRunsNx } from './follow.js'
@@ -738,6 +739,7 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
           : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
     })
   }
+  if (strict.length > 0 || opts.public) for (const nx of workspaces) out.push(...envFileTokenFindings(ctx, nx, strict, opts))
   out.push(...workspaceIdFindings(ctx, workspaceAtCached))
   const everyOff = [...setups].every(s => s === 'off')
   if (everyOff || ctx.keyInWorkflows) return out
@@ -769,6 +771,43 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
       message: message('any nx.json'),
       fix: keyFix
     })
+  }
+  return out
+}
+
+/** The files Nx loads into every run at the workspace root, and the one Nx Cloud's client reads. */
+const ENV_FILES = ['.local.env', '.env.local', '.env', 'nx-cloud.env'] as const
+
+/**
+ * A read-write Nx Cloud token in one of the workspace's env files (docs/POLICY.md#exports): Nx
+ * loads it into every run, so it is as committed as nx.json's, and the kit refuses it as it does
+ * nx.json's under setups 1 and 2.
+ */
+function envFileTokenFindings(ctx: Context, nx: Workspace, strict: Setup[], opts: Options): Finding[] {
+  const out: Finding[] = []
+  const dir = posix.dirname(nx.file)
+  for (const name of ENV_FILES) {
+    const file = dir === '.' ? name : `${dir}/${name}`
+    const text = ctx.files.read(file)
+    if (text === null) continue
+    const parsed = parseDotenv(text)
+    for (const variable of ['NX_CLOUD_AUTH_TOKEN', 'NX_CLOUD_ACCESS_TOKEN']) {
+      const value = parsed[variable] ?? ''
+      if (tokenLevel(value) !== 'read-write') continue
+      const line = text.split('\n').findIndex(l => l.includes(variable) && l.includes(value)) + 1
+      out.push({
+        rule: 'nx-json-read-write-token',
+        severity: 'high',
+        file,
+        line: line > 0 ? line : 1,
+        message: `${file} sets ${variable} to a token that decodes as read-write, and Nx loads that file into every run of the workspace: anyone who can read the repository can write to the cache${
+          strict.length > 0
+            ? ` (under setup ${strict.join(' and ')}${ctx.kit ? ', the kit fails such runs' : ', the kit would refuse to run'})`
+            : ''
+        }${opts.public && strict.length === 0 ? ', in a public repository' : ''}.`,
+        fix: `Revoke this token in Nx Cloud and remove it from ${file}; keep the read-write token in a secret given to the kit's read-write-token input (developers use personal access tokens, npx nx login).`
+      })
+    }
   }
   return out
 }
