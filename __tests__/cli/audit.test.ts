@@ -168,6 +168,20 @@ describe('what the findings say', () => {
     expect(audit('env-file-token', '--setup', '3').rows).toEqual([])
   })
 
+  it('an env file is read as Nx reads it: through a symlink inside the repository, ${OTHER} expanded, at its last assignment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nca-audit-envfile-'))
+    cpSync(join(FIXTURES, 'clean-main-only'), dir, { recursive: true })
+    const rw = 'MGI3YzNjNGUtMWQyYS00YTViLTljOGQtN2U2ZjVhNGIzYzJkfHJlYWQtd3JpdGU='
+    writeFileSync(
+      join(dir, 'ci.env.txt'),
+      `# NX_CLOUD_ACCESS_TOKEN=${rw} (an old note)\nCI_TOKEN=${rw}\nNX_CLOUD_ACCESS_TOKEN=\${CI_TOKEN}\n`
+    )
+    symlinkSync('ci.env.txt', join(dir, '.env'))
+    const r = runCli(['audit', dir, '--format', 'json'])
+    const rows = JSON.parse(r.stdout).findings.map((f: Record<string, string | number>) => [f.rule, f.file, f.line])
+    expect(rows).toEqual([['nx-json-read-write-token', '.env', 3]])
+  })
+
   it('--public: a read-write token in nx.json is a finding even under shared-read-write', () => {
     expect(audit('clean-shared-read-write', '--public').rows).toEqual([['nx-json-read-write-token', 'high', 'nx.json', 6]])
   })

@@ -3,6 +3,7 @@
 // nothing else printed. The inputs `explain` accepts are action.yml's, from one list.
 
 import { describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,5 +102,25 @@ describe('an nx.json the action would refuse is bad usage: exit 2, naming the fl
       ['--event', 'push', '--dir', root, '--input', 'working-directory=apps'],
       `--dir with input 'working-directory' points at a malformed ${join(root, 'apps', 'nx.json')}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
     )
+  })
+})
+
+describe('names and files that are not what they seem (found by an attack)', () => {
+  it('--input __proto__=x is refused like any unknown input', () => {
+    const r = runCli(['explain', '--event', 'push', '--input', '__proto__=x'], { cwd: tmp })
+    expect(r.status).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain("'__proto__'")
+  })
+
+  it('--nx-json and --payload naming a FIFO are refused at once instead of hanging', () => {
+    const fifo = join(tmp, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    const a = runCli(['explain', '--event', 'push', '--nx-json', fifo], { cwd: tmp, timeout: 15000 })
+    expect([a.status, a.stdout]).toEqual([2, ''])
+    expect(a.stderr).toContain('not a regular file')
+    const b = runCli(['explain', '--event', 'push', '--payload', fifo], { cwd: tmp, timeout: 15000 })
+    expect([b.status, b.stdout]).toEqual([2, ''])
+    expect(b.stderr).toContain('not a regular file')
   })
 })

@@ -16,11 +16,15 @@ export interface CliRun {
   stderr: string
 }
 
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; local?: boolean } = {}): CliRun {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; local?: boolean; timeout?: number } = {}
+): CliRun {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...runnerEnv({ local: opts.local }).env, ...opts.env },
-    encoding: 'utf8'
+    encoding: 'utf8',
+    timeout: opts.timeout
   })
   if (r.error) throw r.error
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }

@@ -8,7 +8,7 @@
 // environment the action exported (a real `nx run` against an offline Nx Cloud cannot show the
 // token: the client download, which fails offline, carries none).
 
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -139,4 +139,62 @@ describe("NX_NO_CLOUD in the job's environment", () => {
     expect(r.env.NX_NO_CLOUD).toBeUndefined()
     expect([...r.warnings, ...r.notices].join('\n')).not.toContain('NX_NO_CLOUD')
   })
+})
+
+describe('env files as Nx reads them, whatever their size or form (found by a second attack)', () => {
+  test("a 2 MiB .env is read whole, as Nx reads it: its NX_CLOUD_AUTH_TOKEN gets the run's chosen token", async () => {
+    const padding = `${'#'.repeat(2 * 1024 * 1024)}\n`
+    const ws = workspace({ '.env': `NX_CLOUD_AUTH_TOKEN=${OPAQUE}\n${padding}` })
+    const r = await runAction({
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload(),
+      workspace: ws,
+      inputs: { 'read-write-token': RW, 'read-only-token': RO }
+    })
+    expect(r.outputs.access).toBe('read-only')
+    expect(r.env.NX_CLOUD_AUTH_TOKEN).toBe(RO)
+    expect(tokenNxSettlesOn(ws, r.env)).toBe(RO)
+    // And a read-write one there is refused under main-only, however large the file.
+    const rw = workspace({ '.env': `NX_CLOUD_ACCESS_TOKEN=${RW}\n${padding}` })
+    const refused = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      workspace: rw,
+      inputs: { 'read-write-token': RW }
+    })
+    expect(refused.errors).toHaveLength(1)
+    expect(refused.env).toEqual({})
+  })
+
+  test('a token made of ${OTHER} (dotenv-expand, as Nx expands it) is judged by its value: read-write is refused under main-only', async () => {
+    const ws = workspace({ '.env': `CI_TOKEN=${RW}\nNX_CLOUD_ACCESS_TOKEN=\${CI_TOKEN}\n` })
+    expect(tokenNxSettlesOn(ws, {})).toBe(RW)
+    const r = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      workspace: ws,
+      inputs: { 'read-write-token': RW }
+    })
+    expect(r.errors).toHaveLength(1)
+    expect(r.errors[0]).toContain('sets NX_CLOUD_ACCESS_TOKEN to a read-write Nx Cloud token')
+    expect(r.env).toEqual({})
+  })
+
+  test('an nx.json that is a FIFO fails the step at once, naming it, instead of hanging it', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'nca-envfiles-'))
+    execFileSync('mkfifo', [join(ws, 'nx.json')])
+    const r = await runAction({
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      workspace: ws,
+      inputs: { 'read-write-token': RW }
+    })
+    expect(r.errors).toHaveLength(1)
+    expect(r.errors[0]).toContain('which is not a regular file')
+    expect(r.env).toEqual({})
+  }, 20000)
 })

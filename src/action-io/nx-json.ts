@@ -5,14 +5,13 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
+import { expand } from 'dotenv-expand'
 import { NO_NX_JSON, parseNxJson } from '../core/nx-config.js'
 import { type EnvFileToken, type NxConfig, PolicyError } from '../core/types.js'
 
 /** The files Nx loads into its environment at the workspace root, then the one Nx Cloud's client reads. */
 const ENV_FILES = ['.local.env', '.env.local', '.env', 'nx-cloud.env'] as const
 const ENV_TOKEN_NAMES = ['NX_CLOUD_AUTH_TOKEN', 'NX_CLOUD_ACCESS_TOKEN'] as const
-/** Larger than any env file; a bigger one is not read (and would not be a workspace's env file). */
-const ENV_FILE_LIMIT = 1024 * 1024
 
 export function readNxConfig(workspaceDir: string): NxConfig {
   let isDir: boolean
@@ -33,8 +32,15 @@ export function readNxConfig(workspaceDir: string): NxConfig {
   const envFileTokens = readEnvFileTokens(workspaceDir)
   let text: string
   try {
+    // A FIFO or a device (a symlink to /dev/zero) would hang the step or fill its memory.
+    if (!statSync(path).isFile()) {
+      throw new PolicyError(
+        `Input 'working-directory' points at ${path}, which is not a regular file. Accepted: a readable nx.json, or none.`
+      )
+    }
     text = readFileSync(path, 'utf8')
   } catch (e) {
+    if (e instanceof PolicyError) throw e
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...NO_NX_JSON, lookedAt: path, envFileTokens }
     throw new PolicyError(
       `Input 'working-directory' points at an unreadable ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'}). Accepted: a readable nx.json, or none.`
@@ -50,12 +56,14 @@ function readEnvFileTokens(workspaceDir: string): EnvFileToken[] {
     const file = join(workspaceDir, name)
     let text: string
     try {
-      if (!statSync(file).isFile() || statSync(file).size > ENV_FILE_LIMIT) continue
+      // Whatever its size: Nx reads it whole. Not a FIFO or a device (Nx would hang or fail there).
+      if (!statSync(file).isFile()) continue
       text = readFileSync(file, 'utf8')
     } catch {
       continue
     }
-    const parsed = parseDotenv(text)
+    // As Nx loads it: dotenv, then dotenv-expand (`${OTHER}` of the same file), never into our env.
+    const parsed = expand({ parsed: parseDotenv(text), processEnv: {} }).parsed ?? {}
     for (const variable of ENV_TOKEN_NAMES) {
       const value = parsed[variable] ?? ''
       if (value !== '') found.push({ file, name: variable, value })

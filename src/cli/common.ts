@@ -56,7 +56,8 @@ export function maskText(text: string, secrets: readonly string[]): string {
 
 /** Parses `NAME=VALUE` pairs given to a repeatable option. */
 export function pairs(values: readonly string[] | undefined, option: string): Record<string, string> {
-  const out: Record<string, string> = {}
+  // No prototype: `__proto__=x` is a name like any other (and then refused as unknown).
+  const out: Record<string, string> = Object.create(null) as Record<string, string>
   for (const v of values ?? []) {
     const eq = v.indexOf('=')
     if (eq <= 0) throw new UsageError(`--${option} takes NAME=VALUE, got '${v}'.`)

@@ -2,7 +2,7 @@
 // decide() on a run given by flags or by a webhook payload, with no GitHub and no Nx Cloud.
 // Secrets are never printed: every value in decision.secrets shows as `***`.
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
@@ -194,6 +194,8 @@ function readNx(file: string | undefined, dir: string | undefined, workingDirect
   const path = resolve(cwd, file)
   let text: string
   try {
+    // A FIFO or a device (/dev/zero) would hang the command or fill its memory.
+    if (!statSync(path).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' })
     text = readFileSync(path, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error'

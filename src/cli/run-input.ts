@@ -1,7 +1,7 @@
 // A run for `explain`, from flags or from a real webhook payload file: the same RunInput the
 // action builds from GITHUB_* and GITHUB_EVENT_PATH, so run-context.ts decides trust and branch.
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { PR_EVENTS, type Payload, type RunInput } from '../core/run-facts.js'
 import { UsageError } from './common.js'
 
@@ -124,6 +124,8 @@ function runFromPayloadFile(f: RunFlags, event: string): RunInput {
   }
   let payload: Payload
   try {
+    // A FIFO or a device (/dev/zero) would hang the command or fill its memory.
+    if (!statSync(f.payload as string).isFile()) throw new Error('not a regular file')
     payload = JSON.parse(readFileSync(f.payload as string, 'utf8')) as Payload
   } catch (e) {
     throw new UsageError(`--payload ${f.payload}: ${e instanceof Error ? e.message : String(e)}`)

@@ -87,8 +87,12 @@ function lazyFiles(root: string): Files {
     read(rel: string): string | null {
       if (cache.has(rel)) return cache.get(rel) ?? null
       // Through the one safe reader: a symlink, FIFO or huge file is treated as absent. Nx and npm read
-      // nx.json and package.json through a symlink that stays in the repository; GitHub reads an action's blob.
-      const r = readRepoFile(join(root, rel), /(?:^|\/)(?:nx|package)\.json$/.test(rel) ? { followInside: root } : {})
+      // nx.json, package.json and the env files Nx loads, through a symlink that stays in the repository
+      // (Nx follows it); GitHub reads an action's blob.
+      const r = readRepoFile(
+        join(root, rel),
+        /(?:^|\/)(?:nx\.json|package\.json|\.local\.env|\.env\.local|\.env|nx-cloud\.env)$/.test(rel) ? { followInside: root } : {}
+      )
       const text = r.ok ? r.text : null
       cache.set(rel, text)
       return text

@@ -8,6 +8,7 @@ import { parseSetup } from '../../core/inputs.js'
 import { parseNxJson, tokenLevel } from '../../core/nx-config.js'
 import type { NxConfig, Setup } from '../../core/types.js'
 import { parse as parseDotenv } from 'dotenv'
+import { expand } from 'dotenv-expand'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import { posix } from 'node:path'
 import { type Files, Follower, type Use, commandLines, lineRunsNx } from './follow.js'
@@ -790,11 +791,18 @@ function envFileTokenFindings(ctx: Context, nx: Workspace, strict: Setup[], opts
     const file = dir === '.' ? name : `${dir}/${name}`
     const text = ctx.files.read(file)
     if (text === null) continue
-    const parsed = parseDotenv(text)
+    // As Nx loads it: dotenv, then dotenv-expand (`${OTHER}` of the same file).
+    const parsed = expand({ parsed: parseDotenv(text), processEnv: {} }).parsed ?? {}
     for (const variable of ['NX_CLOUD_AUTH_TOKEN', 'NX_CLOUD_ACCESS_TOKEN']) {
       const value = parsed[variable] ?? ''
       if (tokenLevel(value) !== 'read-write') continue
-      const line = text.split('\n').findIndex(l => l.includes(variable) && l.includes(value)) + 1
+      // The last assignment wins, as in dotenv.
+      const assigns = new RegExp(`^\\s*(?:export\\s+)?${variable}\\s*[=:]`)
+      const lines = text.split(/\r\n|\r|\n/)
+      let line = 0
+      lines.forEach((l, i) => {
+        if (assigns.test(l)) line = i + 1
+      })
       out.push({
         rule: 'nx-json-read-write-token',
         severity: 'high',
