@@ -4,14 +4,9 @@
 
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse as parseDotenv } from 'dotenv'
-import { expand } from 'dotenv-expand'
+import { ENV_FILES, envFileTokensOf } from '../core/env-files.js'
 import { NO_NX_JSON, parseNxJson } from '../core/nx-config.js'
 import { type EnvFileToken, type NxConfig, PolicyError } from '../core/types.js'
-
-/** The files Nx loads into its environment at the workspace root, then the one Nx Cloud's client reads. */
-const ENV_FILES = ['.local.env', '.env.local', '.env', 'nx-cloud.env'] as const
-const ENV_TOKEN_NAMES = ['NX_CLOUD_AUTH_TOKEN', 'NX_CLOUD_ACCESS_TOKEN'] as const
 
 export function readNxConfig(workspaceDir: string): NxConfig {
   let isDir: boolean
@@ -62,12 +57,7 @@ function readEnvFileTokens(workspaceDir: string): EnvFileToken[] {
     } catch {
       continue
     }
-    // As Nx loads it: dotenv, then dotenv-expand (`${OTHER}` of the same file), never into our env.
-    const parsed = expand({ parsed: parseDotenv(text), processEnv: {} }).parsed ?? {}
-    for (const variable of ENV_TOKEN_NAMES) {
-      const value = parsed[variable] ?? ''
-      if (value !== '') found.push({ file, name: variable, value })
-    }
+    found.push(...envFileTokensOf(text, file))
   }
   return found
 }

@@ -5,10 +5,9 @@
 
 import { TOKEN_VARIABLES } from '../../core/policy.js'
 import { parseSetup } from '../../core/inputs.js'
+import { ENV_FILES, envFileTokensOf } from '../../core/env-files.js'
 import { parseNxJson, tokenLevel } from '../../core/nx-config.js'
 import type { NxConfig, Setup } from '../../core/types.js'
-import { parse as parseDotenv } from 'dotenv'
-import { expand } from 'dotenv-expand'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import { posix } from 'node:path'
 import { type Files, Follower, type Use, commandLines, lineRunsNx } from './follow.js'
@@ -776,9 +775,6 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
   return out
 }
 
-/** The files Nx loads into every run at the workspace root, and the one Nx Cloud's client reads. */
-const ENV_FILES = ['.local.env', '.env.local', '.env', 'nx-cloud.env'] as const
-
 /**
  * A read-write Nx Cloud token in one of the workspace's env files (docs/POLICY.md#exports): Nx
  * loads it into every run, so it is as committed as nx.json's, and the kit refuses it as it does
@@ -791,10 +787,7 @@ function envFileTokenFindings(ctx: Context, nx: Workspace, strict: Setup[], opts
     const file = dir === '.' ? name : `${dir}/${name}`
     const text = ctx.files.read(file)
     if (text === null) continue
-    // As Nx loads it: dotenv, then dotenv-expand (`${OTHER}` of the same file).
-    const parsed = expand({ parsed: parseDotenv(text), processEnv: {} }).parsed ?? {}
-    for (const variable of ['NX_CLOUD_AUTH_TOKEN', 'NX_CLOUD_ACCESS_TOKEN']) {
-      const value = parsed[variable] ?? ''
+    for (const { name: variable, value } of envFileTokensOf(text, file)) {
       if (tokenLevel(value) !== 'read-write') continue
       // The last assignment wins, as in dotenv.
       const assigns = new RegExp(`^\\s*(?:export\\s+)?${variable}\\s*[=:]`)
