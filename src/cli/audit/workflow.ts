@@ -1,8 +1,21 @@
-// A workflow file → the parts the audit judges, each with the line of its key. Read with `yaml`
-// as GitHub reads it: anchors, aliases and merge keys resolve to the node they name, so a key in
-// an anchored block keeps the position of the anchor — where a fix must be made.
+// A workflow file → the parts the audit judges, each with the line of its key. Read with js-yaml's
+// event parser into a small tree of our own, as GitHub reads it: anchors, aliases and merge keys
+// resolve to the node they name, so a key in an anchored block keeps the position of the anchor —
+// where a fix must be made. (The event parser and this tree take half the time `yaml`'s documents
+// took, in a cold process that reads hundreds of workflows: see scripts/bench-audit.mjs.)
 
-import { LineCounter, type Document, type Node, type YAMLMap, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml'
+import {
+  EVENT_ID,
+  type ScalarEvent,
+  SCALAR_STYLE,
+  boolCoreTag,
+  floatCoreTag,
+  getScalarValue,
+  intCoreTag,
+  NOT_RESOLVED,
+  nullCoreTag,
+  parseEvents
+} from 'js-yaml'
 
 export interface Loc {
   file: string
@@ -78,169 +91,270 @@ export function unreadableWorkflow(file: string, reason: string): Workflow {
   return { file, triggers: [], env: [], jobs: [], error: { line: 1, message: reason, file: true } }
 }
 
-interface Reader {
-  lc: LineCounter
-  file: string
-  /** Anchored nodes by name, in document order: built once, as Alias.resolve() walks the whole document per call. */
-  anchors: Map<string, { offset: number; node: Node }[]>
+/** A node of the tree a workflow is read into; an alias is the node it names. */
+type YNode = YScalar | YMap | YSeq
+
+interface YScalar {
+  kind: 'scalar'
+  offset: number
+  /** As the YAML 1.2 core schema reads it: a plain `null`, `~` or nothing is '', a plain number or boolean its canonical form. */
+  text: string
 }
 
-function anchorIndex(doc: Document): Reader['anchors'] {
-  const anchors: Reader['anchors'] = new Map()
-  visit(doc, (_key, node) => {
-    if (isNode(node) && !isAlias(node) && node.anchor) {
-      const list = anchors.get(node.anchor) ?? []
-      list.push({ offset: node.range?.[0] ?? 0, node })
-      anchors.set(node.anchor, list)
-    }
-  })
-  return anchors
+interface YMap {
+  kind: 'map'
+  /** Where its first key starts. */
+  offset: number
+  pairs: { key: YNode; value: YNode }[]
 }
 
-/** An alias names the closest anchor of that name before it (YAML 1.2, 7.1). */
-function deref(r: Reader, node: unknown): unknown {
-  let n = node
-  for (let i = 0; i < 64 && isAlias(n); i++) {
-    const at = n.range?.[0] ?? 0
-    const candidates = r.anchors.get(n.source) ?? []
-    let found: Node | undefined
-    for (const c of candidates) if (c.offset < at) found = c.node
-    if (!found) return null
-    n = found
+interface YSeq {
+  kind: 'seq'
+  offset: number
+  items: YNode[]
+}
+
+class YamlError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly offset: number
+  ) {
+    super(reason)
   }
-  return n
 }
 
-function loc(r: Reader, node: unknown): Loc {
-  const offset = ((node as Node | null)?.range?.[0] ?? 0) as number
-  return { file: r.file, line: r.lc.linePos(offset).line, offset }
+/** The core-schema tags a plain scalar may resolve to (YAML 1.2). */
+const PLAIN_TAGS = [nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag]
+
+function scalarText(source: string, e: ScalarEvent): string {
+  const raw = getScalarValue(source, e)
+  if (e.style !== SCALAR_STYLE.PLAIN || e.tagStart !== -1) return raw
+  for (const tag of PLAIN_TAGS) {
+    const value = tag.resolve(raw, false, tag.tagName)
+    if (value !== NOT_RESOLVED) return value === null ? '' : String(value)
+  }
+  return raw
+}
+
+/**
+ * The one document of a YAML file as a tree. An alias names the closest anchor of that name before
+ * it (YAML 1.2, 7.1): the latest one seen, as events come in document order.
+ */
+function parseTree(source: string): YNode | null {
+  const anchors = new Map<string, YNode>()
+  const stack: { node: YMap | YSeq; key: YNode | null }[] = []
+  let root: YNode | null = null
+  let documents = 0
+  let at = 0
+  const add = (node: YNode): void => {
+    const top = stack[stack.length - 1]
+    if (!top) root = node
+    else if (top.node.kind === 'seq') top.node.items.push(node)
+    else if (top.key === null) top.key = node
+    else {
+      top.node.pairs.push({ key: top.key, value: node })
+      top.key = null
+    }
+  }
+  const anchor = (e: { anchorStart: number; anchorEnd: number }, node: YNode): void => {
+    if (e.anchorStart !== -1) anchors.set(source.slice(e.anchorStart, e.anchorEnd), node)
+  }
+  for (const e of parseEvents(source, { maxDepth: 64 })) {
+    if (documents > 1) {
+      const start = e.type === EVENT_ID.SCALAR ? e.valueStart : e.type === EVENT_ID.ALIAS ? e.anchorStart : 'start' in e ? e.start : at
+      throw new YamlError('more than one YAML document in the file (a workflow is one document)', start)
+    }
+    if (e.type === EVENT_ID.DOCUMENT) {
+      documents++
+    } else if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      const node: YMap | YSeq =
+        e.type === EVENT_ID.MAPPING ? { kind: 'map', offset: e.start, pairs: [] } : { kind: 'seq', offset: e.start, items: [] }
+      at = e.start
+      anchor(e, node)
+      add(node)
+      stack.push({ node, key: null })
+    } else if (e.type === EVENT_ID.SCALAR) {
+      const node: YScalar = { kind: 'scalar', offset: e.valueStart, text: scalarText(source, e) }
+      at = e.valueStart
+      anchor(e, node)
+      add(node)
+    } else if (e.type === EVENT_ID.ALIAS) {
+      const name = source.slice(e.anchorStart, e.anchorEnd)
+      const node = anchors.get(name)
+      if (!node) throw new YamlError(`the alias *${name} names no anchor before it`, e.anchorStart)
+      add(node)
+    } else if (e.type === EVENT_ID.POP) {
+      stack.pop()
+    }
+  }
+  return root
+}
+
+interface Reader {
+  file: string
+  source: string
+  /** Where each line starts, built when a line is first asked for. */
+  lineStarts: number[] | null
+}
+
+function lineOf(r: Reader, offset: number): number {
+  if (!r.lineStarts) {
+    const starts = [0]
+    for (let i = r.source.indexOf('\n'); i !== -1; i = r.source.indexOf('\n', i + 1)) starts.push(i + 1)
+    r.lineStarts = starts
+  }
+  const starts = r.lineStarts
+  let lo = 0
+  let hi = starts.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (starts[mid] <= offset) lo = mid
+    else hi = mid - 1
+  }
+  return lo + 1
+}
+
+/** The tree of a YAML file, or its first error with its line. */
+function read(
+  file: string,
+  source: string
+): { r: Reader; root: YNode | null; error: null } | { r: Reader; root: null; error: { line: number; message: string } } {
+  const r: Reader = { file, source, lineStarts: null }
+  try {
+    return { r, root: parseTree(source), error: null }
+  } catch (e) {
+    if (e instanceof YamlError) return { r, root: null, error: { line: lineOf(r, e.offset), message: e.reason } }
+    const err = e as { reason?: string; mark?: { line: number }; message?: string }
+    return { r, root: null, error: { line: (err.mark?.line ?? 0) + 1, message: err.reason ?? String(err.message ?? e).split('\n')[0] } }
+  }
+}
+
+function isMap(n: YNode | null | undefined): n is YMap {
+  return n?.kind === 'map'
+}
+
+function isSeq(n: YNode | null | undefined): n is YSeq {
+  return n?.kind === 'seq'
+}
+
+function loc(r: Reader, node: YNode | null | undefined): Loc {
+  const offset = node?.offset ?? 0
+  return { file: r.file, line: lineOf(r, offset), offset }
 }
 
 interface Item {
   key: string
-  keyNode: unknown
-  value: unknown
+  keyNode: YNode
+  value: YNode | null
 }
 
-const itemCache = new WeakMap<object, Item[]>()
+const itemCache = new WeakMap<YMap, Item[]>()
 
 /** A map's entries, merge keys (`<<: *anchor`) expanded; explicit keys win over merged ones. */
-function items(r: Reader, node: unknown, depth = 0): Item[] {
-  const map = deref(r, node)
-  if (!isMap(map) || depth > 16) return []
-  const cached = itemCache.get(map)
+function items(node: YNode | null | undefined, depth = 0): Item[] {
+  if (!isMap(node) || depth > 16) return []
+  const cached = itemCache.get(node)
   if (cached) return cached
-  const result = collectItems(r, map, depth)
-  itemCache.set(map, result)
+  const result = collectItems(node, depth)
+  itemCache.set(node, result)
   return result
 }
 
-function collectItems(r: Reader, map: YAMLMap, depth: number): Item[] {
+function collectItems(map: YMap, depth: number): Item[] {
   const own: Item[] = []
-  const merged: Item[] = []
-  for (const pair of map.items) {
-    const k = pair.key
-    if (isScalar(k) && (typeof k.value === 'symbol' || k.value === '<<')) {
-      const src = deref(r, pair.value)
-      const sources = isSeq(src) ? src.items : [src]
-      for (const s of sources) merged.push(...items(r, s, depth + 1))
+  let merged: Item[] | null = null
+  for (const { key: k, value } of map.pairs) {
+    const key = k.kind === 'scalar' ? k.text : ''
+    if (key === '<<' && k.kind === 'scalar') {
+      merged ??= []
+      for (const s of isSeq(value) ? value.items : [value]) merged.push(...items(s, depth + 1))
       continue
     }
-    const key = isScalar(k) ? String(k.value) : String(k)
-    own.push({ key, keyNode: k, value: pair.value })
+    own.push({ key, keyNode: k, value })
   }
+  if (merged === null) return own
   const names = new Set(own.map(i => i.key))
   return [...own, ...merged.filter(i => !names.has(i.key))]
 }
 
-function get(r: Reader, node: unknown, key: string): Item | undefined {
-  return items(r, node).find(i => i.key === key)
+function get(node: YNode | null | undefined, key: string): YNode | null | undefined {
+  return items(node).find(i => i.key === key)?.value
 }
 
-function text(r: Reader, node: unknown): string {
-  const n = deref(r, node)
-  if (isScalar(n)) return n.value === null || n.value === undefined ? '' : String(n.value)
-  return ''
+function has(node: YNode | null | undefined, key: string): Item | undefined {
+  return items(node).find(i => i.key === key)
 }
 
-function entries(r: Reader, node: unknown): Entry[] {
-  return items(r, node).map(i => ({ name: i.key, value: text(r, i.value), loc: loc(r, i.keyNode) }))
+function text(node: YNode | null | undefined): string {
+  return node?.kind === 'scalar' ? node.text : ''
 }
 
-function triggers(r: Reader, node: unknown): string[] {
-  const n = deref(r, node)
-  if (isScalar(n)) return [String(n.value)]
-  if (isSeq(n)) return n.items.map(i => text(r, i))
-  return items(r, n).map(i => i.key)
+function entries(r: Reader, node: YNode | null | undefined): Entry[] {
+  return items(node).map(i => ({ name: i.key, value: text(i.value), loc: loc(r, i.keyNode) }))
+}
+
+function triggers(node: YNode | null | undefined): string[] {
+  if (node?.kind === 'scalar') return [node.text]
+  if (isSeq(node)) return node.items.map(text)
+  return items(node).map(i => i.key)
 }
 
 export function readWorkflow(file: string, source: string): Workflow {
-  const lc = new LineCounter()
-  const doc = parseDocument(source, { lineCounter: lc, merge: true, uniqueKeys: false, prettyErrors: false })
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]
-    return { file, triggers: [], env: [], jobs: [], error: { line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] } }
-  }
-  const r: Reader = { lc, file, anchors: anchorIndex(doc) }
-  const root = doc.contents
-  const on = get(r, root, 'on')
+  const { r, root, error } = read(file, source)
+  if (error) return { file, triggers: [], env: [], jobs: [], error }
+  const on = has(root, 'on')
   const jobs: Job[] = []
-  for (const j of items(r, get(r, root, 'jobs')?.value)) {
-    const steps = readSteps(r, get(r, j.value, 'steps')?.value)
-    const secrets = get(r, j.value, 'secrets')
-    const inherit = secrets !== undefined && text(r, secrets.value) === 'inherit'
-    const uses = get(r, j.value, 'uses')
-    const env = get(r, j.value, 'environment')
-    const envNode = env ? deref(r, env.value) : null
-    const needs = deref(r, get(r, j.value, 'needs')?.value)
+  for (const j of items(get(root, 'jobs'))) {
+    const secrets = has(j.value, 'secrets')
+    const inherit = secrets !== undefined && text(secrets.value) === 'inherit'
+    const env = has(j.value, 'environment')
+    const needs = get(j.value, 'needs')
     const jobWith = new Map<string, Entry>()
-    for (const e of entries(r, get(r, j.value, 'with')?.value)) jobWith.set(e.name, e)
+    for (const e of entries(r, get(j.value, 'with'))) jobWith.set(e.name, e)
     jobs.push({
       id: j.key,
-      name: text(r, get(r, j.value, 'name')?.value),
+      name: text(get(j.value, 'name')),
       loc: loc(r, j.keyNode),
-      env: entries(r, get(r, j.value, 'env')?.value),
-      steps,
-      environment: env !== undefined && (isMap(deref(r, env.value)) || text(r, env.value) !== ''),
-      uses: text(r, uses?.value),
+      env: entries(r, get(j.value, 'env')),
+      steps: readSteps(r, get(j.value, 'steps')),
+      environment: env !== undefined && (isMap(env.value) || text(env.value) !== ''),
+      uses: text(get(j.value, 'uses')),
       secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
       secrets: inherit || !secrets ? [] : entries(r, secrets.value),
-      environmentName: isMap(envNode) ? text(r, get(r, envNode, 'name')?.value) : env ? text(r, env.value) : '',
-      needs: isSeq(needs) ? needs.items.map(i => text(r, i)) : needs ? [text(r, needs)].filter(n => n !== '') : [],
-      workingDirectory: runDirectory(r, j.value) || runDirectory(r, root),
+      environmentName: isMap(env?.value) ? text(get(env.value, 'name')) : text(env?.value),
+      needs: isSeq(needs) ? needs.items.map(text) : [text(needs)].filter(n => n !== ''),
+      workingDirectory: runDirectory(j.value) || runDirectory(root),
       with: jobWith
     })
   }
   return {
     file,
-    triggers: on ? triggers(r, on.value) : [],
-    on: on ? triggerSpecs(r, on.value) : [],
-    env: entries(r, get(r, root, 'env')?.value),
+    triggers: on ? triggers(on.value) : [],
+    on: on ? triggerSpecs(on.value) : [],
+    env: entries(r, get(root, 'env')),
     jobs,
     error: null
   }
 }
 
-function runDirectory(r: Reader, node: unknown): string {
-  return text(r, get(r, get(r, get(r, node, 'defaults')?.value, 'run')?.value, 'working-directory')?.value)
+function runDirectory(node: YNode | null | undefined): string {
+  return text(get(get(get(node, 'defaults'), 'run'), 'working-directory'))
 }
 
-function list(r: Reader, node: unknown): string[] | null {
-  const n = deref(r, node)
-  if (n === null || n === undefined) return null
-  if (isSeq(n)) return n.items.map(i => text(r, i))
-  return [text(r, n)]
+function list(node: YNode | null | undefined): string[] | null {
+  if (node === null || node === undefined) return null
+  if (isSeq(node)) return node.items.map(text)
+  return [text(node)]
 }
 
-function triggerSpecs(r: Reader, node: unknown): Trigger[] {
-  const n = deref(r, node)
+function triggerSpecs(node: YNode | null | undefined): Trigger[] {
   const bare = (event: string): Trigger => ({ event, branches: null, branchesIgnore: null, tags: null })
-  if (isScalar(n)) return [bare(String(n.value))]
-  if (isSeq(n)) return n.items.map(i => bare(text(r, i)))
-  return items(r, n).map(i => {
+  if (node?.kind === 'scalar') return [bare(node.text)]
+  if (isSeq(node)) return node.items.map(i => bare(text(i)))
+  return items(node).map(i => {
     const field = (k: string): string[] | null => {
-      const f = get(r, i.value, k)
-      return f ? list(r, f.value) : null
+      const f = has(i.value, k)
+      return f ? list(f.value) : null
     }
     return { event: i.key, branches: field('branches'), branchesIgnore: field('branches-ignore'), tags: field('tags') }
   })
@@ -250,28 +364,27 @@ function triggerSpecs(r: Reader, node: unknown): Trigger[] {
  * A `steps:` list as the runner runs it: the steps of a `parallel:` group are read in place
  * (they run side by side, in the same job environment, after the steps before the group).
  */
-function readSteps(r: Reader, node: unknown, depth = 0): Step[] {
+function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[] {
   const steps: Step[] = []
-  const seq = deref(r, node)
-  if (!isSeq(seq) || depth > 8) return steps
-  for (const s of seq.items) {
-    const group = get(r, s, 'parallel')
+  if (!isSeq(node) || depth > 8) return steps
+  for (const s of node.items) {
+    const group = has(s, 'parallel')
     if (group) {
       steps.push(...readSteps(r, group.value, depth + 1))
       continue
     }
-    const uses = get(r, s, 'uses')
+    const uses = has(s, 'uses')
     const withMap = new Map<string, Entry>()
-    for (const e of entries(r, get(r, s, 'with')?.value)) withMap.set(e.name, e)
+    for (const e of entries(r, get(s, 'with'))) withMap.set(e.name, e)
     steps.push({
-      loc: loc(r, deref(r, s)),
-      name: text(r, get(r, s, 'name')?.value),
-      uses: text(r, uses?.value),
+      loc: loc(r, s),
+      name: text(get(s, 'name')),
+      uses: text(uses?.value),
       usesLoc: uses ? loc(r, uses.keyNode) : null,
-      run: text(r, get(r, s, 'run')?.value),
+      run: text(get(s, 'run')),
       with: withMap,
-      env: entries(r, get(r, s, 'env')?.value),
-      workingDirectory: text(r, get(r, s, 'working-directory')?.value)
+      env: entries(r, get(s, 'env')),
+      workingDirectory: text(get(s, 'working-directory'))
     })
   }
   return steps
@@ -285,12 +398,7 @@ export interface Action {
 }
 
 export function readAction(file: string, source: string): Action {
-  const lc = new LineCounter()
-  const doc = parseDocument(source, { lineCounter: lc, merge: true, uniqueKeys: false, prettyErrors: false })
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]
-    return { file, steps: [], error: { line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] } }
-  }
-  const r: Reader = { lc, file, anchors: anchorIndex(doc) }
-  return { file, steps: readSteps(r, get(r, get(r, doc.contents, 'runs')?.value, 'steps')?.value), error: null }
+  const { r, root, error } = read(file, source)
+  if (error) return { file, steps: [], error }
+  return { file, steps: readSteps(r, get(get(root, 'runs'), 'steps')), error: null }
 }
