@@ -32,6 +32,7 @@ export function commandLines(run: string): string[] {
  * scan with the rest of the line as it is, so a line of unclosed quotes is not rescanned from each.
  */
 function unquote(line: string): string {
+  if (!/["'#]/.test(line)) return line
   let out = ''
   let i = 0
   while (i < line.length) {

@@ -87,9 +87,16 @@ function isKit(step: Step): boolean {
 
 /** Does the step run Nx itself (its run: script, or the kit's rebuild-command)? Scripts and local actions are followed apart (follow.ts). */
 export function runsNx(step: Step): boolean {
-  if (isKit(step)) return (step.with.get('rebuild-command')?.value ?? '').trim() !== ''
-  return commandLines(step.run).some(lineRunsNx)
+  let known = runsNxOf.get(step)
+  if (known === undefined) {
+    known = isKit(step) ? (step.with.get('rebuild-command')?.value ?? '').trim() !== '' : commandLines(step.run).some(lineRunsNx)
+    runsNxOf.set(step, known)
+  }
+  return known
 }
+
+/** runsNx() of each step, as the rules ask it of the same step several times. */
+const runsNxOf = new WeakMap<Step, boolean>()
 
 function tokenEntries(env: Entry[]): Entry[] {
   return env.filter(e => (TOKEN_VARIABLES as readonly string[]).includes(e.name) && e.value.trim() !== '')
