@@ -215,11 +215,27 @@ const plain = (inputs: Record<string, string>): boolean => Object.keys(inputs).l
 
 const empty = (): Use => ({ nx: [], deploys: [], uploads: [], downloads: [] })
 
+/**
+ * Adds what `from` runs to `into`, each thing once: a script or local action called ten times at
+ * each of eight levels (a hostile repository) then adds its few commands, not 10^8 copies of them.
+ */
 function merge(into: Use, from: Use): Use {
-  for (const n of from.nx) into.nx.push({ ...n })
-  into.deploys.push(...from.deploys)
-  into.uploads.push(...from.uploads)
-  into.downloads.push(...from.downloads)
+  const nxKey = (n: Use['nx'][number]): string => `${n.command}\u0000${n.dir}\u0000${n.via ?? ''}`
+  const seen = new Set(into.nx.map(nxKey))
+  for (const n of from.nx) {
+    const key = nxKey(n)
+    if (seen.has(key)) continue
+    seen.add(key)
+    into.nx.push({ ...n })
+  }
+  for (const list of ['deploys', 'uploads', 'downloads'] as const) {
+    const have = new Set(into[list])
+    for (const x of from[list]) {
+      if (have.has(x)) continue
+      have.add(x)
+      into[list].push(x)
+    }
+  }
   return into
 }
 
@@ -239,8 +255,12 @@ export class Follower {
   private actions = new Map<string, Action | null>()
   /** What each script runs (by package folder and name), worked out once. */
   private scriptUses = new Map<string, Use>()
-  /** What each step runs in a folder, without a reusable workflow's inputs, worked out once. */
+  /** What each step runs, by folder and inputs (a reusable workflow's, a local action's `with:`), worked out once. */
   private stepUses = new WeakMap<Step, Map<string, Use>>()
+  /** The local actions being followed (by path): one that uses itself, directly or not, is not followed again. */
+  private following = new Set<string>()
+  /** Each local action's steps with those of the local actions they use, once each. */
+  private nestedSteps = new Map<string, Step[]>()
 
   constructor(private readonly files: Files) {}
 
@@ -351,15 +371,13 @@ export class Follower {
 
   /** A step: its run: script, or the local action it uses; `inputs` are a reusable workflow's. */
   stepUse(step: Step, dir: string, depth = 0, inputs: Record<string, string> = {}): Use {
-    const plain = Object.keys(inputs).length === 0
-    const known = plain ? this.stepUses.get(step)?.get(dir) : undefined
+    const key = plain(inputs) ? dir : `${dir}\u0000${JSON.stringify(Object.entries(inputs).sort())}`
+    const known = this.stepUses.get(step)?.get(key)
     if (known) return known
     const use = this.workStepUse(step, dir, depth, inputs)
-    if (plain) {
-      const byDir = this.stepUses.get(step) ?? new Map<string, Use>()
-      byDir.set(dir, use)
-      this.stepUses.set(step, byDir)
-    }
+    const byKey = this.stepUses.get(step) ?? new Map<string, Use>()
+    byKey.set(key, use)
+    this.stepUses.set(step, byKey)
     return use
   }
 
@@ -373,15 +391,19 @@ export class Follower {
     const uses = step.uses.trim()
     if (/^actions\/upload-(?:pages-)?artifact@/i.test(uses)) use.uploads.push(step.with.get('name')?.value || '*')
     if (/^actions\/download-artifact@/i.test(uses)) use.downloads.push(step.with.get('name')?.value || '*')
-    if (uses.startsWith('./') && depth < 8) {
-      const action = this.action(uses)
-      if (action) {
-        const withInputs: Record<string, string> = {}
-        for (const [k, e] of step.with) withInputs[k] = e.value
+    const path = uses.startsWith('./') && depth < 8 ? folder('.', uses.slice(2)) : null
+    const action = path !== null && !this.following.has(path) ? this.action(uses) : null
+    if (path !== null && action) {
+      const withInputs: Record<string, string> = {}
+      for (const [k, e] of step.with) withInputs[k] = e.value
+      this.following.add(path)
+      try {
         for (const s of action.steps) {
           const inner = this.stepUse(s, here, depth + 1, withInputs)
           merge(use, { ...inner, nx: inner.nx.map(n => ({ ...n, via: n.via ?? `action ${uses}` })) })
         }
+      } finally {
+        this.following.delete(path)
       }
     }
     return use
@@ -394,10 +416,26 @@ export class Follower {
   }
 
   /** The steps of the local actions a job uses, in order, to judge their env: too. */
-  actionSteps(step: Step, depth = 0): Step[] {
-    if (!step.uses.trim().startsWith('./') || depth > 8) return []
-    const action = this.action(step.uses.trim())
+  actionSteps(step: Step): Step[] {
+    const uses = step.uses.trim()
+    const path = uses.startsWith('./') ? folder('.', uses.slice(2)) : null
+    if (path === null) return []
+    const known = this.nestedSteps.get(path)
+    if (known) return known
+    const action = this.following.has(path) ? null : this.action(uses)
     if (!action) return []
-    return action.steps.flatMap(s => [s, ...this.actionSteps(s, depth + 1)])
+    this.following.add(path)
+    const steps = new Set<Step>()
+    try {
+      for (const s of action.steps) {
+        steps.add(s)
+        for (const inner of this.actionSteps(s)) steps.add(inner)
+      }
+    } finally {
+      this.following.delete(path)
+    }
+    const list = [...steps]
+    this.nestedSteps.set(path, list)
+    return list
   }
 }

@@ -302,6 +302,12 @@ function callerInputs(w: Workflow, ctx: Context): Record<string, string>[] {
 
 function unreadableWords(w: Workflow): { message: string; fix: string } {
   const error = w.error as NonNullable<Workflow['error']>
+  if (error.tooLarge) {
+    return {
+      message: `${w.file} holds ${error.message} (aliased parallel: groups in each other), more than this audit reads, so it could not judge it.`,
+      fix: 'Write the steps out, or alias fewer of them into each other, then audit again.'
+    }
+  }
   if (!error.file) {
     return {
       message: `${w.file} is not valid YAML (${error.message}), so GitHub will not run it and this audit could not judge it.`,

@@ -14,7 +14,8 @@ import {
   intCoreTag,
   NOT_RESOLVED,
   nullCoreTag,
-  parseEvents
+  parseEvents,
+  YAMLException
 } from 'js-yaml'
 
 export interface Loc {
@@ -82,9 +83,10 @@ export interface Workflow {
   jobs: Job[]
   /**
    * Why the file cannot be judged: its first YAML error, or (`file`) why it was not read at all
-   * (a symlink, not a regular file, too large).
+   * (a symlink, not a regular file, too large), or (`tooLarge`) that its aliases expand to more
+   * than MAX_STEPS steps.
    */
-  error: { line: number; message: string; file?: true } | null
+  error: { line: number; message: string; file?: true; tooLarge?: true } | null
 }
 
 export function unreadableWorkflow(file: string, reason: string): Workflow {
@@ -117,7 +119,9 @@ interface YSeq {
 class YamlError extends Error {
   constructor(
     readonly reason: string,
-    readonly offset: number
+    readonly offset: number,
+    /** Valid YAML, but more than the audit reads (MAX_STEPS). */
+    readonly tooLarge = false
   ) {
     super(reason)
   }
@@ -195,7 +199,12 @@ interface Reader {
   source: string
   /** Where each line starts, built when a line is first asked for. */
   lineStarts: number[] | null
+  /** Steps read so far: aliased `parallel:` groups nested in each other would otherwise multiply without end. */
+  steps: number
 }
+
+/** The most steps one file may hold once its aliases are expanded; past it the file is unreadable. */
+export const MAX_STEPS = 10_000
 
 function lineOf(r: Reader, offset: number): number {
   if (!r.lineStarts) {
@@ -214,18 +223,24 @@ function lineOf(r: Reader, offset: number): number {
   return lo + 1
 }
 
-/** The tree of a YAML file, or its first error with its line. */
-function read(
+/**
+ * A YAML file read into what `build` makes of its tree, or, when the file is not valid YAML, holds
+ * more than one document or expands past MAX_STEPS, what `unreadable` makes of its first error.
+ */
+function readYaml<T>(
   file: string,
-  source: string
-): { r: Reader; root: YNode | null; error: null } | { r: Reader; root: null; error: { line: number; message: string } } {
-  const r: Reader = { file, source, lineStarts: null }
+  source: string,
+  build: (r: Reader, root: YNode | null) => T,
+  unreadable: (error: { line: number; message: string; tooLarge?: true }) => T
+): T {
+  const r: Reader = { file, source, lineStarts: null, steps: 0 }
   try {
-    return { r, root: parseTree(source), error: null }
+    return build(r, parseTree(source))
   } catch (e) {
-    if (e instanceof YamlError) return { r, root: null, error: { line: lineOf(r, e.offset), message: e.reason } }
-    const err = e as { reason?: string; mark?: { line: number }; message?: string }
-    return { r, root: null, error: { line: (err.mark?.line ?? 0) + 1, message: err.reason ?? String(err.message ?? e).split('\n')[0] } }
+    if (e instanceof YamlError)
+      return unreadable({ line: lineOf(r, e.offset), message: e.reason, ...(e.tooLarge ? { tooLarge: true } : {}) })
+    if (e instanceof YAMLException) return unreadable({ line: (e.mark?.line ?? 0) + 1, message: e.reason })
+    throw e
   }
 }
 
@@ -262,19 +277,23 @@ function items(node: YNode | null | undefined, depth = 0): Item[] {
 
 function collectItems(map: YMap, depth: number): Item[] {
   const own: Item[] = []
-  let merged: Item[] | null = null
+  // Merged keys by name, the first source's winning (YAML merge keys): a key merged in by many
+  // aliases (a hostile `<<: [*a, *a, …]` at every level) is one item, not one per path to it.
+  let merged: Map<string, Item> | null = null
   for (const { key: k, value } of map.pairs) {
     const key = k.kind === 'scalar' ? k.text : ''
     if (key === '<<' && k.kind === 'scalar') {
-      merged ??= []
-      for (const s of isSeq(value) ? value.items : [value]) merged.push(...items(s, depth + 1))
+      merged ??= new Map()
+      for (const s of isSeq(value) ? value.items : [value]) {
+        for (const i of items(s, depth + 1)) if (!merged.has(i.key)) merged.set(i.key, i)
+      }
       continue
     }
     own.push({ key, keyNode: k, value })
   }
   if (merged === null) return own
   const names = new Set(own.map(i => i.key))
-  return [...own, ...merged.filter(i => !names.has(i.key))]
+  return [...own, ...[...merged.values()].filter(i => !names.has(i.key))]
 }
 
 function get(node: YNode | null | undefined, key: string): YNode | null | undefined {
@@ -300,8 +319,15 @@ function triggers(node: YNode | null | undefined): string[] {
 }
 
 export function readWorkflow(file: string, source: string): Workflow {
-  const { r, root, error } = read(file, source)
-  if (error) return { file, triggers: [], env: [], jobs: [], error }
+  return readYaml(
+    file,
+    source,
+    (r, root) => workflowOf(r, root),
+    error => ({ file, triggers: [], env: [], jobs: [], error })
+  )
+}
+
+function workflowOf(r: Reader, root: YNode | null): Workflow {
   const on = has(root, 'on')
   const jobs: Job[] = []
   for (const j of items(get(root, 'jobs'))) {
@@ -328,7 +354,7 @@ export function readWorkflow(file: string, source: string): Workflow {
     })
   }
   return {
-    file,
+    file: r.file,
     triggers: on ? triggers(on.value) : [],
     on: on ? triggerSpecs(on.value) : [],
     env: entries(r, get(root, 'env')),
@@ -373,6 +399,7 @@ function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[]
       steps.push(...readSteps(r, group.value, depth + 1))
       continue
     }
+    if (++r.steps > MAX_STEPS) throw new YamlError(`more than ${MAX_STEPS} steps once its aliases are expanded`, s.offset, true)
     const uses = has(s, 'uses')
     const withMap = new Map<string, Entry>()
     for (const e of entries(r, get(s, 'with'))) withMap.set(e.name, e)
@@ -398,7 +425,10 @@ export interface Action {
 }
 
 export function readAction(file: string, source: string): Action {
-  const { r, root, error } = read(file, source)
-  if (error) return { file, steps: [], error }
-  return { file, steps: readSteps(r, get(get(root, 'runs'), 'steps')), error: null }
+  return readYaml<Action>(
+    file,
+    source,
+    (r, root) => ({ file, steps: readSteps(r, get(get(root, 'runs'), 'steps')), error: null }),
+    error => ({ file, steps: [], error })
+  )
 }

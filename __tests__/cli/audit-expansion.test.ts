@@ -1,0 +1,130 @@
+// Files that multiply when the audit follows them, which a pull request can commit: a local action
+// that uses itself ten times, actions and package.json scripts that call the next ten times for
+// seven or eight levels, `parallel:` groups aliased into each other, merge keys that merge the same map ten
+// times at every level. Each was a hang (minutes, or for ever) or a stack overflow before; now each
+// is judged in well under the deadline, with the findings it should have, and nothing on stderr.
+// The bundled CLI is run, as a user or CI runs it.
+
+import { describe, expect, it } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { CLI } from '../helpers/run-cli.js'
+
+const W = '.github/workflows'
+const TOKEN = '${{ secrets.NX_CLOUD_TOKEN }}'
+
+function repo(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-audit-expansion-'))
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    writeFileSync(join(dir, rel), text)
+  }
+  return dir
+}
+
+interface Finding {
+  rule: string
+  file: string
+  line: number
+  message: string
+}
+
+/** The audit of `dir` as JSON, with a deadline far above its real time (a regression fails, not hangs). */
+function audit(dir: string): { findings: Finding[]; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [CLI, 'audit', dir, '--format', 'json'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    encoding: 'utf8',
+    timeout: 30000,
+    killSignal: 'SIGKILL'
+  })
+  expect((r.error as NodeJS.ErrnoException | undefined)?.code).not.toBe('ETIMEDOUT')
+  return { findings: JSON.parse(r.stdout).findings, stderr: r.stderr, status: r.status }
+}
+
+/** A pull-request workflow whose job has a secret token in env: and reaches Nx only through `step`. */
+function prWorkflow(step: string): string {
+  return `on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    env:\n      NX_CLOUD_ACCESS_TOKEN: ${TOKEN}\n    steps:\n${step}\n`
+}
+
+describe('what multiplies when followed: judged, not hung', () => {
+  it('a local action that uses itself ten times (GitHub would fail such a run): followed once', () => {
+    const steps = ['    - run: npx nx build', '      shell: bash', ...Array(10).fill('    - uses: ./.github/actions/a')]
+    const dir = repo({
+      [`${W}/ci.yml`]: prWorkflow('      - uses: ./.github/actions/a'),
+      '.github/actions/a/action.yml': `runs:\n  using: composite\n  steps:\n${steps.join('\n')}\n`
+    })
+    const r = audit(dir)
+    expect(r.stderr).toBe('')
+    expect(r.findings.map(f => [f.rule, f.file, f.line])).toContainEqual(['inherited-env-token', `${W}/ci.yml`, 6])
+    expect(r.findings.find(f => f.rule === 'inherited-env-token')?.message).toContain('through the local action ./.github/actions/a')
+  })
+
+  it('seven levels of actions, each using the next ten times with its own inputs: the Nx at the bottom is found', () => {
+    const files: Record<string, string> = { [`${W}/ci.yml`]: prWorkflow('      - uses: ./.github/actions/l0') }
+    for (let i = 0; i < 7; i++) {
+      const calls = Array.from({ length: 10 }, (_, k) => `    - uses: ./.github/actions/l${i + 1}\n      with:\n        n: "${k}"`)
+      files[`.github/actions/l${i}/action.yml`] = `runs:\n  using: composite\n  steps:\n${calls.join('\n')}\n`
+    }
+    files['.github/actions/l7/action.yml'] = 'runs:\n  using: composite\n  steps:\n    - run: npx nx affected -t build\n      shell: bash\n'
+    const r = audit(repo(files))
+    expect(r.stderr).toBe('')
+    expect(r.findings.map(f => f.rule)).toContain('inherited-env-token')
+  })
+
+  it('package.json scripts that call the next ten times for eight levels: the Nx at the bottom is found', () => {
+    const scripts: Record<string, string> = { s8: 'nx run-many -t build' }
+    for (let i = 0; i < 8; i++)
+      scripts[`s${i}`] = Array(10)
+        .fill(`npm run s${i + 1}`)
+        .join(' && ')
+    const r = audit(repo({ [`${W}/ci.yml`]: prWorkflow('      - run: npm run s0'), 'package.json': JSON.stringify({ scripts }) }))
+    expect(r.stderr).toBe('')
+    expect(r.findings.find(f => f.rule === 'inherited-env-token')?.message).toContain('package.json script s0')
+  })
+
+  it('parallel: groups aliased ten times into each other for eight levels: unreadable at the step past 10,000', () => {
+    const lines = ['on: pull_request', 'x:', '  p0: &p0', '    - run: npx nx build']
+    for (let i = 1; i <= 8; i++) lines.push(`  p${i}: &p${i}`, ...Array(10).fill(`    - parallel: *p${i - 1}`))
+    lines.push('jobs:', '  a:', '    runs-on: ubuntu-latest', '    env:', `      NX_CLOUD_ACCESS_TOKEN: ${TOKEN}`, '    steps: *p8')
+    const r = audit(repo({ [`${W}/par.yml`]: lines.join('\n') }))
+    expect(r.stderr).toBe('')
+    expect(r.findings.map(f => [f.rule, f.line])).toEqual([['workflow-unreadable', 4]])
+    expect(r.findings[0].message).toBe(
+      `${W}/par.yml holds more than 10000 steps once its aliases are expanded (aliased parallel: groups in each other), more than this audit reads, so it could not judge it.`
+    )
+  })
+
+  it('a few aliased parallel: groups stay readable (the limit is far above real workflows)', () => {
+    const lines = [
+      'on: pull_request',
+      'x:',
+      '  g: &g',
+      '    - run: npx nx lint',
+      '    - run: npx nx test',
+      'jobs:',
+      '  a:',
+      '    runs-on: ubuntu-latest'
+    ]
+    lines.push('    env:', `      NX_CLOUD_ACCESS_TOKEN: ${TOKEN}`, '    steps:', '      - parallel: *g', '      - parallel: *g')
+    const r = audit(repo({ [`${W}/par.yml`]: lines.join('\n') }))
+    expect(r.findings.map(f => f.rule)).toContain('inherited-env-token')
+  })
+
+  it('merge keys merging the same map ten times at each of fifteen levels: the token merged in is found', () => {
+    const lines = ['on: pull_request', 'x:', '  m0: &m0', `    NX_CLOUD_ACCESS_TOKEN: ${TOKEN}`]
+    for (let i = 1; i <= 15; i++)
+      lines.push(
+        `  m${i}: &m${i}`,
+        `    <<: [${Array(10)
+          .fill(`*m${i - 1}`)
+          .join(', ')}]`
+      )
+    lines.push('jobs:', '  a:', '    runs-on: ubuntu-latest', '    env: *m15', '    steps:', '      - run: npx nx build')
+    const r = audit(repo({ [`${W}/merge.yml`]: lines.join('\n') }))
+    expect(r.stderr).toBe('')
+    // At the anchor, where the fix must be made.
+    expect(r.findings.map(f => [f.rule, f.line])).toContainEqual(['inherited-env-token', 4])
+  })
+})
