@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { type ToStringOptions, parse, stringify } from 'yaml'
-import { readAction, readWorkflow } from '../../src/cli/audit/workflow.js'
+import { type Entry, readAction, readWorkflow } from '../../src/cli/audit/workflow.js'
 
 /** A value as the audit's reader gives it: scalars as text (null as ''), collections as ''. */
 function asText(v: unknown): string {
@@ -22,7 +22,7 @@ interface Parsed {
 
 describe('the workflow reader agrees with the yaml library on the same text', () => {
   const key = fc.oneof(
-    fc.constantFrom('NX_CLOUD_ACCESS_TOKEN', 'NODE_OPTIONS', 'on', 'true', '1', 'a b', 'x:y', '#c'),
+    fc.constantFrom('NX_CLOUD_ACCESS_TOKEN', 'NODE_OPTIONS', 'on', 'true', '1', 'a b', 'x:y', '#c', '<<'),
     fc.string({ minLength: 1, maxLength: 12 })
   )
   const scalar = fc.oneof(
@@ -80,20 +80,24 @@ describe('the workflow reader agrees with the yaml library on the same text', ()
           )
           let expected: Parsed
           try {
-            expected = parse(source, { uniqueKeys: false }) as Parsed
+            expected = parse(source, { merge: true, uniqueKeys: false }) as Parsed
           } catch {
-            // yaml cannot read back what it wrote (an empty collection forced to block style): no case.
+            // yaml cannot read back what it wrote (an empty collection forced to block style), or
+            // refuses a merge key that merges no map: no case.
             fc.pre(false)
             return
           }
           const w = readWorkflow('w.yml', source)
           expect(w.error).toBeNull()
-          const pairs = (o: Record<string, unknown>): [string, string][] => Object.entries(o).map(([k, v]) => [k, asText(v)])
+          // Keys in order of name: the reader puts merged keys after a map's own, yaml where the `<<` is.
+          const byName = (list: [string, string][]): [string, string][] => [...list].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          const pairs = (o: Record<string, unknown>): [string, string][] => byName(Object.entries(o).map(([k, v]) => [k, asText(v)]))
+          const read = (entries: Entry[]): [string, string][] => byName(entries.map(e => [e.name, e.value]))
           expect(w.triggers).toEqual(['push', 'pull_request'])
-          expect(w.env.map(e => [e.name, e.value])).toEqual(pairs(expected.env))
+          expect(read(w.env)).toEqual(pairs(expected.env))
           const job = w.jobs[0]
           expect(job.needs).toEqual(['a', 'b'])
-          expect(job.env.map(e => [e.name, e.value])).toEqual(pairs(expected.jobs.build.env))
+          expect(read(job.env)).toEqual(pairs(expected.jobs.build.env))
           const want = expected.jobs.build.steps.map(s => ({
             run: asText(s.run),
             uses: asText(s.uses),
@@ -104,8 +108,8 @@ describe('the workflow reader agrees with the yaml library on the same text', ()
             job.steps.map(s => ({
               run: s.run,
               uses: s.uses,
-              with: [...s.with].map(([k, e]) => [k, e.value]),
-              env: s.env.map(e => [e.name, e.value])
+              with: read([...s.with.values()]),
+              env: read(s.env)
             }))
           ).toEqual(want)
           // Each key's line is the line its text is on.
@@ -115,7 +119,7 @@ describe('the workflow reader agrees with the yaml library on the same text', ()
       ),
       { numRuns: 300 }
     )
-  })
+  }, 30000)
 })
 
 describe('reading scalars, anchors and broken files', () => {
@@ -135,6 +139,15 @@ describe('reading scalars, anchors and broken files', () => {
       ['H', '7', 10],
       ['I', 'nx build\n', 11],
       ['J', 'a b', 13]
+    ])
+  })
+
+  it('a plain << merges; a quoted "<<" or a tagged one is a key like any other', () => {
+    const w = readWorkflow('w.yml', 'on: push\nenv: &e\n  A: "1"\njobs:\n  a:\n    env:\n      <<: *e\n      "<<": x\n      !!str << : y\n')
+    expect(w.jobs[0].env.map(e => [e.name, e.value])).toEqual([
+      ['<<', 'x'],
+      ['<<', 'y'],
+      ['A', '1']
     ])
   })
 

@@ -101,6 +101,8 @@ interface YScalar {
   offset: number
   /** As the YAML 1.2 core schema reads it: a plain `null`, `~` or nothing is '', a plain number or boolean its canonical form. */
   text: string
+  /** A plain `<<`: a merge key (YAML 1.1's `!!merge`, as GitHub and `yaml` read it); a quoted one is a key like any other. */
+  merge?: true
 }
 
 interface YMap {
@@ -179,6 +181,7 @@ function parseTree(source: string): YNode | null {
       stack.push({ node, key: null })
     } else if (e.type === EVENT_ID.SCALAR) {
       const node: YScalar = { kind: 'scalar', offset: e.valueStart, text: scalarText(source, e) }
+      if (node.text === '<<' && e.style === SCALAR_STYLE.PLAIN && e.tagStart === -1) node.merge = true
       at = e.valueStart
       anchor(e, node)
       add(node)
@@ -282,7 +285,7 @@ function collectItems(map: YMap, depth: number): Item[] {
   let merged: Map<string, Item> | null = null
   for (const { key: k, value } of map.pairs) {
     const key = k.kind === 'scalar' ? k.text : ''
-    if (key === '<<' && k.kind === 'scalar') {
+    if (k.kind === 'scalar' && k.merge) {
       merged ??= new Map()
       for (const s of isSeq(value) ? value.items : [value]) {
         for (const i of items(s, depth + 1)) if (!merged.has(i.key)) merged.set(i.key, i)
