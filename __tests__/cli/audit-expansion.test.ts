@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { run } from '../../src/cli/run.js'
 import { CLI } from '../helpers/run-cli.js'
 
 const W = '.github/workflows'
@@ -126,5 +127,23 @@ describe('what multiplies when followed: judged, not hung', () => {
     expect(r.stderr).toBe('')
     // At the anchor, where the fix must be made.
     expect(r.findings.map(f => [f.rule, f.line])).toContainEqual(['inherited-env-token', 4])
+  })
+})
+
+describe('an internal error', () => {
+  it('is one line on stderr naming it as a bug, and exit 3 (not 1, which means findings)', async () => {
+    const dir = repo({ [`${W}/ci.yml`]: prWorkflow('      - run: npx nx build') })
+    const err: string[] = []
+    const io = {
+      out: () => {
+        throw new Error('write EPIPE')
+      },
+      err: (t: string) => void err.push(t),
+      color: false,
+      cwd: dir
+    }
+    expect(await run(['audit', dir], io)).toBe(3)
+    expect(err.join('')).toMatch(/^nx-cloud-access: internal error: write EPIPE\nThis is a bug in nx-cloud-access .*; please report it/)
+    expect(err.join('')).not.toContain('    at ')
   })
 })

@@ -45,7 +45,8 @@ Output:
                           "risk" when an untrusted run could write (shown as "read-write !")
 
 Exit: 0; 1 when the action would fail the run (with --all: any run of the table); 2 on bad usage,
-an unknown --event or --input, or an nx.json that is malformed (line and column) or unreadable.
+an unknown --event or --input, or an nx.json that is malformed (line and column) or unreadable;
+3 an internal error (a bug).
 `
 
 /** Stand-ins for secrets the user does not have at hand; they never print (they are secrets). */

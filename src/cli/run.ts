@@ -1,5 +1,5 @@
 // The command line: `explain` and `audit`. Returns the exit code: 0 clean, 1 findings at or above
-// --fail-on (audit) or a run the action would fail (explain), 2 bad usage.
+// --fail-on (audit) or a run the action would fail (explain), 2 bad usage, 3 an internal error (a bug).
 
 import { audit, AUDIT_USAGE } from './audit/command.js'
 import { type Io, UsageError } from './common.js'
@@ -59,8 +59,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
       return 2
     }
-    throw e
+    // Anything else is a bug of ours: one line, not a stack trace through the minified bundle.
+    io.err(`nx-cloud-access: internal error: ${e instanceof Error ? e.message : String(e)}\n`)
+    io.err(`This is a bug in nx-cloud-access ${VERSION}; please report it with the command you ran: ${ISSUES}\n`)
+    return 3
   }
 }
+
+const ISSUES = 'https://github.com/nx-cloud-access/nx-cloud-access/issues'
 
 export { AUDIT_USAGE, EXPLAIN_USAGE }

@@ -26,7 +26,7 @@ not a regular file, or larger is reported as workflow-unreadable; such an nx.jso
   --format FORMAT     text (default), json, or sarif (SARIF 2.1.0, for GitHub code scanning)
   --fail-on SEVERITY  exit 1 when a finding is at or above info|low|medium|high (default high)
 
-Exit: 0 clean, 1 findings at or above --fail-on, 2 bad usage.
+Exit: 0 clean, 1 findings at or above --fail-on, 2 bad usage, 3 an internal error (a bug).
 `
 
 const FORMATS = ['text', 'json', 'sarif'] as const
