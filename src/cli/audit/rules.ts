@@ -674,7 +674,8 @@ function beforeAt(uses: string): string {
 
 function deployJobs(w: Workflow, ctx: Context): Finding[] {
   const out: Finding[] = []
-  const byId = new Map(w.jobs.map(j => [j.id, j]))
+  // Job ids as GitHub matches them in needs:, whatever their case.
+  const byId = new Map(w.jobs.map(j => [j.id.toLowerCase(), j]))
   const fix =
     "Rebuild before deploying: run the kit in this job with 'skip-cache: true' (or 'rebuild-command'), or add --skip-nx-cache / NX_SKIP_NX_CACHE: true to its Nx commands."
   /** Does the job build with Nx from the cache (not rebuilt, remote cache in use)? */
@@ -703,7 +704,7 @@ function deployJobs(w: Workflow, ctx: Context): Finding[] {
       const queue = [...(job.needs ?? [])]
       let builder: Job | null = null
       while (queue.length > 0 && builder === null) {
-        const id = queue.shift() as string
+        const id = (queue.shift() as string).toLowerCase()
         const dep = byId.get(id)
         if (!dep || seen.has(id)) continue
         seen.add(id)

@@ -36,6 +36,7 @@ export interface Step {
   uses: string
   usesLoc: Loc | null
   run: string
+  /** Its inputs by name in lower case (GitHub matches an input's name whatever its case). */
   with: Map<string, Entry>
   env: Entry[]
   /** The step's own `working-directory:` ('' when none). */
@@ -132,8 +133,44 @@ class YamlError extends Error {
 /** The core-schema tags a plain scalar may resolve to (YAML 1.2). */
 const PLAIN_TAGS = [nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag]
 
+/**
+ * GitHub's template reader reads a scalar that is one expression of a string literal alone,
+ * `${{ 'NX_CLOUD_ACCESS_TOKEN' }}`, as that string, key or value, in any style: so must the audit,
+ * or such a key hides a token. The expression ends at the first `}}` outside a quoted string; the
+ * literal is quoted strings only (`''` inside one is a quote), as in its IsExpressionString.
+ */
+function literalExpression(raw: string): string | null {
+  let end = -1
+  let quoted = false
+  for (let i = 3; i < raw.length; i++) {
+    if (raw[i] === "'") quoted = !quoted
+    else if (!quoted && raw[i] === '}' && raw[i - 1] === '}') {
+      end = i
+      break
+    }
+  }
+  if (end !== raw.length - 1) return null
+  const body = raw.slice(3, end - 1).trim()
+  if (body === '' || body[0] !== "'") return null
+  let out = ''
+  quoted = false
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]
+    if (c === "'") {
+      quoted = !quoted
+      if (quoted && i !== 0) out += c
+    } else if (!quoted) return null
+    else out += c
+  }
+  return quoted ? null : out
+}
+
 function scalarText(source: string, e: ScalarEvent): string {
   const raw = getScalarValue(source, e)
+  if (raw.startsWith('${{')) {
+    const literal = literalExpression(raw)
+    if (literal !== null) return literal
+  }
   if (e.style !== SCALAR_STYLE.PLAIN || e.tagStart !== -1) return raw
   for (const tag of PLAIN_TAGS) {
     const value = tag.resolve(raw, false, tag.tagName)
@@ -181,7 +218,7 @@ function parseTree(source: string): YNode | null {
       stack.push({ node, key: null })
     } else if (e.type === EVENT_ID.SCALAR) {
       const node: YScalar = { kind: 'scalar', offset: e.valueStart, text: scalarText(source, e) }
-      if (node.text === '<<' && e.style === SCALAR_STYLE.PLAIN && e.tagStart === -1) node.merge = true
+      if (node.text === '<<' && e.style === SCALAR_STYLE.PLAIN && e.tagStart === -1 && e.valueEnd - e.valueStart === 2) node.merge = true
       at = e.valueStart
       anchor(e, node)
       add(node)
@@ -438,7 +475,8 @@ function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[]
       )
     const uses = has(s, 'uses')
     const withMap = new Map<string, Entry>()
-    for (const e of entries(r, get(s, 'with'))) withMap.set(e.name, e)
+    // By name in lower case: GitHub matches inputs whatever their case (`Setup:`, `PUSH:`), and so the audit.
+    for (const e of entries(r, get(s, 'with'))) if (!withMap.has(e.name.toLowerCase())) withMap.set(e.name.toLowerCase(), e)
     steps.push({
       loc: loc(r, s),
       name: text(get(s, 'name')),
