@@ -193,6 +193,16 @@ describe('reading scalars, anchors and broken files', () => {
     expect(self.jobs[0].env.map(e => [e.name, e.value])).toEqual([['A', '1']])
   })
 
+  it('line numbers count CRLF, CR-only and LF line ends alike, for keys and for errors', () => {
+    const lines = ['on: push', 'jobs:', '  a:', '    env:', '      NX_CLOUD_ACCESS_TOKEN: x', '    steps:', '      - uses: ./a']
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const w = readWorkflow('w.yml', lines.join(eol))
+      expect([w.jobs[0].loc.line, w.jobs[0].env[0].loc.line, w.jobs[0].steps[0].usesLoc?.line]).toEqual([3, 5, 7])
+      const bad = readWorkflow('w.yml', [...lines, '    bad: [', ''].join(eol))
+      expect(bad.error?.line).toBeGreaterThanOrEqual(8)
+    }
+  })
+
   it("a local action's steps, and its errors, read as a workflow's do", () => {
     expect(
       readAction('a/action.yml', 'runs:\n  using: composite\n  steps:\n    - run: nx build\n      shell: bash\n').steps.map(s => s.run)

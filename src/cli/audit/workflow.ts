@@ -269,7 +269,11 @@ function expand(r: Reader, n: number, offset: number): void {
 function lineOf(r: Reader, offset: number): number {
   if (!r.lineStarts) {
     const starts = [0]
-    for (let i = r.source.indexOf('\n'); i !== -1; i = r.source.indexOf('\n', i + 1)) starts.push(i + 1)
+    if (r.source.includes('\r')) {
+      // A lone CR ends a line too (YAML 1.2, 5.4), as the parser reads it: else every key of a file
+      // saved with CR line ends is on line 1.
+      for (const m of r.source.matchAll(/\r\n?|\n/g)) starts.push(m.index + m[0].length)
+    } else for (let i = r.source.indexOf('\n'); i !== -1; i = r.source.indexOf('\n', i + 1)) starts.push(i + 1)
     r.lineStarts = starts
   }
   const starts = r.lineStarts
