@@ -39,6 +39,7 @@ function audit(dir: string, deadline = 30000): { findings: Finding[]; stderr: st
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
     encoding: 'utf8',
     timeout: deadline,
+    maxBuffer: 1 << 28,
     killSignal: 'SIGKILL'
   })
   expect((r.error as NodeJS.ErrnoException | undefined)?.code).not.toBe('ETIMEDOUT')
@@ -196,6 +197,22 @@ describe('what multiplies across steps, jobs, callers and findings: judged, not 
     const token = r.findings.filter(f => f.rule === 'step-env-token' || f.rule === 'inherited-env-token')
     expect(token.map(f => [f.rule, f.line])).toEqual([['step-env-token', 2]])
     expect(token[0].message).toContain("'j9999'")
+  })
+
+  it('100 reusable workflows of 100 jobs that all call each other with secrets: inherit: judged within 10 s', () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 100; i++) {
+      const calls = Array.from({ length: 100 }, (_, j) => `  c${j}: {uses: ./${W}/w${j}.yml, secrets: inherit}`)
+      const env = i === 99 ? `, env: {NX_CLOUD_ACCESS_TOKEN: "${TOKEN}"}` : ''
+      files[`${W}/w${i}.yml`] =
+        `on: [pull_request_target, workflow_call]\njobs:\n${calls.join('\n')}\n  b: {steps: [{run: npx nx build}]${env}}\n`
+    }
+    const r = audit(repo(files), 10000)
+    expect(r.stderr).toBe('')
+    // Every job that hands its secrets on reaches the token of w99 (its line 103), through the calls.
+    const inherit = r.findings.filter(f => f.rule === 'untrusted-trigger-token' && f.line === 3)
+    expect(inherit).toHaveLength(100)
+    expect(inherit[0].message).toContain(`puts one in NX_CLOUD_ACCESS_TOKEN (${W}/w99.yml:103)`)
   })
 
   it('200,000 findings print as text (no spread of them as arguments, which overflows the stack)', () => {
