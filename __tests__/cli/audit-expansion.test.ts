@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { formatText } from '../../src/cli/audit/format.js'
 import { run } from '../../src/cli/run.js'
 import { CLI } from '../helpers/run-cli.js'
 
@@ -33,11 +34,12 @@ interface Finding {
 }
 
 /** The audit of `dir` as JSON, with a deadline far above its real time (a regression fails, not hangs). */
-function audit(dir: string): { findings: Finding[]; stderr: string; status: number | null } {
+function audit(dir: string, deadline = 30000): { findings: Finding[]; stderr: string; status: number | null } {
   const r = spawnSync(process.execPath, [CLI, 'audit', dir, '--format', 'json'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME },
     encoding: 'utf8',
-    timeout: 30000,
+    timeout: deadline,
+    maxBuffer: 1 << 28,
     killSignal: 'SIGKILL'
   })
   expect((r.error as NodeJS.ErrnoException | undefined)?.code).not.toBe('ETIMEDOUT')
@@ -127,6 +129,106 @@ describe('what multiplies when followed: judged, not hung', () => {
     expect(r.stderr).toBe('')
     // At the anchor, where the fix must be made.
     expect(r.findings.map(f => [f.rule, f.line])).toContainEqual(['inherited-env-token', 4])
+  })
+})
+
+describe('what multiplies across steps, jobs, callers and findings: judged, not hung or crashed', () => {
+  it('a map of 50,000 keys aliased into the env: of 10,000 steps: unreadable past 100,000 entries, not out of memory', () => {
+    const keys = Array.from({ length: 50000 }, (_, i) => `k${i}: v`).join(', ')
+    const steps = Array(10000).fill('      - {run: npx nx build, env: *e}').join('\n')
+    const r = audit(repo({ [`${W}/env.yml`]: `on: pull_request\nx: &e {${keys}}\njobs:\n  a:\n    steps:\n${steps}\n` }))
+    expect(r.stderr).toBe('')
+    expect(r.findings.map(f => [f.rule, f.file])).toEqual([['workflow-unreadable', `${W}/env.yml`]])
+    expect(r.findings[0].message).toContain('holds more than 100000 keys and list items once its aliases are expanded')
+  })
+
+  it('a needs: list of 60,000 items aliased into every job: unreadable, not out of memory', () => {
+    const jobs = Array.from({ length: 4000 }, (_, i) => `j${i}: {needs: *n}`).join(', ')
+    const r = audit(repo({ [`${W}/needs.yml`]: `on: push\nx: &n [${Array(60000).fill('a').join(', ')}]\njobs: {${jobs}}\n` }))
+    expect(r.stderr).toBe('')
+    expect(r.findings.map(f => f.rule)).toEqual(['workflow-unreadable'])
+  })
+
+  it('a reusable workflow of 1,000 steps called with 1,000 different inputs: judged up to a budget, the rest said so', () => {
+    const calls = Array.from({ length: 1000 }, (_, i) => `  j${i}:\n    uses: ./${W}/b.yml\n    with: {a: "${i}"}`).join('\n')
+    const steps = [
+      '      - &s {run: "npx nx build ${{ inputs.a }}", working-directory: "${{ inputs.a }}"}',
+      ...Array(999).fill('      - *s')
+    ]
+    const dir = repo({
+      'nx.json': '{"nxCloudId": "abc"}',
+      [`${W}/a.yml`]: `on: pull_request\njobs:\n${calls}\n`,
+      [`${W}/b.yml`]: `on: workflow_call\njobs:\n  b:\n    steps:\n${steps.join('\n')}\n`
+    })
+    const r = audit(dir)
+    expect(r.stderr).toBe('')
+    const budget = r.findings.find(f => f.rule === 'workflow-unreadable')
+    expect([budget?.file, budget?.line]).toEqual([`${W}/b.yml`, 1])
+    expect(budget?.message).toBe(
+      `${W}/b.yml is called by local workflows with 1000 different sets of inputs, and its steps with each set are more than this audit reads (50000 steps over all calls), so it judged it with the first 50 sets only.`
+    )
+    // What the sets judged find is still reported: the pull requests run Nx with no token.
+    expect(r.findings.map(f => [f.rule, f.file])).toContainEqual(['workspace-id-access', `${W}/b.yml`])
+  })
+
+  it('60,000 aliased jobs calling one reusable workflow: judged in time', () => {
+    const jobs = Array.from({ length: 60000 }, (_, i) => `j${i}: *j`).join(', ')
+    const dir = repo({
+      'nx.json': '{"nxCloudId": "abc"}',
+      [`${W}/a.yml`]: `on: pull_request\nx: &j {uses: ./${W}/b.yml}\njobs: {${jobs}}\n`,
+      [`${W}/b.yml`]: 'on: workflow_call\njobs:\n  b:\n    steps:\n      - run: npx nx build\n'
+    })
+    const r = audit(dir)
+    expect(r.stderr).toBe('')
+    expect(r.findings.map(f => [f.rule, f.file])).toContainEqual(['workspace-id-access', `${W}/b.yml`])
+  })
+
+  it('10,000 jobs sharing one env: token in their own env: and their step env: one finding naming every job, within 10 s', () => {
+    const jobs = Array.from({ length: 10000 }, (_, i) => `j${i}: *j`).join(', ')
+    const text = [
+      'on: pull_request',
+      `x: &e {NX_CLOUD_ACCESS_TOKEN: "${TOKEN}"}`,
+      'y: &j {env: *e, steps: [{run: npx nx build, env: *e}]}',
+      `jobs: {${jobs}}`
+    ].join('\n')
+    const r = audit(repo({ 'nx.json': '{"nxCloudId": "abc"}', [`${W}/ci.yml`]: text }), 10000)
+    expect(r.stderr).toBe('')
+    // 20,000 candidates for one key: a finding at the anchor, where the fix must be made.
+    const token = r.findings.filter(f => f.rule === 'step-env-token' || f.rule === 'inherited-env-token')
+    expect(token.map(f => [f.rule, f.line])).toEqual([['step-env-token', 2]])
+    expect(token[0].message).toContain("'j9999'")
+  })
+
+  it('100 reusable workflows of 100 jobs that all call each other with secrets: inherit: judged within 10 s', () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 100; i++) {
+      const calls = Array.from({ length: 100 }, (_, j) => `  c${j}: {uses: ./${W}/w${j}.yml, secrets: inherit}`)
+      const env = i === 99 ? `, env: {NX_CLOUD_ACCESS_TOKEN: "${TOKEN}"}` : ''
+      files[`${W}/w${i}.yml`] =
+        `on: [pull_request_target, workflow_call]\njobs:\n${calls.join('\n')}\n  b: {steps: [{run: npx nx build}]${env}}\n`
+    }
+    const r = audit(repo(files), 10000)
+    expect(r.stderr).toBe('')
+    // Every job that hands its secrets on reaches the token of w99 (its line 103), through the calls.
+    const inherit = r.findings.filter(f => f.rule === 'untrusted-trigger-token' && f.line === 3)
+    expect(inherit).toHaveLength(100)
+    expect(inherit[0].message).toContain(`puts one in NX_CLOUD_ACCESS_TOKEN (${W}/w99.yml:103)`)
+  })
+
+  it('200,000 findings print as text (no spread of them as arguments, which overflows the stack)', () => {
+    const findings = Array.from({ length: 200000 }, (_, i) => ({
+      rule: 'unpinned-action',
+      severity: 'high' as const,
+      file: `${W}/f${i % 20}.yml`,
+      line: i + 1,
+      message: 'm',
+      fix: 'f'
+    }))
+    const io = { out: () => undefined, err: () => undefined, color: false, cwd: '.' }
+    const text = formatText(findings, { workflows: 20, failOn: 'high' }, io)
+    expect(text).toContain(`${W}/f19.yml\n      20  high    unpinned-action\n`)
+    expect(text).toContain('\n  200000  high    unpinned-action\n')
+    expect(text.endsWith('200000 findings (200000 high); 200000 at or above --fail-on high.\n')).toBe(true)
   })
 })
 

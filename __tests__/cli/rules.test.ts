@@ -257,3 +257,72 @@ describe('memory: the audit does not keep the workflows it has judged', () => {
     expect(late - early).toBeLessThan(6 * 2 ** 20)
   })
 })
+
+// What GitHub reads differently from plain YAML, which a pull request can use to hide from the audit.
+describe('read as GitHub reads it', () => {
+  const KIT = 'acme/nx-cloud-access@de0fac2e4500dabe0009e67214ff5f5447ce83dd'
+  const rules = (fs: Finding[]): [string, number][] => fs.filter(f => f.rule !== 'no-encryption-key').map(f => [f.rule, f.line])
+
+  it("a key or value that is one expression of a string literal (${{ 'X' }}) is that string, as GitHub's reader makes it", () => {
+    const w = [
+      'on: pull_request',
+      'jobs:',
+      '  a:',
+      '    env:',
+      "      ${{ 'NX_CLOUD_ACCESS_TOKEN' }}: ${{ secrets.T }}",
+      '    steps:',
+      "      - run: ${{ 'npx nx build' }}",
+      '        env:',
+      `          "\${{ 'NX_CLOUD_''ACCESS''_TOKEN' }}": x`,
+      `          "\${{ 'NX_CLOUD_ACCESS_TOKEN' }} ": not a literal alone`,
+      `          \${{ 'NX_CLOUD_ACCESS_TOKEN' || 'A' }}: not a literal`
+    ].join('\n')
+    const job = readWorkflow('w.yml', w).jobs[0]
+    expect(job.env.map(e => e.name)).toEqual(['NX_CLOUD_ACCESS_TOKEN'])
+    expect(job.steps[0].run).toBe('npx nx build')
+    expect(job.steps[0].env.map(e => e.name)).toEqual([
+      "NX_CLOUD_'ACCESS'_TOKEN",
+      "${{ 'NX_CLOUD_ACCESS_TOKEN' }} ",
+      "${{ 'NX_CLOUD_ACCESS_TOKEN' || 'A' }}"
+    ])
+    const plain = w.replace("${{ 'npx nx build' }}", 'npx nx build').replace("${{ 'NX_CLOUD_ACCESS_TOKEN' }}:", 'NX_CLOUD_ACCESS_TOKEN:')
+    expect(rules(auditOne(w, {}))).toEqual(rules(auditOne(plain, {})))
+    expect(rules(auditOne(w, {}))).toEqual([['inherited-env-token', 5]])
+  })
+
+  it('with: inputs in any case (Setup:, PUSH:), as GitHub matches them: a deploy under ci-read-write is found', () => {
+    const w = (setup: string, push: string): string =>
+      [
+        'on: push',
+        'jobs:',
+        '  build:',
+        '    steps:',
+        `      - uses: ${KIT}`,
+        `        with: { ${setup}: ci-read-write }`,
+        '      - run: npx nx build',
+        `      - uses: docker/build-push-action@v6`,
+        `        with: { ${push}: true }`
+      ].join('\n')
+    expect(rules(auditOne(w('setup', 'push'), {}))).toEqual([['deploy-without-rebuild', 3]])
+    expect(rules(auditOne(w('Setup', 'PUSH'), {}))).toEqual([['deploy-without-rebuild', 3]])
+  })
+
+  it('needs: names a job whatever its case, as GitHub matches job ids: the job that built with the cache is found', () => {
+    const w = [
+      'on: push',
+      'jobs:',
+      '  build:',
+      '    steps:',
+      `      - uses: ${KIT}`,
+      '        with: { setup: ci-read-write }',
+      '      - run: npx nx build',
+      '      - uses: actions/upload-artifact@v4',
+      '  ship:',
+      '    needs: BUILD',
+      '    steps:',
+      '      - uses: actions/download-artifact@v4',
+      '      - run: npx firebase deploy'
+    ].join('\n')
+    expect(rules(auditOne(w, {}))).toEqual([['deploy-without-rebuild', 9]])
+  })
+})

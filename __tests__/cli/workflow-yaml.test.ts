@@ -98,17 +98,27 @@ describe('the workflow reader agrees with the yaml library on the same text', ()
           const job = w.jobs[0]
           expect(job.needs).toEqual(['a', 'b'])
           expect(read(job.env)).toEqual(pairs(expected.jobs.build.env))
+          // with: by name in lower case, as GitHub matches inputs: of names that differ only in case
+          // (a file GitHub refuses) one is kept, with one of their values.
+          const lowered = (o: Record<string, unknown>): [string, string[]][] => {
+            const groups = new Map<string, string[]>()
+            for (const [k, v] of pairs(o)) groups.set(k.toLowerCase(), [...(groups.get(k.toLowerCase()) ?? []), v])
+            return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          }
           const want = expected.jobs.build.steps.map(s => ({
             run: asText(s.run),
             uses: asText(s.uses),
-            with: pairs(s.with),
+            with: lowered(s.with).map(([k, values]) => [k, values.length === 1 ? values[0] : 'one of them']),
             env: pairs(s.env)
           }))
           expect(
-            job.steps.map(s => ({
+            job.steps.map((s, i) => ({
               run: s.run,
               uses: s.uses,
-              with: read([...s.with.values()]),
+              with: byName([...s.with].map(([k, e]) => [k, e.value])).map(([k, v]) => {
+                const values = lowered(expected.jobs.build.steps[i].with).find(([name]) => name === k)?.[1] ?? []
+                return [k, values.length > 1 && values.includes(v) ? 'one of them' : v]
+              }),
               env: read(s.env)
             }))
           ).toEqual(want)
@@ -191,6 +201,16 @@ describe('reading scalars, anchors and broken files', () => {
     expect(w.jobs[0].env.map(e => e.value)).toEqual(['lol'])
     const self = readWorkflow('w.yml', 'on: push\njobs:\n  j:\n    env: &m\n      A: "1"\n      <<: *m\n')
     expect(self.jobs[0].env.map(e => [e.name, e.value])).toEqual([['A', '1']])
+  })
+
+  it('line numbers count CRLF, CR-only and LF line ends alike, for keys and for errors', () => {
+    const lines = ['on: push', 'jobs:', '  a:', '    env:', '      NX_CLOUD_ACCESS_TOKEN: x', '    steps:', '      - uses: ./a']
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const w = readWorkflow('w.yml', lines.join(eol))
+      expect([w.jobs[0].loc.line, w.jobs[0].env[0].loc.line, w.jobs[0].steps[0].usesLoc?.line]).toEqual([3, 5, 7])
+      const bad = readWorkflow('w.yml', [...lines, '    bad: [', ''].join(eol))
+      expect(bad.error?.line).toBeGreaterThanOrEqual(8)
+    }
   })
 
   it("a local action's steps, and its errors, read as a workflow's do", () => {

@@ -13,8 +13,15 @@ export function formatText(findings: Finding[], summary: { workflows: number; fa
   }
   const lines: string[] = []
   const byFile = new Map<string, Finding[]>()
-  for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f])
-  const lineWidth = Math.max(...findings.map(f => String(f.line).length))
+  // A loop, not Math.max(...) nor copied lists: 20,000 findings in a file, 130,000 in all, are what
+  // a committed file can give (a spread of that many arguments overflows the stack).
+  let lineWidth = 1
+  for (const f of findings) {
+    const list = byFile.get(f.file) ?? []
+    list.push(f)
+    byFile.set(f.file, list)
+    lineWidth = Math.max(lineWidth, String(f.line).length)
+  }
   for (const [file, list] of byFile) {
     lines.push(paint(io, 'bold', file))
     for (const f of list) {

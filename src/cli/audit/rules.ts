@@ -180,6 +180,10 @@ interface Context {
   keyInSecret: boolean
   /** The first workflow line that brings Nx Cloud in. */
   cloudUse: Loc | null
+  /** Steps judged again for callers' inputs so far (MAX_CALLED_STEPS). */
+  calledSteps: number
+  /** secretTokenUses of each reusable workflow, worked out once. */
+  secretTokens: WeakMap<Workflow, Entry[]>
 }
 
 /**
@@ -213,7 +217,9 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     idUses: [],
     keyInWorkflows: false,
     keyInSecret: false,
-    cloudUse: null
+    cloudUse: null,
+    calledSteps: 0,
+    secretTokens: new WeakMap()
   }
   const findings: Finding[] = []
   const candidates: Candidate[] = []
@@ -233,7 +239,16 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     findings.push(...fileFindings.map(ownFinding))
     candidates.push(...envCandidates(w, ctx).map(ownCandidate))
     const events = forkEvents(w, ctx, new Set())
-    for (const inputs of callerInputs(w, ctx)) {
+    const sets = callerInputs(w, ctx)
+    const cost = w.jobs.reduce((n, j) => n + j.steps.length, 0)
+    for (const [i, inputs] of sets.entries()) {
+      // Each set of a caller's inputs is judged step by step: a callee of 10,000 steps called with
+      // 10,000 different inputs would be 10^8 steps. Past the budget, the rest are not judged, and said so.
+      if (i > 0 && ctx.calledSteps + cost > MAX_CALLED_STEPS) {
+        findings.push(ownFinding(tooManyCalls(w, i, sets.length)))
+        break
+      }
+      ctx.calledSteps += cost
       for (const job of w.jobs) {
         const steps = Object.keys(inputs).length === 0 ? jobNx(w, job, ctx).steps : ctx.follow.jobSteps(job, inputs)
         for (const { use } of steps) for (const n of use.nx) ctx.nxDirs.add(own(n.dir))
@@ -256,8 +271,9 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
   // In file order, as read: the first tokenless Nx step is where workspace-id-access points.
   ctx.idUses.sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))
   if (count === 0 || setups.size === 0) setups.add(opts.setup ?? 'main-only')
-  findings.push(...mergeCandidates(candidates, ctx))
-  findings.push(...nxJsonFindings(ctx, setups, opts))
+  // One at a time, not push(...list): the findings of many files are more than a call takes arguments.
+  for (const f of mergeCandidates(candidates, ctx)) findings.push(f)
+  for (const f of nxJsonFindings(ctx, setups, opts)) findings.push(f)
   return sortFindings(findings)
 }
 
@@ -294,18 +310,39 @@ function ownCandidate(c: Candidate): Candidate {
 
 /** The `with:` of each local call of a reusable workflow (one empty set when it is not called here). */
 function callerInputs(w: Workflow, ctx: Context): Record<string, string>[] {
-  const out = (ctx.callers.get(w.file) ?? []).map(({ job }) =>
-    Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value]))
-  )
-  return out.length > 0 ? out : [{}]
+  // Each set once: a hundred callers passing the same inputs are judged as one.
+  const sets = new Map<string, Record<string, string>>()
+  for (const { job } of ctx.callers.get(w.file) ?? []) {
+    const inputs = Object.fromEntries([...(job.with ?? new Map()).values()].map(e => [e.name, e.value]))
+    const key = JSON.stringify(Object.entries(inputs).sort())
+    if (!sets.has(key)) sets.set(key, inputs)
+  }
+  return sets.size > 0 ? [...sets.values()] : [{}]
+}
+
+/**
+ * The most steps the audit judges again for the inputs of the local callers of reusable workflows,
+ * over the whole audit (each set of inputs judges every step of its callee once more).
+ */
+export const MAX_CALLED_STEPS = 50_000
+
+function tooManyCalls(w: Workflow, judged: number, sets: number): Finding {
+  return {
+    rule: 'workflow-unreadable',
+    severity: 'medium',
+    file: w.file,
+    line: 1,
+    message: `${w.file} is called by local workflows with ${sets} different sets of inputs, and its steps with each set are more than this audit reads (${MAX_CALLED_STEPS} steps over all calls), so it judged it with the first ${judged} sets only.`,
+    fix: 'Call it with fewer different inputs (or split it into smaller reusable workflows), then audit again.'
+  }
 }
 
 function unreadableWords(w: Workflow): { message: string; fix: string } {
   const error = w.error as NonNullable<Workflow['error']>
   if (error.tooLarge) {
     return {
-      message: `${w.file} holds ${error.message} (aliased parallel: groups in each other), more than this audit reads, so it could not judge it.`,
-      fix: 'Write the steps out, or alias fewer of them into each other, then audit again.'
+      message: `${w.file} holds ${error.message}, more than this audit reads, so it could not judge it.`,
+      fix: 'Write the steps or maps out, or alias fewer of them into each other, then audit again.'
     }
   }
   if (!error.file) {
@@ -479,7 +516,10 @@ function mergeCandidates(candidates: Candidate[], ctx: Context): Finding[] {
   const byKey = new Map<string, Candidate[]>()
   for (const c of candidates) {
     const id = `${c.entry.loc.file}\\u0000${c.entry.loc.offset}`
-    byKey.set(id, [...(byKey.get(id) ?? []), c])
+    // Pushed, not copied: a key aliased into 10,000 jobs has 10,000 candidates.
+    const list = byKey.get(id) ?? []
+    list.push(c)
+    byKey.set(id, list)
   }
   const out: Finding[] = []
   for (const group of byKey.values()) {
@@ -547,23 +587,35 @@ function isLocalWorkflow(uses: string): boolean {
   return uses.startsWith('./.github/workflows/')
 }
 
-/** Token variables a (local) reusable workflow fills from secrets, following its own calls. */
-function secretTokenUses(w: Workflow, ctx: Context, seen: Set<string>): Entry[] {
-  if (seen.has(w.file)) return []
+/**
+ * Token variables a (local) reusable workflow fills from secrets, following its own calls: worked
+ * out once per workflow. (Per calling job, 100 workflows of 100 jobs that all call each other
+ * walked the whole graph 10,000 times: 26 s.)
+ */
+function secretTokenUses(w: Workflow, ctx: Context): Entry[] {
+  let known = ctx.secretTokens.get(w)
+  if (!known) {
+    known = []
+    collectSecretTokens(w, ctx, new Set(), known)
+    ctx.secretTokens.set(w, known)
+  }
+  return known
+}
+
+function collectSecretTokens(w: Workflow, ctx: Context, seen: Set<string>, out: Entry[]): void {
+  if (seen.has(w.file)) return
   seen.add(w.file)
-  const out: Entry[] = []
   for (const job of w.jobs) {
     if (job.uses !== '') {
       const callee = isLocalWorkflow(job.uses) ? ctx.linked.get(job.uses.slice(2)) : undefined
-      if (callee && !callee.error) out.push(...secretTokenUses(callee, ctx, seen))
+      if (callee && !callee.error) collectSecretTokens(callee, ctx, seen, out)
       continue
     }
     const nx = jobNx(w, job, ctx)
     if (!nx.runsNx) continue
     const envs = [...w.env, ...job.env, ...job.steps.flatMap(s => [s, ...ctx.follow.actionSteps(s)]).flatMap(s => s.env)]
-    out.push(...tokenEntries(envs).filter(e => readsSecret(e.value)))
+    for (const e of tokenEntries(envs)) if (readsSecret(e.value)) out.push(e)
   }
-  return out
 }
 
 function secretNames(entries: Entry[]): Set<string> {
@@ -582,7 +634,7 @@ function reusableCalls(w: Workflow, ctx: Context): Finding[] {
     const local = isLocalWorkflow(job.uses)
     // A local reusable workflow takes no @ref (GitHub runs it from the caller's commit).
     const callee = local ? ctx.linked.get(job.uses.slice(2)) : undefined
-    const uses = callee && !callee.error ? secretTokenUses(callee, ctx, new Set()) : null
+    const uses = callee && !callee.error ? secretTokenUses(callee, ctx) : null
     const fix = `Do not pass secrets from ${untrusted.join(', ')}: call the workflow without them, or give the Nx secret only to the kit's read-write-token input inside it.`
     if (job.secretsInherit && (uses === null ? !local : uses.length > 0)) {
       const seenAt =
@@ -637,7 +689,8 @@ function beforeAt(uses: string): string {
 
 function deployJobs(w: Workflow, ctx: Context): Finding[] {
   const out: Finding[] = []
-  const byId = new Map(w.jobs.map(j => [j.id, j]))
+  // Job ids as GitHub matches them in needs:, whatever their case.
+  const byId = new Map(w.jobs.map(j => [j.id.toLowerCase(), j]))
   const fix =
     "Rebuild before deploying: run the kit in this job with 'skip-cache: true' (or 'rebuild-command'), or add --skip-nx-cache / NX_SKIP_NX_CACHE: true to its Nx commands."
   /** Does the job build with Nx from the cache (not rebuilt, remote cache in use)? */
@@ -666,7 +719,7 @@ function deployJobs(w: Workflow, ctx: Context): Finding[] {
       const queue = [...(job.needs ?? [])]
       let builder: Job | null = null
       while (queue.length > 0 && builder === null) {
-        const id = queue.shift() as string
+        const id = (queue.shift() as string).toLowerCase()
         const dep = byId.get(id)
         if (!dep || seen.has(id)) continue
         seen.add(id)
@@ -872,7 +925,7 @@ function tokenlessNxSteps(w: Workflow, job: Job, steps: { step: Step; use: Use }
   if (job.uses !== '') return []
   const out: IdUse[] = []
   const jobEnv = [...job.env, ...w.env.filter(e => !job.env.some(j => j.name === e.name))]
-  const kit = w.jobs.some(j => j.steps.some(isKit))
+  const kit = usesKit(w)
   for (const { step, use } of steps) {
     if (isKit(step)) break
     if (use.nx.length === 0) continue
@@ -895,30 +948,42 @@ function tokenlessNxSteps(w: Workflow, job: Job, steps: { step: Step; use: Use }
   return out
 }
 
+/** Does any job of the workflow use the kit? Once per workflow, not once per job (10,000 jobs of 10,000 steps). */
+function usesKit(w: Workflow): boolean {
+  let known = usesKitOf.get(w)
+  if (known === undefined) {
+    known = w.jobs.some(j => j.steps.some(isKit))
+    usesKitOf.set(w, known)
+  }
+  return known
+}
+
+const usesKitOf = new WeakMap<Workflow, boolean>()
+
 /**
  * workspace-id-access: one finding per nx.json that has nxCloudId and no token, when pull
  * requests run Nx in it with no token. Nx then connects at the workspace ID access level set in
  * Nx Cloud, which no file shows (docs/POLICY.md#no-token, #nx-facts).
  */
 function workspaceIdFindings(ctx: Context, workspaceOf: (dir: string) => Workspace | null): Finding[] {
-  const groups = new Map<Workspace, IdUse[]>()
+  // Sets, not lists searched: a reusable workflow called with many inputs gives a use per step per call.
+  const groups = new Map<Workspace, Set<IdUse>>()
   for (const u of ctx.idUses) {
     for (const dir of u.dirs) {
       const ws = workspaceOf(dir)
       if (!ws || ws.config.cloudId === '' || ws.config.accessToken !== '') continue
-      const list = groups.get(ws) ?? []
-      if (!list.includes(u)) list.push(u)
-      groups.set(ws, list)
+      const set = groups.get(ws) ?? new Set<IdUse>()
+      set.add(u)
+      groups.set(ws, set)
     }
   }
   const out: Finding[] = []
-  for (const [ws, uses] of groups) {
+  for (const [ws, set] of groups) {
+    const uses = [...set]
     const first = uses[0]
-    const jobs: string[] = []
-    for (const u of uses) {
-      const name = u.file === first.file ? `'${u.job}'` : `'${u.job}' (${u.file})`
-      if (!jobs.includes(name)) jobs.push(name)
-    }
+    const names = new Set<string>()
+    for (const u of uses) names.add(u.file === first.file ? `'${u.job}'` : `'${u.job}' (${u.file})`)
+    const jobs = [...names]
     const one = jobs.length === 1
     const events = [...new Set(uses.flatMap(u => u.events))]
     const kit = uses.some(u => u.kit)

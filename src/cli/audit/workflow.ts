@@ -36,6 +36,7 @@ export interface Step {
   uses: string
   usesLoc: Loc | null
   run: string
+  /** Its inputs by name in lower case (GitHub matches an input's name whatever its case). */
   with: Map<string, Entry>
   env: Entry[]
   /** The step's own `working-directory:` ('' when none). */
@@ -132,8 +133,44 @@ class YamlError extends Error {
 /** The core-schema tags a plain scalar may resolve to (YAML 1.2). */
 const PLAIN_TAGS = [nullCoreTag, boolCoreTag, intCoreTag, floatCoreTag]
 
+/**
+ * GitHub's template reader reads a scalar that is one expression of a string literal alone,
+ * `${{ 'NX_CLOUD_ACCESS_TOKEN' }}`, as that string, key or value, in any style: so must the audit,
+ * or such a key hides a token. The expression ends at the first `}}` outside a quoted string; the
+ * literal is quoted strings only (`''` inside one is a quote), as in its IsExpressionString.
+ */
+function literalExpression(raw: string): string | null {
+  let end = -1
+  let quoted = false
+  for (let i = 3; i < raw.length; i++) {
+    if (raw[i] === "'") quoted = !quoted
+    else if (!quoted && raw[i] === '}' && raw[i - 1] === '}') {
+      end = i
+      break
+    }
+  }
+  if (end !== raw.length - 1) return null
+  const body = raw.slice(3, end - 1).trim()
+  if (body === '' || body[0] !== "'") return null
+  let out = ''
+  quoted = false
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]
+    if (c === "'") {
+      quoted = !quoted
+      if (quoted && i !== 0) out += c
+    } else if (!quoted) return null
+    else out += c
+  }
+  return quoted ? null : out
+}
+
 function scalarText(source: string, e: ScalarEvent): string {
   const raw = getScalarValue(source, e)
+  if (raw.startsWith('${{')) {
+    const literal = literalExpression(raw)
+    if (literal !== null) return literal
+  }
   if (e.style !== SCALAR_STYLE.PLAIN || e.tagStart !== -1) return raw
   for (const tag of PLAIN_TAGS) {
     const value = tag.resolve(raw, false, tag.tagName)
@@ -181,7 +218,7 @@ function parseTree(source: string): YNode | null {
       stack.push({ node, key: null })
     } else if (e.type === EVENT_ID.SCALAR) {
       const node: YScalar = { kind: 'scalar', offset: e.valueStart, text: scalarText(source, e) }
-      if (node.text === '<<' && e.style === SCALAR_STYLE.PLAIN && e.tagStart === -1) node.merge = true
+      if (node.text === '<<' && e.style === SCALAR_STYLE.PLAIN && e.tagStart === -1 && e.valueEnd - e.valueStart === 2) node.merge = true
       at = e.valueStart
       anchor(e, node)
       add(node)
@@ -204,15 +241,39 @@ interface Reader {
   lineStarts: number[] | null
   /** Steps read so far: aliased `parallel:` groups nested in each other would otherwise multiply without end. */
   steps: number
+  /** Keys and list items read so far (env:, with:, secrets:, needs:, branches: …): an aliased map used in every step multiplies too. */
+  entries: number
 }
 
 /** The most steps one file may hold once its aliases are expanded; past it the file is unreadable. */
 export const MAX_STEPS = 10_000
 
+/**
+ * The most keys and list items (of env:, with:, secrets:, needs:, on:) one file may hold once its
+ * aliases are expanded: a map of 50,000 keys aliased into 10,000 steps is 5 * 10^8 entries, which
+ * ran the audit out of memory. Real workflows hold a few thousand.
+ */
+export const MAX_ENTRIES = 100_000
+
+/** Counts what a file expands to; past MAX_ENTRIES the file is unreadable (too large). */
+function expand(r: Reader, n: number, offset: number): void {
+  r.entries += n
+  if (r.entries > MAX_ENTRIES)
+    throw new YamlError(
+      `more than ${MAX_ENTRIES} keys and list items once its aliases are expanded (an aliased map or list used in many places)`,
+      offset,
+      true
+    )
+}
+
 function lineOf(r: Reader, offset: number): number {
   if (!r.lineStarts) {
     const starts = [0]
-    for (let i = r.source.indexOf('\n'); i !== -1; i = r.source.indexOf('\n', i + 1)) starts.push(i + 1)
+    if (r.source.includes('\r')) {
+      // A lone CR ends a line too (YAML 1.2, 5.4), as the parser reads it: else every key of a file
+      // saved with CR line ends is on line 1.
+      for (const m of r.source.matchAll(/\r\n?|\n/g)) starts.push(m.index + m[0].length)
+    } else for (let i = r.source.indexOf('\n'); i !== -1; i = r.source.indexOf('\n', i + 1)) starts.push(i + 1)
     r.lineStarts = starts
   }
   const starts = r.lineStarts
@@ -236,7 +297,7 @@ function readYaml<T>(
   build: (r: Reader, root: YNode | null) => T,
   unreadable: (error: { line: number; message: string; tooLarge?: true }) => T
 ): T {
-  const r: Reader = { file, source, lineStarts: null, steps: 0 }
+  const r: Reader = { file, source, lineStarts: null, steps: 0, entries: 0 }
   try {
     return build(r, parseTree(source))
   } catch (e) {
@@ -312,12 +373,20 @@ function text(node: YNode | null | undefined): string {
 }
 
 function entries(r: Reader, node: YNode | null | undefined): Entry[] {
-  return items(node).map(i => ({ name: i.key, value: text(i.value), loc: loc(r, i.keyNode) }))
+  const list = items(node)
+  if (list.length > 0) expand(r, list.length, (node as YNode).offset)
+  return list.map(i => ({ name: i.key, value: text(i.value), loc: loc(r, i.keyNode) }))
 }
 
-function triggers(node: YNode | null | undefined): string[] {
+/** A list's texts (needs:, branches:, on: [a, b]), counted against MAX_ENTRIES. */
+function texts(r: Reader, node: YSeq): string[] {
+  expand(r, node.items.length, node.offset)
+  return node.items.map(text)
+}
+
+function triggers(r: Reader, node: YNode | null | undefined): string[] {
   if (node?.kind === 'scalar') return [node.text]
-  if (isSeq(node)) return node.items.map(text)
+  if (isSeq(node)) return texts(r, node)
   return items(node).map(i => i.key)
 }
 
@@ -351,15 +420,15 @@ function workflowOf(r: Reader, root: YNode | null): Workflow {
       secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
       secrets: inherit || !secrets ? [] : entries(r, secrets.value),
       environmentName: isMap(env?.value) ? text(get(env.value, 'name')) : text(env?.value),
-      needs: isSeq(needs) ? needs.items.map(text) : [text(needs)].filter(n => n !== ''),
+      needs: isSeq(needs) ? texts(r, needs) : [text(needs)].filter(n => n !== ''),
       workingDirectory: runDirectory(j.value) || runDirectory(root),
       with: jobWith
     })
   }
   return {
     file: r.file,
-    triggers: on ? triggers(on.value) : [],
-    on: on ? triggerSpecs(on.value) : [],
+    triggers: on ? triggers(r, on.value) : [],
+    on: on ? triggerSpecs(r, on.value) : [],
     env: entries(r, get(root, 'env')),
     jobs,
     error: null
@@ -370,20 +439,20 @@ function runDirectory(node: YNode | null | undefined): string {
   return text(get(get(get(node, 'defaults'), 'run'), 'working-directory'))
 }
 
-function list(node: YNode | null | undefined): string[] | null {
+function list(r: Reader, node: YNode | null | undefined): string[] | null {
   if (node === null || node === undefined) return null
-  if (isSeq(node)) return node.items.map(text)
+  if (isSeq(node)) return texts(r, node)
   return [text(node)]
 }
 
-function triggerSpecs(node: YNode | null | undefined): Trigger[] {
+function triggerSpecs(r: Reader, node: YNode | null | undefined): Trigger[] {
   const bare = (event: string): Trigger => ({ event, branches: null, branchesIgnore: null, tags: null })
   if (node?.kind === 'scalar') return [bare(node.text)]
-  if (isSeq(node)) return node.items.map(i => bare(text(i)))
+  if (isSeq(node)) return texts(r, node).map(bare)
   return items(node).map(i => {
     const field = (k: string): string[] | null => {
       const f = has(i.value, k)
-      return f ? list(f.value) : null
+      return f ? list(r, f.value) : null
     }
     return { event: i.key, branches: field('branches'), branchesIgnore: field('branches-ignore'), tags: field('tags') }
   })
@@ -402,10 +471,16 @@ function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[]
       steps.push(...readSteps(r, group.value, depth + 1))
       continue
     }
-    if (++r.steps > MAX_STEPS) throw new YamlError(`more than ${MAX_STEPS} steps once its aliases are expanded`, s.offset, true)
+    if (++r.steps > MAX_STEPS)
+      throw new YamlError(
+        `more than ${MAX_STEPS} steps once its aliases are expanded (aliased parallel: groups in each other)`,
+        s.offset,
+        true
+      )
     const uses = has(s, 'uses')
     const withMap = new Map<string, Entry>()
-    for (const e of entries(r, get(s, 'with'))) withMap.set(e.name, e)
+    // By name in lower case: GitHub matches inputs whatever their case (`Setup:`, `PUSH:`), and so the audit.
+    for (const e of entries(r, get(s, 'with'))) if (!withMap.has(e.name.toLowerCase())) withMap.set(e.name.toLowerCase(), e)
     steps.push({
       loc: loc(r, s),
       name: text(get(s, 'name')),
