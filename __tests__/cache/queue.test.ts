@@ -121,7 +121,8 @@ describe('saveQueue with saves in flight at once', () => {
         inFlight++
         maxInFlight = Math.max(maxInFlight, inFlight)
         const p = plan[hash] ?? { ms: defaultMs }
-        await new Promise(r => setTimeout(r, p.ms))
+        // Unref'd: the deadline test leaves saves that hang for 5 s, which must not keep Jest alive after the run.
+        await new Promise(r => setTimeout(r, p.ms).unref())
         inFlight--
         return p.outcome ?? { kind: 'saved' }
       }
