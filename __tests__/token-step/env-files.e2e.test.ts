@@ -57,6 +57,17 @@ const sameRepoPr = (ws: string, env: Record<string, string> = {}) =>
     inputs: { 'read-write-token': RW, 'read-only-token': '', 'workspace-id-access': 'read-only' }
   })
 
+/** A push to main with the read-write token passed: the run that may write under main-only. */
+const pushToMain = (ws: string, env: Record<string, string> = {}) =>
+  runAction({
+    event: 'push',
+    ref: 'refs/heads/main',
+    payload: pushPayload('refs/heads/main'),
+    workspace: ws,
+    env,
+    inputs: { 'read-write-token': RW }
+  })
+
 test('control: with no env file, that run reads through nxCloudId and Nx settles on no token', async () => {
   const ws = workspace({})
   const r = await sameRepoPr(ws)
@@ -80,13 +91,7 @@ describe.each(['.env', '.local.env', '.env.local', 'nx-cloud.env'])('a token in 
 
   test('a read-write token there is refused under main-only: one error naming the file, nothing exported', async () => {
     const ws = workspace({ [file]: `NX_CLOUD_ACCESS_TOKEN="${RW}"\n` })
-    const r = await runAction({
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      workspace: ws,
-      inputs: { 'read-write-token': RW }
-    })
+    const r = await pushToMain(ws)
     expect(r.status).not.toBe(0)
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]).toContain(`${join(ws, file)} sets NX_CLOUD_ACCESS_TOKEN to a read-write Nx Cloud token`)
@@ -120,14 +125,7 @@ describe("NX_NO_CLOUD in the job's environment", () => {
   })
 
   test("exactly 'true' is honoured on a run that could write: no token exported", async () => {
-    const r = await runAction({
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      workspace: workspace({}),
-      env: { NX_NO_CLOUD: 'true' },
-      inputs: { 'read-write-token': RW }
-    })
+    const r = await pushToMain(workspace({}), { NX_NO_CLOUD: 'true' })
     expect(r.outputs.access).toBe('none')
     expect(r.env.NX_CLOUD_ACCESS_TOKEN).toBeUndefined()
     expect(Object.values(r.env).join('\n')).not.toContain(RW)
@@ -157,13 +155,7 @@ describe('env files as Nx reads them, whatever their size or form (found by a se
     expect(tokenNxSettlesOn(ws, r.env)).toBe(RO)
     // And a read-write one there is refused under main-only, however large the file.
     const rw = workspace({ '.env': `NX_CLOUD_ACCESS_TOKEN=${RW}\n${padding}` })
-    const refused = await runAction({
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      workspace: rw,
-      inputs: { 'read-write-token': RW }
-    })
+    const refused = await pushToMain(rw)
     expect(refused.errors).toHaveLength(1)
     expect(refused.env).toEqual({})
   })
@@ -171,13 +163,7 @@ describe('env files as Nx reads them, whatever their size or form (found by a se
   test('a token made of ${OTHER} (dotenv-expand, as Nx expands it) is judged by its value: read-write is refused under main-only', async () => {
     const ws = workspace({ '.env': `CI_TOKEN=${RW}\nNX_CLOUD_ACCESS_TOKEN=\${CI_TOKEN}\n` })
     expect(tokenNxSettlesOn(ws, {})).toBe(RW)
-    const r = await runAction({
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      workspace: ws,
-      inputs: { 'read-write-token': RW }
-    })
+    const r = await pushToMain(ws)
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]).toContain('sets NX_CLOUD_ACCESS_TOKEN to a read-write Nx Cloud token')
     expect(r.env).toEqual({})
@@ -186,13 +172,7 @@ describe('env files as Nx reads them, whatever their size or form (found by a se
   test('an nx.json that is a FIFO fails the step at once, naming it, instead of hanging it', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'nca-envfiles-'))
     execFileSync('mkfifo', [join(ws, 'nx.json')])
-    const r = await runAction({
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      workspace: ws,
-      inputs: { 'read-write-token': RW }
-    })
+    const r = await pushToMain(ws)
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]).toContain('which is not a regular file')
     expect(r.env).toEqual({})
