@@ -53,7 +53,7 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256))
     writeFileSync(join(a, ENTRY_DIR, '8877'), bytes)
     expect(await saveEntry('8877', 'Linux')).toEqual({ kind: 'saved' })
-    expect(svc.entries.get(entryKey('8877', 'Linux'))?.finalized).toBe(true)
+    expect(svc.entry(entryKey('8877', 'Linux'))?.finalized).toBe(true)
 
     const b = freshStage()
     expect(b).not.toBe(a)
@@ -120,7 +120,7 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     } finally {
       svc.rateLimitAfter = Infinity
     }
-    expect(svc.entries.has(entryKey('7000', 'Linux'))).toBe(false)
+    expect(svc.entry(entryKey('7000', 'Linux')) !== undefined).toBe(false)
   })
 
   it('tells a write the service refuses (a read-only cache token) apart', async () => {
@@ -155,7 +155,7 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
       svc.latencyMs = 0
       svc.keyFaults.clear()
     }
-    expect(svc.entries.get(entryKey('7306', 'Linux'))?.finalized).toBe(true)
+    expect(svc.entry(entryKey('7306', 'Linux'))?.finalized).toBe(true)
   })
 
   it('is refused by ACTIONS_CACHE_MODE read without a request', async () => {

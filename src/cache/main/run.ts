@@ -3,7 +3,6 @@
 // start leaves Nx without a remote cache, with a warning. Bad inputs fail, as in the token step.
 
 import * as core from '../../action-io/core.js'
-import { saveSaveSettings } from '../post/settings.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
@@ -27,14 +26,18 @@ export function stageDir(env: Env): string {
 
 export async function run(env: Env = process.env): Promise<void> {
   let decision: CacheDecision
-  let limits: { maxEntries: number; maxEntrySize: number }
+  let limits: { maxEntries: number; maxEntrySize: number; saveConcurrency: number; saveTimeLimit: number }
   try {
     mask([getInput(env, 'github-token')])
     const cfg = readCacheInputs(env)
     const facts = await runFactsFromEnv(cfg.policy, env)
     decision = decideCache(cfg, facts, env)
-    limits = { maxEntries: cfg.maxEntries, maxEntrySize: cfg.maxEntrySize }
-    saveSaveSettings(core, cfg)
+    limits = {
+      maxEntries: cfg.maxEntries,
+      maxEntrySize: cfg.maxEntrySize,
+      saveConcurrency: cfg.saveConcurrency,
+      saveTimeLimit: cfg.saveTimeLimit
+    }
   } catch (e) {
     fail(e)
     return
@@ -49,7 +52,10 @@ export async function run(env: Env = process.env): Promise<void> {
     core.setSecret(token)
     const stage = stageDir(env)
     try {
-      const { pid, port } = await startServer({ stage, token, write: decision.write, ...limits }, env)
+      const { pid, port } = await startServer(
+        { stage, token, write: decision.write, maxEntries: limits.maxEntries, maxEntrySize: limits.maxEntrySize, scope: decision.scope },
+        env
+      )
       server = { pid, port, stage, write: decision.write }
       decision.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = `http://127.0.0.1:${port}`
       decision.exports.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token
@@ -63,10 +69,12 @@ export async function run(env: Env = process.env): Promise<void> {
   const failed = decision.server && server === null
   const access = failed ? 'none' : decision.access
   const reason = failed ? `${decision.reason} But the Nx cache server did not start, so Nx runs without a remote cache.` : decision.reason
-  saveHandoff(core, { access, reason, server, ...limits })
+  const scope = server?.write ? decision.scope : ''
+  saveHandoff(core, { access, reason, server, ...limits, scope, scopeKind: scope === '' ? 'none' : decision.scopeKind })
   for (const [name, value] of Object.entries(decision.exports)) core.exportVariable(name, value)
   core.setOutput('access', access)
   core.setOutput('reason', reason)
+  core.setOutput('scope', scope)
   core.info(`nx-cloud-access cache: ${access}. ${reason}`)
 }
 
@@ -83,6 +91,8 @@ interface ServerLaunch {
   write: boolean
   maxEntries: number
   maxEntrySize: number
+  /** The scope this run writes to ('' none): the server names its pack by it. */
+  scope: string
 }
 
 export function startServer(launch: ServerLaunch, env: Env, timeoutMs = 20000): Promise<{ pid: number; port: number }> {

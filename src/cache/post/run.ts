@@ -7,13 +7,14 @@ import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
 import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
-import { readSaveSettings } from './settings.js'
 import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
-import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
+import { REJECTED_FILE, STATS_FILE, type ScopeKind, UPLOADS_FILE, readHandoff } from '../state.js'
 
 interface PostReport {
   access: string
   reason: string
+  scope: string
+  scopeKind: ScopeKind
   started: boolean
   stats: ServerStats | null
   queue: QueueResult | null
@@ -31,8 +32,8 @@ export async function run(): Promise<void> {
 /** `t0`: when post began; its time limit (save-time-limit) counts from there. */
 async function post(t0: number): Promise<PostReport> {
   const handoff = readHandoff(core)
-  const { access, reason, server } = handoff
-  if (server === null) return { access, reason, started: false, stats: null, queue: null }
+  const { access, reason, server, scope, scopeKind } = handoff
+  if (server === null) return { access, reason, scope: '', scopeKind: 'none', started: false, stats: null, queue: null }
   const { stage, pid, port, write } = server
 
   // Asked before it is stopped: on Windows the signal ends the server at once, with no stats.json.
@@ -62,8 +63,8 @@ async function post(t0: number): Promise<PostReport> {
       }
     }
     const runnerOs = process.env.RUNNER_OS ?? ''
-    const { concurrency, timeLimit } = readSaveSettings(core)
-    const timeLimitMs = timeLimit * 1000
+    const concurrency = handoff.saveConcurrency
+    const timeLimitMs = handoff.saveTimeLimit * 1000
     core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
     queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
       maxEntries: handoff.maxEntries,
@@ -79,7 +80,15 @@ async function post(t0: number): Promise<PostReport> {
     // Cannot happen: a read-only server keeps nothing. Said rather than saved, should it ever.
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
   }
-  return { access, reason, started: true, stats: answer?.stats ?? null, queue }
+  return {
+    access,
+    reason,
+    scope: write ? scope : '',
+    scopeKind: write ? scopeKind : 'none',
+    started: true,
+    stats: answer?.stats ?? null,
+    queue
+  }
 }
 
 /** The entries the server would not restore (see server-main.ts), each key once. */
@@ -166,6 +175,7 @@ function postOutputs(r: PostReport): Record<string, string> {
   const s = r.stats
   return {
     access: r.access,
+    scope: r.scope,
     hits: String(s?.hits ?? 0),
     misses: String(s?.misses ?? 0),
     saved: String(r.queue?.saved ?? 0),
@@ -175,12 +185,23 @@ function postOutputs(r: PostReport): Record<string, string> {
   }
 }
 
+/** Which Actions cache scope this run wrote to, in words. */
+function scopeWords(r: PostReport): string {
+  if (r.scopeKind === 'pull-request') {
+    return `${r.scope}: this pull request's own scope, read only by its later runs (never by the default branch)`
+  }
+  if (r.scopeKind === 'branch')
+    return `${r.scope}: this branch's scope, read by its later runs and by branches and pull requests based on it`
+  return 'none: this run saves nothing'
+}
+
 function postSummaryRows(r: PostReport): [string, string][] {
   const s = r.stats
   const q = r.queue
   const rows: [string, string][] = [
     ['Access', r.access],
-    ['Why', r.reason || '(not recorded)']
+    ['Why', r.reason || '(not recorded)'],
+    ['Scope written', scopeWords(r)]
   ]
   if (!r.started) {
     rows.push(['Server', 'not started'])
