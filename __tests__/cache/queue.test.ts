@@ -3,8 +3,8 @@
 // error is classified.
 
 import { describe, expect, it } from '@jest/globals'
-import { classifySaveError } from '../../src/cache/actions-store.js'
-import { type QueueEntry, type SaveOutcome, saveQueue } from '../../src/cache/post/queue.js'
+import { type SaveOutcome, classifySaveError } from '../../src/cache/adapter/actions-cache.js'
+import { type QueueEntry, saveQueue } from '../../src/cache/post/queue.js'
 
 function entries(n: number, size = 10): QueueEntry[] {
   return Array.from({ length: n }, (_, i) => ({ hash: `h${i}`, size }))

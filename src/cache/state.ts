@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { isEntryHash } from './adapter/names.js'
+
 // What `main` hands to `post` through GITHUB_STATE, in one place: the names, the types, and how
 // each value is written and read back (with its default). Both sides go through saveHandoff /
 // readHandoff; nothing else calls core.saveState or core.getState. The limits' defaults (as in
@@ -119,6 +122,75 @@ export const MAX_SAVE_CONCURRENCY = 32
  * warning with the count) and left unsaved; the job goes on.
  */
 export const DEFAULT_SAVE_TIME_LIMIT = 300
+
+// What the server reports to post: on its stats route, and in stats.json when it is stopped.
+
+export interface ServerStats {
+  /** GETs answered 200. */
+  hits: number
+  /** GETs answered 404. */
+  misses: number
+  /** Of the misses, how many were failed restores (answered as misses). */
+  restoreErrors: number
+  /** Of the misses, how many outlasted restoreTimeoutMs. */
+  restoreTimeouts: number
+  /** PUTs kept for saving (200). */
+  stored: number
+  /** PUTs answered 403 because this run may not write. */
+  refused: number
+  /** PUTs answered 403 for being over max-entry-size. */
+  tooLarge: number
+  /** PUTs answered 403 for being over max-entries. */
+  overCap: number
+  /** PUTs answered 409: the entry was already there. */
+  conflicts: number
+  /** PUTs answered 403 because the body could not be written. */
+  storeErrors: number
+  /** Requests answered 401. */
+  unauthorized: number
+  bytesServed: number
+  bytesStored: number
+}
+
+export function emptyStats(): ServerStats {
+  return {
+    hits: 0,
+    misses: 0,
+    restoreErrors: 0,
+    restoreTimeouts: 0,
+    stored: 0,
+    refused: 0,
+    tooLarge: 0,
+    overCap: 0,
+    conflicts: 0,
+    storeErrors: 0,
+    unauthorized: 0,
+    bytesServed: 0,
+    bytesStored: 0
+  }
+}
+
+/** What the server reports: on its stats path, and in stats.json when it is stopped. */
+export interface ServerReport {
+  stats: ServerStats
+  uploads: string[]
+}
+
+/** The one path the server answers besides Nx's own (same bearer token): the statistics so far. */
+export const STATS_PATH = '/v1/nx-cloud-access/stats'
+
+/** The uploads file as `post` reads it when the server could not be asked (it died): the entry names in it, each once. */
+export function readUploadsFile(path: string): string[] {
+  try {
+    return [...new Set(readFileSync(path, 'utf8').split('\n').filter(isEntryHash))]
+  } catch {
+    return []
+  }
+}
+
+export function resetUploadsFile(path: string): void {
+  writeFileSync(path, '')
+}
 
 /** In the staging folder: one uploaded hash a line, appended by the server. */
 export const UPLOADS_FILE = 'uploads.txt'

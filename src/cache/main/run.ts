@@ -95,11 +95,24 @@ interface ServerLaunch {
   scope: string
 }
 
+/**
+ * The server holds the Actions cache credentials in memory. A later step of the job runs as the
+ * same user and may raise a process's soft core-size limit up to its hard limit (prlimit) and make
+ * it dump: so the server starts with a hard limit of 0, which only a privileged process can raise.
+ * Through `sh -c 'ulimit -c 0; exec …'` (both limits), where there is a POSIX shell; the exec keeps
+ * the process and its command line the server's own. On Windows there is no such limit to set.
+ */
+function withoutCoreDumps(node: string, entry: string): [string, string[]] {
+  if (process.platform === 'win32') return [node, [entry]]
+  return ['/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', node, entry]]
+}
+
 export function startServer(launch: ServerLaunch, env: Env, timeoutMs = 20000): Promise<{ pid: number; port: number }> {
   const { stage } = launch
   mkdirSync(stage, { recursive: true })
   const log = openSync(join(stage, 'server.log'), 'a')
-  const child = spawn(process.execPath, [serverEntry()], {
+  const [command, args] = withoutCoreDumps(process.execPath, serverEntry())
+  const child = spawn(command, args, {
     cwd: stage,
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],

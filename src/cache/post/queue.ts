@@ -5,12 +5,7 @@
 // in a row it stops rather than hold the job up; at `deadline` it stops waiting and reports what
 // was not saved. Nothing here throws: the build never fails because of the cache.
 
-export type SaveOutcome =
-  | { kind: 'saved' }
-  | { kind: 'exists'; message: string }
-  | { kind: 'rate-limited'; message: string }
-  | { kind: 'denied'; message: string }
-  | { kind: 'failed'; message: string }
+import type { SaveOutcome } from '../adapter/actions-cache.js'
 
 export interface QueueEntry {
   hash: string

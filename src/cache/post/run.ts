@@ -2,13 +2,22 @@
 // say what happened: outputs and a job summary. Never fails the job: every failure is a warning.
 
 import * as core from '../../action-io/core.js'
-import { readFileSync, statSync } from 'node:fs'
+import { lstatSync, readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
-import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
+import { ENTRY_DIR, enterStage, isEntryHash, saveEntry } from '../adapter/actions-cache.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
-import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
-import { REJECTED_FILE, STATS_FILE, type ScopeKind, UPLOADS_FILE, readHandoff } from '../state.js'
+import {
+  REJECTED_FILE,
+  STATS_FILE,
+  STATS_PATH,
+  type ScopeKind,
+  type ServerReport,
+  type ServerStats,
+  UPLOADS_FILE,
+  readHandoff,
+  readUploadsFile
+} from '../state.js'
 
 interface PostReport {
   access: string
@@ -54,14 +63,7 @@ async function post(t0: number): Promise<PostReport> {
   let queue: QueueResult | null = null
   if (write && uploads.length > 0) {
     enterStage(stage)
-    const entries: QueueEntry[] = []
-    for (const hash of uploads) {
-      try {
-        entries.push({ hash, size: statSync(join(stage, ENTRY_DIR, hash)).size })
-      } catch {
-        // Written and then lost: nothing to save.
-      }
-    }
+    const entries = stagedEntries(stage, uploads)
     const runnerOs = process.env.RUNNER_OS ?? ''
     const concurrency = handoff.saveConcurrency
     const timeLimitMs = handoff.saveTimeLimit * 1000
@@ -89,6 +91,46 @@ async function post(t0: number): Promise<PostReport> {
     stats: answer?.stats ?? null,
     queue
   }
+}
+
+/**
+ * The uploads to save, from the names the server reported: only regular files directly in the
+ * staging folder's entries folder, named as the kit names entries. The report and the folder can
+ * be written by any later step of the job, so a name that is a path (`../…`, absolute), a symlink,
+ * or an entries folder that is not a real folder inside the stage is never saved, with a warning.
+ */
+function stagedEntries(stage: string, uploads: unknown[]): QueueEntry[] {
+  const entries: QueueEntry[] = []
+  const refused: string[] = []
+  const dir = join(stage, ENTRY_DIR)
+  let real = false
+  try {
+    real = lstatSync(dir).isDirectory() && realpathSync(dir) === join(realpathSync(stage), ENTRY_DIR)
+  } catch {
+    // No entries folder: nothing to save.
+  }
+  for (const hash of new Set(uploads)) {
+    if (typeof hash !== 'string' || !isEntryHash(hash) || !real) {
+      refused.push(String(hash))
+      continue
+    }
+    try {
+      const st = lstatSync(join(dir, hash))
+      if (st.isFile()) entries.push({ hash, size: st.size })
+      else refused.push(hash)
+    } catch {
+      // Written and then lost: nothing to save.
+    }
+  }
+  if (refused.length > 0) {
+    core.warning(
+      `${refused.length} names in the cache server's report are not entries of its staging folder (${refused
+        .slice(0, 3)
+        .map(n => JSON.stringify(n.slice(0, 80)))
+        .join(', ')}${refused.length > 3 ? ', …' : ''}): not saved. Something else in this job wrote to ${stage}.`
+    )
+  }
+  return entries
 }
 
 /** The entries the server would not restore (see server-main.ts), each key once. */

@@ -5,11 +5,19 @@
 
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ENTRY_DIR, UnsafeEntryError, enterStage, prepareRestore, restoreEntry } from '../actions-store.js'
+import { ENTRY_DIR, UnsafeEntryError, enterStage, prepareRestore, restoreEntry } from '../adapter/actions-cache.js'
 import { createRedactor, redactStream } from '../redact.js'
 import { CREDENTIALS, type ServerHandoff, isHandoff } from '../server-launch.js'
-import { type EntrySource, type ServerReport, createNxCacheServer, resetUploadsFile } from './http.js'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, REJECTED_FILE, STATS_FILE, UPLOADS_FILE } from '../state.js'
+import { type EntrySource, createNxCacheServer } from './http.js'
+import {
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_ENTRY_SIZE,
+  REJECTED_FILE,
+  STATS_FILE,
+  type ServerReport,
+  UPLOADS_FILE,
+  resetUploadsFile
+} from '../state.js'
 
 /** How long the server waits for `main` to hand it its settings. */
 const HANDOFF_TIMEOUT_MS = 15000
@@ -70,7 +78,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       uploadsFile,
       maxEntries: handoff.maxEntries || DEFAULT_MAX_ENTRIES,
       maxEntrySize: handoff.maxEntrySize || DEFAULT_MAX_ENTRY_SIZE,
-      source: actionsSource(stage, runnerOs),
+      source: actionsSource(stage, runnerOs, handoff.maxEntrySize || DEFAULT_MAX_ENTRY_SIZE),
       log
     })
     const port = await server.listen(0)
@@ -101,13 +109,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
  * (an UnsafeEntryError) is a miss, recorded once in rejected.txt for `post` to warn about, and not
  * downloaded again in this job.
  */
-function actionsSource(stage: string, runnerOs: string): EntrySource {
+function actionsSource(stage: string, runnerOs: string, maxEntrySize: number): EntrySource {
   const rejected = new Set<string>()
   return {
     async restore(hash) {
       if (rejected.has(hash)) return null
       try {
-        return await restoreEntry(stage, hash, runnerOs)
+        return await restoreEntry(stage, hash, runnerOs, maxEntrySize)
       } catch (e) {
         if (e instanceof UnsafeEntryError) {
           rejected.add(hash)

@@ -13,26 +13,29 @@
 // overlap and each is classified on its own. What the library prints during a save is attributed
 // to that save through an AsyncLocalStorage and demoted to debug lines (see saveEntry).
 
-import * as core from '../action-io/core.js'
+import * as core from '../../action-io/core.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs'
+import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import type { SaveOutcome } from './post/queue.js'
-import { HANDED_OVER } from './server-launch.js'
+import { HANDED_OVER } from '../server-launch.js'
+import { ENTRY_DIR, entryKey } from './names.js'
 
-export const ENTRY_DIR = 'nx-cache'
-const KEY_PREFIX = 'nx-cloud-access-v1'
+export { ENTRY_DIR, entryKey, isEntryHash } from './names.js'
+
+/** How one save ended, judged from its own calls (classifySaveError). */
+export type SaveOutcome =
+  | { kind: 'saved' }
+  | { kind: 'exists'; message: string }
+  | { kind: 'rate-limited'; message: string; /** Seconds the service asked to wait (Retry-After), if it said. */ retryAfter?: number }
+  | { kind: 'denied'; message: string }
+  | { kind: 'failed'; message: string }
 
 function entryPath(hash: string): string {
   return `${ENTRY_DIR}/${hash}`
-}
-
-export function entryKey(hash: string, runnerOs: string): string {
-  return `${KEY_PREFIX}-${runnerOs || process.platform}-${hash}`
 }
 
 /** Makes the process's working folder and GITHUB_WORKSPACE the staging folder (see above). */
@@ -46,22 +49,22 @@ export function enterStage(stageDir: string): void {
 // restoreCache itself uses (one copy in the bundle), pinned by the lock file; the tests run them
 // against the loopback service, so a change of the library's insides fails there first.
 interface CacheInternals {
-  tar: typeof import('../../node_modules/@actions/cache/lib/internal/tar.js')
-  utils: typeof import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js')
-  config: typeof import('../../node_modules/@actions/cache/lib/internal/config.js')
-  http: typeof import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js')
-  twirp: typeof import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
+  tar: typeof import('../../../node_modules/@actions/cache/lib/internal/tar.js')
+  utils: typeof import('../../../node_modules/@actions/cache/lib/internal/cacheUtils.js')
+  config: typeof import('../../../node_modules/@actions/cache/lib/internal/config.js')
+  http: typeof import('../../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js')
+  twirp: typeof import('../../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
   httpClient: typeof import('@actions/http-client')
 }
 let internals: Promise<CacheInternals> | null = null
 function cacheInternals(): Promise<CacheInternals> {
   // One after another: Jest's ESM loader fails concurrent imports sharing a module (@actions/core).
   internals ??= (async () => ({
-    tar: await import('../../node_modules/@actions/cache/lib/internal/tar.js'),
-    utils: await import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
-    config: await import('../../node_modules/@actions/cache/lib/internal/config.js'),
-    http: await import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
-    twirp: await import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js'),
+    tar: await import('../../../node_modules/@actions/cache/lib/internal/tar.js'),
+    utils: await import('../../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
+    config: await import('../../../node_modules/@actions/cache/lib/internal/config.js'),
+    http: await import('../../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
+    twirp: await import('../../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js'),
     httpClient: await import('@actions/http-client')
   }))()
   return internals
@@ -82,6 +85,26 @@ async function compressionMethod(): Promise<Compression> {
  */
 export async function prepareRestore(): Promise<void> {
   await compressionMethod()
+  await tarStream()
+}
+
+let tarReader: Promise<typeof import('tar-stream')> | null = null
+/**
+ * tar-stream, loaded once. The server loads it in prepareRestore, before it is handed any
+ * credential: a module loaded later is read from the action's folder on disk, which a later step
+ * of the job can rewrite, and would run with the runtime token in process.env.
+ */
+function tarStream(): Promise<typeof import('tar-stream')> {
+  tarReader ??= import('tar-stream')
+  return tarReader
+}
+
+/** An entry larger than max-entry-size: a miss, not restored (and not a tampered archive). */
+export class TooLargeEntryError extends Error {
+  constructor(key: string, limit: number) {
+    super(`the Actions cache entry ${key} is over max-entry-size (${limit} bytes): not restored, answered as a miss`)
+    this.name = 'TooLargeEntryError'
+  }
 }
 
 type TwirpClient = ReturnType<CacheInternals['twirp']['internalCacheTwirpClient']>
@@ -142,7 +165,7 @@ export class UnsafeEntryError extends Error {
  * alone are written, to a path chosen here. Anything else throws an UnsafeEntryError (a miss for
  * the server) and nothing of the archive is kept.
  */
-export async function restoreEntry(stageDir: string, hash: string, runnerOs: string): Promise<Buffer | null> {
+export async function restoreEntry(stageDir: string, hash: string, runnerOs: string, maxEntrySize: number): Promise<Buffer | null> {
   const i = await cacheInternals()
   const { utils, config, http } = i
   // As restoreCache: ACTIONS_CACHE_MODE write-only (or none) allows no reads.
@@ -175,7 +198,9 @@ export async function restoreEntry(stageDir: string, hash: string, runnerOs: str
       core.warning(`Failed to restore: ${e instanceof Error ? e.message : String(e)}`)
       return null
     }
-    await readEntryArchive(archive, method, entryPath(hash), part, key)
+    // The compressed archive is never much larger than what it holds: one far over the limit is not read.
+    if (statSync(archive).size > maxEntrySize + 1024 * 1024) throw new TooLargeEntryError(key, maxEntrySize)
+    await readEntryArchive(archive, method, entryPath(hash), part, key, maxEntrySize)
     renameSync(part, target)
     return readFileSync(target)
   } finally {
@@ -204,8 +229,15 @@ function refusal(header: { name: string; type?: string | null }, member: string)
  * Reads the (compressed) tar archive, decompressing as @actions/cache does, and writes the bytes of
  * its one member `member` to `dest`; throws an UnsafeEntryError for any other layout.
  */
-async function readEntryArchive(archive: string, method: string, member: string, dest: string, key: string): Promise<void> {
-  const { extract } = await import('tar-stream')
+async function readEntryArchive(
+  archive: string,
+  method: string,
+  member: string,
+  dest: string,
+  key: string,
+  maxSize: number
+): Promise<void> {
+  const { extract } = await tarStream()
   let source: Readable
   let zstd: ChildProcess | null = null
   let zstdErr = ''
@@ -246,8 +278,16 @@ async function readEntryArchive(archive: string, method: string, member: string,
       }
       if (written) throw new UnsafeEntryError(key, `it holds ${member} twice`)
       written = true
+      // max-entry-size applies to what is restored as to what is saved: by the header, and by the
+      // bytes as they stream (a header can lie), so no entry larger reaches the disk or memory.
+      if ((entry.header.size ?? 0) > maxSize) throw new TooLargeEntryError(key, maxSize)
+      let size = 0
       await pipeline(async function* () {
-        for await (const chunk of entry) yield chunk as Buffer
+        for await (const chunk of entry) {
+          size += (chunk as Buffer).length
+          if (size > maxSize) throw new TooLargeEntryError(key, maxSize)
+          yield chunk as Buffer
+        }
       }, createWriteStream(dest))
     }
   } catch (e) {
