@@ -103,8 +103,9 @@ describe('the cache action on a runner, with the real nx CLI', () => {
 
     expect(post.outputs).toMatchObject({ access: 'read-write', misses: '3', hits: '0', saved: '3', refused: '0' })
     expect(Number(post.outputs['bytes-saved'])).toBeGreaterThan(0)
-    expect(finalized()).toHaveLength(3)
-    expect(finalized().every(k => k.startsWith('nx-cloud-access-v1-Linux-'))).toBe(true)
+    // The three entries in one pack: one Actions cache entry created, not three.
+    expect(finalized()).toHaveLength(1)
+    expect(finalized()[0]).toMatch(/^nx-cloud-access-v1-pack-Linux-heads_main-\d+-\d+-[0-9a-f]{8}-0$/)
     expect(post.summary).toContain('Entries saved')
     // The server is gone once post returns.
     expect(await waitGone(Number(main.state['nca-pid']))).toBe(true)
@@ -296,17 +297,18 @@ describe('post when things go wrong', () => {
     return main
   }
 
-  it('after a 429, post stops saving, warns once with the count not saved, and succeeds', async () => {
+  it('after a 429 without Retry-After, post stops saving, warns once with the count not saved, and succeeds', async () => {
     const main = await mainWithUploads(['9001', '9002', '9003', '9004'])
     const reserved = svc.requests.filter(r => r.call === 'CreateCacheEntry' && r.status === 200).length
-    svc.rateLimitAfter = reserved + 1
+    // The pack is refused, then the first entry saved one by one: the three others are not.
+    svc.rateLimitAfter = reserved
     try {
       const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
       expect(post.status).toBe(0)
       expect(post.warnings).toHaveLength(1)
       expect(post.warnings[0]).toContain('429')
-      expect(post.warnings[0]).toContain('3 entries not saved')
-      expect(post.outputs.saved).toBe('1')
+      expect(post.warnings[0]).toContain('4 entries not saved')
+      expect(post.outputs.saved).toBe('0')
       expect(post.errors).toEqual([])
     } finally {
       svc.rateLimitAfter = Infinity
@@ -344,7 +346,7 @@ describe('post when things go wrong', () => {
     expect(post.status).toBe(0)
     expect(post.warnings.join(' ')).toContain('left no statistics')
     expect(post.outputs.saved).toBe('2')
-    expect(finalized()).toEqual(expect.arrayContaining(['nx-cloud-access-v1-Linux-9101', 'nx-cloud-access-v1-Linux-9102']))
+    expect(post.summary).toContain('1 pack(s)')
   })
 
   it('post asks the server for its statistics first, so they survive a stop that leaves no stats.json (Windows)', async () => {

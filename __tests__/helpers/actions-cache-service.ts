@@ -79,7 +79,7 @@ export interface ActionsCacheService {
   /** The service's clock (Date.now by default; a test may make it fake). */
   now: () => number
   requests: ServiceRequest[]
-  /** Answer CreateCacheEntry with 429 after this many successful reservations (Infinity: never). */
+  /** Answer CreateCacheEntry with 429 (no Retry-After) after this many successful reservations (Infinity: never). */
   rateLimitAfter: number
   /** Answer CreateCacheEntry with ok:false and a "cache write denied:" message (a read-only token). */
   denyWrites: boolean
@@ -203,8 +203,9 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     if (creations.length < svc.createsPerWindow) return 0
     return Math.max(1, Math.ceil((creations[0] + svc.windowMs - t) / 1000))
   }
-  const rateLimited = (res: ServerResponse, seconds: number): void =>
-    json(res, 429, { code: 'resource_exhausted', msg: 'too many cache entries created' }, { 'retry-after': String(seconds) })
+  /** A 429, with Retry-After when `seconds` is given. */
+  const rateLimited = (res: ServerResponse, seconds?: number): void =>
+    json(res, 429, { code: 'resource_exhausted', msg: 'too many cache entries created' }, seconds ? { 'retry-after': String(seconds) } : {})
 
   function twirp(method: string, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const record = (status: number, key?: string): void => {
@@ -234,8 +235,9 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
           return json(res, 200, { ok: false, message: 'the service could not reserve this entry' })
         }
         if (reservations >= svc.rateLimitAfter) {
+          // A hard stop that names no time to come back.
           record(429, key)
-          return rateLimited(res, 60)
+          return rateLimited(res)
         }
         const wait = retryAfter()
         if (wait > 0) {

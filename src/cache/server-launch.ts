@@ -37,6 +37,8 @@ export interface ServerHandoff {
   maxEntrySize: number
   /** The scope this run writes to ('' none). */
   scope: string
+  /** The scopes (refs) whose newest pack the server restores at start, in order: its own, its base's, the default branch's. */
+  readScopes: string[]
   /** The HANDED_OVER variables that are set, to go into the server's process.env. */
   actions: Record<string, string>
 }
@@ -132,6 +134,8 @@ export function isHandoff(m: unknown): m is ServerHandoff {
     typeof h.maxEntries === 'number' &&
     typeof h.maxEntrySize === 'number' &&
     typeof h.scope === 'string' &&
+    Array.isArray(h.readScopes) &&
+    h.readScopes.every(r => typeof r === 'string') &&
     typeof h.actions === 'object' &&
     h.actions !== null &&
     Object.entries(h.actions).every(([k, v]) => (HANDED_OVER as readonly string[]).includes(k) && typeof v === 'string')

@@ -195,6 +195,13 @@ export function resetUploadsFile(path: string): void {
 /** In the staging folder: one uploaded hash a line, appended by the server. */
 export const UPLOADS_FILE = 'uploads.txt'
 
+/**
+ * In the staging folder: the pack index of the run's own scope as the server restored it (JSON),
+ * which post carries into the pack it saves. Anyone in the job can write it; it only says where to
+ * look, and every pack is checked when it is read.
+ */
+export const PACKS_FILE = 'packs.json'
+
 /** In the staging folder: what the server did, written when post stops it (SIGTERM). */
 export const STATS_FILE = 'stats.json'
 

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { fail, mask } from '../../action-io/runner.js'
 import { type Env, getInput } from '../../core/inputs.js'
 import { runFactsFromEnv } from '../../action-io/run-facts.js'
+import type { RunFacts } from '../../core/types.js'
 import { type CacheDecision, decideCache, readCacheInputs } from '../decision.js'
 import { type ServerHandoff, actionsVariables, serverEnv } from '../server-launch.js'
 import { type StartedServer, saveHandoff } from '../state.js'
@@ -26,11 +27,12 @@ export function stageDir(env: Env): string {
 
 export async function run(env: Env = process.env): Promise<void> {
   let decision: CacheDecision
+  let facts: RunFacts
   let limits: { maxEntries: number; maxEntrySize: number; saveConcurrency: number; saveTimeLimit: number }
   try {
     mask([getInput(env, 'github-token')])
     const cfg = readCacheInputs(env)
-    const facts = await runFactsFromEnv(cfg.policy, env)
+    facts = await runFactsFromEnv(cfg.policy, env)
     decision = decideCache(cfg, facts, env)
     limits = {
       maxEntries: cfg.maxEntries,
@@ -53,7 +55,15 @@ export async function run(env: Env = process.env): Promise<void> {
     const stage = stageDir(env)
     try {
       const { pid, port } = await startServer(
-        { stage, token, write: decision.write, maxEntries: limits.maxEntries, maxEntrySize: limits.maxEntrySize, scope: decision.scope },
+        {
+          stage,
+          token,
+          write: decision.write,
+          maxEntries: limits.maxEntries,
+          maxEntrySize: limits.maxEntrySize,
+          scope: decision.scope,
+          readScopes: readScopes(facts)
+        },
         env
       )
       server = { pid, port, stage, write: decision.write }
@@ -91,8 +101,21 @@ interface ServerLaunch {
   write: boolean
   maxEntries: number
   maxEntrySize: number
-  /** The scope this run writes to ('' none): the server names its pack by it. */
+  /** The scope this run writes to ('' none). */
   scope: string
+  readScopes: string[]
+}
+
+/**
+ * The scopes whose packs a run looks for, in the order GitHub lets it read them: its own ref, its
+ * pull request's base branch, the default branch. Only where to look: the service decides what the
+ * run may read.
+ */
+function readScopes(facts: RunFacts): string[] {
+  const refs = [facts.ref]
+  if (facts.pullRequest?.base) refs.push(`refs/heads/${facts.pullRequest.base}`)
+  if (facts.defaultBranch) refs.push(`refs/heads/${facts.defaultBranch}`)
+  return [...new Set(refs.filter(r => /^refs\/(heads|pull)\//.test(r)))]
 }
 
 /**

@@ -5,9 +5,11 @@ import * as core from '../../action-io/core.js'
 import { lstatSync, readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
-import { ENTRY_DIR, enterStage, isEntryHash, saveEntry } from '../adapter/actions-cache.js'
+import { ENTRY_DIR, type SaveOutcome, enterStage, isEntryHash, saveEntry } from '../adapter/actions-cache.js'
+import { type PackIndex, mergeIndex, packKeys, parseIndex, planPacks, savePack } from '../adapter/packs.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
 import {
+  PACKS_FILE,
   REJECTED_FILE,
   STATS_FILE,
   STATS_PATH,
@@ -67,17 +69,27 @@ async function post(t0: number): Promise<PostReport> {
     const runnerOs = process.env.RUNNER_OS ?? ''
     const concurrency = handoff.saveConcurrency
     const timeLimitMs = handoff.saveTimeLimit * 1000
-    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
-    queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
+    const deadline = t0 + timeLimitMs
+    const fitting = entries.filter(e => e.size <= handoff.maxEntrySize).slice(0, handoff.maxEntries)
+    const packed = scope === '' ? null : await savePacks(stage, fitting, scope, runnerOs, deadline)
+    const rest = packed === null ? entries : [...entries.filter(e => !fitting.includes(e)), ...packed.rest]
+    if (rest.length > 0) core.info(`Saving ${rest.length} Nx cache entries to the Actions cache one entry each, ${concurrency} at a time.`)
+    queue = await saveQueue(rest, hash => saveEntry(hash, runnerOs), {
       maxEntries: handoff.maxEntries,
       maxEntrySize: handoff.maxEntrySize,
       concurrency,
-      deadline: t0 + timeLimitMs,
+      deadline,
       timeLimitMs,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)
     })
+    if (packed !== null) {
+      queue.saved += packed.saved
+      queue.savedBytes += packed.savedBytes
+      queue.packs = packed.packs
+      queue.retried += packed.retried
+    }
   } else if (!write && uploads.length > 0) {
     // Cannot happen: a read-only server keeps nothing. Said rather than saved, should it ever.
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
@@ -91,6 +103,77 @@ async function post(t0: number): Promise<PostReport> {
     stats: answer?.stats ?? null,
     queue
   }
+}
+
+/** Waits `ms`, or until `deadline` (a Date.now() value), whichever is sooner. */
+const pause = (ms: number, deadline: number): Promise<void> =>
+  new Promise(r => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))))
+
+/**
+ * Saves the run's entries as a few packs (see adapter/packs.ts), one after another, each carrying
+ * the index of this run's packs and of those it inherited from the newest pack of its own scope.
+ * A 429 with Retry-After is waited out when the deadline allows; the entries of a pack that is not
+ * saved are left for per-hash entries (`rest`), as are those past the packs' size.
+ */
+async function savePacks(
+  stage: string,
+  entries: QueueEntry[],
+  scope: string,
+  runnerOs: string,
+  deadline: number
+): Promise<{ saved: number; savedBytes: number; packs: number; retried: number; rest: QueueEntry[] }> {
+  const out = { saved: 0, savedBytes: 0, packs: 0, retried: 0, rest: [] as QueueEntry[] }
+  if (entries.length === 0) return out
+  const plan = planPacks(entries)
+  out.rest.push(...plan.rest)
+  let inherited: PackIndex = []
+  try {
+    inherited = parseIndex(readFileSync(join(stage, PACKS_FILE), 'utf8'))
+  } catch {
+    // No index restored: this pack starts the line.
+  }
+  const keys = packKeys(runnerOs, scope, plan.packs.length, {
+    id: process.env.GITHUB_RUN_ID ?? '',
+    attempt: process.env.GITHUB_RUN_ATTEMPT ?? ''
+  })
+  const index = mergeIndex(
+    plan.packs.map((p, i) => [keys[i], p.map(e => e.hash)]),
+    inherited
+  )
+  core.info(`Saving ${entries.length - plan.rest.length} Nx cache entries to the Actions cache as ${plan.packs.length} pack(s).`)
+  // A pack not saved by the deadline is not waited for: its entries go to the per-hash queue,
+  // which, past the deadline, counts them in its one warning as not saved.
+  const withinDeadline = (p: Promise<SaveOutcome>): Promise<SaveOutcome | 'deadline'> =>
+    Promise.race([p, pause(deadline - Date.now(), deadline).then(() => 'deadline' as const)])
+  for (const [i, pack] of plan.packs.entries()) {
+    const hashes = pack.map(e => e.hash)
+    let outcome: SaveOutcome | 'deadline' =
+      Date.now() >= deadline ? 'deadline' : await withinDeadline(savePack(stage, keys[i], hashes, index))
+    for (
+      let tries = 1;
+      outcome !== 'deadline' && outcome.kind === 'rate-limited' && outcome.retryAfter !== undefined && tries < 5;
+      tries++
+    ) {
+      if (Date.now() + outcome.retryAfter * 1000 >= deadline) break
+      core.info(`The Actions cache asked to wait ${outcome.retryAfter} s (429, Retry-After) before the next pack.`)
+      out.retried++
+      await pause(outcome.retryAfter * 1000, deadline)
+      outcome = await withinDeadline(savePack(stage, keys[i], hashes, index))
+    }
+    if (outcome === 'deadline') {
+      out.rest.push(...pack)
+      continue
+    }
+    if (outcome.kind === 'saved') {
+      out.packs++
+      out.saved += pack.length
+      out.savedBytes += pack.reduce((n, e) => n + e.size, 0)
+    } else {
+      core.info(`Pack ${keys[i]} was not saved (${outcome.message}): its ${pack.length} entries are saved one entry each.`)
+      out.rest.push(...pack)
+    }
+  }
+  return out
 }
 
 /**
@@ -267,7 +350,7 @@ function postSummaryRows(r: PostReport): [string, string][] {
   }
   if (q) {
     rows.push(
-      ['Entries saved', `${q.saved} (${q.savedBytes} bytes)`],
+      ['Entries saved', `${q.saved} (${q.savedBytes} bytes${q.packs > 0 ? `; ${q.packs} pack(s), the rest one entry each` : ''})`],
       ['Not saved', `${q.failed + q.notTried} (${q.existed} existed already${q.stoppedBy ? `; stopped by ${q.stoppedBy}` : ''})`]
     )
   } else {
