@@ -123,6 +123,26 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     expect(svc.entry(entryKey('7000', 'Linux')) !== undefined).toBe(false)
   })
 
+  it("reads a 429's Retry-After from the service's own answer (the library only prints it)", async () => {
+    const a = freshStage()
+    writeFileSync(join(a, ENTRY_DIR, '7001'), 'seven')
+    svc.createsPerWindow = 0
+    try {
+      expect(await saveEntry('7001', 'Linux')).toMatchObject({ kind: 'rate-limited', retryAfter: 60 })
+    } finally {
+      svc.createsPerWindow = 200
+    }
+    // Without one (a hard stop), none is made up.
+    svc.rateLimitAfter = 0
+    try {
+      const outcome = await saveEntry('7001', 'Linux')
+      expect(outcome.kind).toBe('rate-limited')
+      expect('retryAfter' in outcome).toBe(false)
+    } finally {
+      svc.rateLimitAfter = Infinity
+    }
+  })
+
   it('tells a write the service refuses (a read-only cache token) apart', async () => {
     const a = freshStage()
     writeFileSync(join(a, ENTRY_DIR, '7100'), 'x')

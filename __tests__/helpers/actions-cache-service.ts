@@ -201,6 +201,7 @@ export async function startActionsCacheService(): Promise<ActionsCacheService> {
     const t = svc.now()
     while (creations.length > 0 && creations[0] <= t - svc.windowMs) creations.shift()
     if (creations.length < svc.createsPerWindow) return 0
+    if (creations.length === 0) return Math.max(1, Math.ceil(svc.windowMs / 1000))
     return Math.max(1, Math.ceil((creations[0] + svc.windowMs - t) / 1000))
   }
   /** A 429, with Retry-After when `seconds` is given. */
