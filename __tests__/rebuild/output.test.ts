@@ -142,7 +142,10 @@ describe('signs of Nx Cloud', () => {
       line('app:build'),
       ' NX   Nx Cloud is not enabled',
       'This command requires a connection to the full Nx platform.',
-      'Set up remote caching: https://cloud.nx.app/get-started?utm_source=nx-cli'
+      'Set up remote caching: https://cloud.nx.app/get-started?utm_source=nx-cli',
+      // Nx 24's run report recommendations (performance-report), printed with Nx Cloud off too.
+      'Distribute across machines with Nx Agents (https://nx.dev/ci/features/distribute-task-execution?utm_source=nx-cli).',
+      'Add more Nx Agents to recover up to 2m 10s.'
     ].join('\n')
     expect(cloudUseError(analyseRebuildOutput(text))).toBeNull()
   })
