@@ -113,3 +113,36 @@ test('every path CONTRIBUTING.md names in backticks exists', () => {
   expect(missingPath('rebuild-output.test.ts', all)).toMatch('no file of that name')
   expect(missingPath('src/core/no-such.ts', all)).toMatch('does not exist')
 })
+
+// The Nx Cloud and GitHub concepts a reader may not know, and the page that explains each.
+const CONCEPTS: [RegExp, string][] = [
+  [/Nx Cloud's security guide|Nx Cloud\s+security guide/, 'https://nx.dev/ci/concepts/cache-security'],
+  [/\b(CI access tokens?|Nx Cloud tokens?|read-write token|read-only token)\b/, 'https://nx.dev/ci/recipes/security/access-tokens'],
+  [/\b[Pp]ersonal access tokens?\b|\b[Ww]orkspace ID access level\b/, 'https://nx.dev/ci/recipes/security/personal-access-tokens'],
+  [/\bencryption key\b/, 'https://nx.dev/ci/recipes/security/encryption'],
+  [/\b[Dd]istributed (task )?execution\b/, 'https://nx.dev/ci/features/distribute-task-execution'],
+  [/\bsecrets?\b/, 'https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions'],
+  [/\bjob summar(y|ies)\b/, 'https://docs.github.com/en/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary'],
+  [/\bActions cache\b/, 'https://docs.github.com/en/actions/reference/workflows-and-actions/dependency-caching'],
+  [/\bself-hosted (Nx )?remote cache\b/, 'https://nx.dev/docs/kb/self-hosted-caching'],
+  [
+    /\bcode scanning\b/,
+    'https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/uploading-a-sarif-file-to-github'
+  ]
+]
+
+/** The concepts a page mentions in its prose (not in code) without linking their page. */
+function unlinkedConcepts(markdown: string): string[] {
+  const prose = markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '')
+  const targets = new Set(linkTargets(markdown))
+  return CONCEPTS.filter(([re, url]) => re.test(prose) && !targets.has(url)).map(([re]) => String(re))
+}
+
+test('every user page links the Nx Cloud and GitHub concepts it mentions to their pages', () => {
+  const userPages = files.filter(f => f === 'README.md' || f === 'cache/README.md' || /^docs\/(?!POLICY|ARCHITECTURE)[^/]+\.md$/.test(f))
+  expect(userPages.length).toBeGreaterThanOrEqual(10)
+  const missing = userPages.map(f => ({ f, unlinked: unlinkedConcepts(readRepoFile(f)) })).filter(p => p.unlinked.length > 0)
+  expect(missing).toEqual([])
+  expect(unlinkedConcepts('Keep the token in a secret.')).toEqual([String(CONCEPTS[5][0])])
+  expect(unlinkedConcepts('Keep it in `secrets.X`.')).toEqual([])
+})
