@@ -186,11 +186,11 @@ describe('the rebuild step with distribution configured', () => {
     expect(run.summary).toMatch(/<h1>❌ Pre-deploy rebuild not verified: Nx Cloud took part, deploy nothing<\/h1>/)
   })
 
-  it('tells a client the command still reaches not to distribute', async () => {
+  it('(the limit) a command that turns Nx Cloud back on reaches an installed client, told not to distribute', async () => {
     installStandInClient()
     const run = await rebuild(`NX_NO_CLOUD=false ${REBUILD}`)
     // The stand-in prints nothing of Nx Cloud, so the check has nothing to refuse: what a real
-    // client prints is not known here. What it is handed is.
+    // client prints is not known here (docs/rebuild.md says so). What it is handed is.
     expect(run.status).toBe(0)
     expect(handed()).toEqual([{ tasks: TASKS, skipNxCache: true, distributed: 'false' }])
   })
