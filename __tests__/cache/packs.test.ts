@@ -181,3 +181,15 @@ describe('packs', () => {
     }
   })
 })
+
+describe('pack keys', () => {
+  it("one ref's prefix never starts another ref's pack key", async () => {
+    const { packPrefix, packKeys } = await import('../../src/cache/adapter/packs.js')
+    const main = packPrefix('Linux', 'refs/heads/main')
+    for (const other of ['refs/heads/main-foo', 'refs/heads/main_foo', 'refs/heads/main/x', 'refs/pull/1/merge']) {
+      const [key] = packKeys('Linux', other, 1, { id: '1', attempt: '1' })
+      expect(key.startsWith(main)).toBe(false)
+    }
+    expect(packKeys('Linux', 'refs/heads/main', 2, { id: '77', attempt: '2' }).every(k => k.startsWith(main))).toBe(true)
+  })
+})

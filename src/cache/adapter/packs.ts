@@ -42,12 +42,15 @@ const KEY = /^[A-Za-z0-9._-]{1,512}$/
 /** Which hashes each pack holds, newest pack first. */
 export type PackIndex = [key: string, hashes: string[]][]
 
-/** A ref as it may stand in a key: refs/pull/7/merge → pull_7_merge. */
+/**
+ * A ref as it may stand in a key: refs/pull/7/merge → pull_7_merge. No `-` in it, so the prefix of
+ * one ref (…-heads_main-) never starts the key of another (…-heads_main_x-).
+ */
 export function scopeTag(ref: string): string {
   return (
     ref
       .replace(/^refs\//, '')
-      .replace(/[^A-Za-z0-9.-]/g, '_')
+      .replace(/[^A-Za-z0-9.]/g, '_')
       .slice(0, 200) || 'none'
   )
 }
