@@ -15,52 +15,17 @@
 // before the runner options' accessToken, as Nx Cloud's docs say an NX_CLOUD_ACCESS_TOKEN overrides
 // nx.json's; the kit assumes the same.
 
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { REPO_ROOT, type ActionRun, runAction, unmaskedText } from '../helpers/run-action.js'
-import { machineEnv } from '../helpers/runner-env.js'
+import { type ActionRun, runAction, unmaskedText } from '../helpers/run-action.js'
+import { type NxSettles, whatNxSettlesOn } from '../helpers/nx-settles.js'
 import { prPayload, pushPayload } from '../fixtures/payloads.js'
 import { KEY, RO, RW } from '../fixtures/run-cases.js'
 
-const NX = join(REPO_ROOT, 'node_modules', 'nx', 'dist')
 const CLOUD_ID = '65f1c2a9d4e8b70012345678'
 /** A token of a level the kit cannot decode (today's CI access tokens do not say their level). */
 const OPAQUE = 'ZmlsZS10b2tlbi1vZi11bmtub3duLWxldmVs'
-
-interface NxSettles {
-  disabled: boolean
-  token: string
-  key: string
-  cloudId: string
-}
-
-/** Nx's own modules, started as nx.js starts, in the job's environment after the step. */
-function whatNxSettlesOn(ws: string, env: Record<string, string>): NxSettles {
-  const req = (p: string): string => `require(${JSON.stringify(join(NX, p))})`
-  const script = `
-    (async () => {
-      await ${req('bin/workspace-env.js')}.loadWorkspaceEnv(${JSON.stringify(ws)});
-      const { ACCESS_TOKEN } = ${req('src/nx-cloud/utilities/environment.js')};
-      const nxJson = ${req('src/config/nx-json.js')}.readNxJson(${JSON.stringify(ws)});
-      const options = ${req('src/nx-cloud/utilities/get-cloud-options.js')}.getCloudOptions(${JSON.stringify(ws)});
-      const disabled = !!${req('src/utils/nx-cloud-utils.js')}.isNxCloudDisabled(nxJson);
-      process.stdout.write(JSON.stringify({
-        disabled,
-        token: ACCESS_TOKEN || options.accessToken || '',
-        key: process.env.NX_CLOUD_ENCRYPTION_KEY || options.encryptionKey || '',
-        cloudId: options.nxCloudId || ''
-      }));
-    })().catch(e => { process.stderr.write(String(e && e.stack || e)); process.exit(1) })`
-  const r = spawnSync(process.execPath, ['-e', script], {
-    cwd: ws,
-    env: { ...machineEnv(), NX_WORKSPACE_ROOT_PATH: ws, NX_WORKSPACE_DATA_DIRECTORY: join(ws, '.nx', 'workspace-data'), ...env },
-    encoding: 'utf8'
-  })
-  if (r.status !== 0) throw new Error(r.stderr)
-  return JSON.parse(r.stdout) as NxSettles
-}
 
 /** What Nx will do with Nx Cloud, in the kit's words. */
 function nxAccess(nx: NxSettles, workspaceIdAccess: string): string {

@@ -71,6 +71,7 @@ export function extendNxJson(
     ...merged,
     extends: typeof child.json.extends === 'string' ? child.json.extends : undefined,
     extendsFile: base.path,
+    ...(typeof base.json.extends === 'string' && base.json.extends !== '' ? { baseExtends: base.json.extends } : {}),
     committedTokens: [...committedTokensOf(child.json, child.path), ...committedTokensOf(base.json, base.path)]
   }
 }

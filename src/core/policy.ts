@@ -443,6 +443,11 @@ function workspaceNotes(config: Config, nx: NxConfig, notices: string[], warning
       `Input 'workspace-id-access' is read-only, but ${nx.path ?? 'nx.json'} has no nxCloudId: Nx has no workspace ID to connect with, so this input changes nothing.`
     )
   }
+  if (nx.baseExtends !== undefined) {
+    warnings.push(
+      `${nx.extendsFile} (which ${nx.path ?? 'nx.json'} extends) has its own extends '${nx.baseExtends}', which Nx reads no further than one level, so neither Nx nor the kit reads it: move what it holds into ${nx.extendsFile} or nx.json.`
+    )
+  }
   if (nx.path === null && nx.lookedAt !== undefined) {
     warnings.push(
       `No nx.json at ${nx.lookedAt}: nothing is taken from it (no token, no encryption key, no nxCloudId). Is 'working-directory' the folder of the Nx workspace?`

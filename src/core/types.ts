@@ -100,6 +100,8 @@ export interface NxConfig {
   extends?: string
   /** The file that `extends` named, read and merged under nx.json as Nx merges it. */
   extendsFile?: string
+  /** That file's own `extends`, which Nx 24 does not follow (one level only), nor the kit. */
+  baseExtends?: string
   /** Every Nx Cloud token committed in nx.json or the file it extends, used or not (absent: nx.json's accessToken). */
   committedTokens?: CommittedNxToken[]
   /**
