@@ -14,6 +14,8 @@ export interface NxSettles {
   token: string
   key: string
   cloudId: string
+  /** NX_SELF_HOSTED_REMOTE_CACHE_SERVER once the env files are loaded: Nx's HTTP remote cache where Nx Cloud is not used. */
+  selfHostedServer: string
 }
 
 /** Nx's own modules, started as nx.js starts, in the job's environment after the step. */
@@ -30,7 +32,8 @@ export function whatNxSettlesOn(ws: string, env: Record<string, string>): NxSett
         disabled,
         token: ACCESS_TOKEN || options.accessToken || '',
         key: process.env.NX_CLOUD_ENCRYPTION_KEY || options.encryptionKey || '',
-        cloudId: options.nxCloudId || ''
+        cloudId: options.nxCloudId || '',
+        selfHostedServer: process.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER || ''
       }));
     })().catch(e => { process.stderr.write(String(e && e.stack || e)); process.exit(1) })`
   const r = spawnSync(process.execPath, ['-e', script], {

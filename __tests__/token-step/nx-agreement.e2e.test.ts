@@ -177,6 +177,45 @@ describe('the same for NX_NO_CLOUD and the key in an env file', () => {
   }, 30000)
 })
 
+describe('a self-hosted remote cache in an env file, which Nx uses wherever Nx Cloud is not', () => {
+  const files = {
+    'nx.json': nxJson({ nxCloudId: CLOUD_ID, nxCloudEncryptionKey: KEY }),
+    '.env': 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER=https://cache.example.test\nNX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN=committed\n'
+  }
+
+  test.each(['main-only', 'shared-read-write', 'off'])(
+    'refused under %s: one error naming the file, nothing exported',
+    async setup => {
+      const ws = workspace(files)
+      // Nx itself: not disabled by the step's NX_NO_CLOUD=true, the file's server is in its environment.
+      expect(whatNxSettlesOn(ws, { NX_NO_CLOUD: 'true', NX_SELF_HOSTED_REMOTE_CACHE_SERVER: '' }).selfHostedServer).toBe(
+        'https://cache.example.test'
+      )
+      const r = await runKit({ setup, run: 'fork pull request', files: {} }, ws)
+      expect(r.errors).toHaveLength(1)
+      expect(r.errors[0]).toContain(`${join(ws, '.env')} sets NX_SELF_HOSTED_REMOTE_CACHE_SERVER: Nx loads that file into every run`)
+      expect(r.env).toEqual({})
+    },
+    30000
+  )
+
+  test("with self-hosted-cache-url, the step's server and token win over the file's", async () => {
+    const ws = workspace(files)
+    const r = await runAction({
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload(),
+      workspace: ws,
+      inputs: { 'read-write-token': 'rw-secret', 'read-only-token': 'ro-secret', 'self-hosted-cache-url': 'https://ours.example.test' }
+    })
+    expect(r.errors).toEqual([])
+    expect(r.outputs.access).toBe('read-only')
+    const nx = whatNxSettlesOn(ws, r.env)
+    expect(nx.selfHostedServer).toBe('https://ours.example.test')
+    expect(r.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN).toBe('ro-secret')
+  }, 30000)
+})
+
 // A generated table: every combination of setup, run, nx.json and env files below. Where the kit
 // runs, its `access` and `encryption` must be what Nx's own modules settle on; where it refuses, a
 // read-write token must be committed somewhere Nx reads it under setup main-only or ci-read-write.

@@ -328,6 +328,7 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   workspaceNotes(config, nx, notices, warnings)
 
   const exports = remoteCacheExports(config, token, nx, ambient, notices)
+  refuseAServerTheKitDidNotChoose(nx, ambient, exports)
   if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
   if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
 
@@ -421,6 +422,22 @@ function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, toke
     return off(`${view.tokenFrom}, which Nx would use instead`)
   }
   return token
+}
+
+/**
+ * Nx uses a self-hosted remote cache wherever NX_SELF_HOSTED_REMOTE_CACHE_SERVER is set and Nx Cloud
+ * is not (nx tasks-runner/cache.js getHttpCache), so a server the env files give Nx, where the kit
+ * exported none, would serve every run (pull requests included) with whatever token sits beside it,
+ * while `access` says otherwise. An empty export does not hide it: refused.
+ */
+function refuseAServerTheKitDidNotChoose(nx: NxConfig, ambient: Env, exports: Record<string, string>): void {
+  if (!nx.envFiles || (exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? '') !== '') return
+  const name = 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER'
+  if ((nxEnvironment(nx.envFiles, { ...ambient, ...exports })[name] ?? '') === '') return
+  const file = envFileSetting(nx.envFiles, name)?.file ?? "the workspace's env files"
+  throw new PolicyError(
+    `${file} sets ${name}: Nx loads that file into every run and would use that remote cache, pull requests included, which this step does not choose. Accepted: no remote cache settings in the workspace's env files (give the server to input 'self-hosted-cache-url' and its tokens as secrets).`
+  )
 }
 
 /** No key, because GitHub withholds secrets from this run: no remote cache, rather than a failure. */
