@@ -13,6 +13,8 @@
 //   --mirrors DIR  where the snapshots are: DIR/<owner>+<name>/repo (a bare git dir) or
 //                  DIR/<owner>/<name> (a clone); default /work/.mirror
 //   --out DIR      default .corpus
+//   --expected F   the judgement to build or score (default __tests__/fixtures/corpus-expected.json;
+//                  __tests__/fixtures/corpus-unseen-expected.json holds the repositories judged after tuning)
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -24,10 +26,11 @@ const { values } = parseArgs({
     mirrors: { type: 'string', default: '/work/.mirror' },
     out: { type: 'string', default: join(ROOT, '.corpus') },
     score: { type: 'boolean' },
-    cli: { type: 'string', default: join(ROOT, 'dist', 'cli', 'index.js') }
+    cli: { type: 'string', default: join(ROOT, 'dist', 'cli', 'index.js') },
+    expected: { type: 'string', default: join(ROOT, '__tests__', 'fixtures', 'corpus-expected.json') }
   }
 })
-const expected = JSON.parse(readFileSync(join(ROOT, '__tests__', 'fixtures', 'corpus-expected.json'), 'utf8'))
+const expected = JSON.parse(readFileSync(values.expected, 'utf8'))
 
 /** The files audit reads; nothing else is copied. */
 export function wanted(path) {
