@@ -3,7 +3,8 @@
 
 import type { Log } from 'sarif'
 import { type Io, paint } from '../common.js'
-import { type Finding, RULES, SEVERITIES, type Severity } from './rules.js'
+import { RULES } from './registry.js'
+import { type Finding, SEVERITIES, type Severity } from './rule.js'
 
 const COLOUR = { high: 'red', medium: 'yellow', low: 'blue', info: 'gray' } as const
 
@@ -80,6 +81,8 @@ export function formatSarif(findings: Finding[]): string {
               id: r.id,
               name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
               shortDescription: { text: r.title },
+              fullDescription: { text: r.description },
+              helpUri: r.helpUri,
               defaultConfiguration: { level: LEVEL[r.severity] },
               properties: r.varies
                 ? { tags: ['security', 'nx-cloud'] }

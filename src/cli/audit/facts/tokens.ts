@@ -1,0 +1,129 @@
+// Facts about Nx Cloud tokens in env: (workflow, job and step level) of jobs that run Nx. One key
+// can reach many jobs (an anchored block, a workflow-level env:): the candidates of every workflow
+// are gathered, then merged into one group per key, which the strongest rule takes
+// (untrusted-trigger-token, then step-env-token, then inherited-env-token).
+
+import type { Context } from '../context.js'
+import { callerRuns, rate, RATING_ORDER, runsOf } from '../reach.js'
+import type { Severity } from '../rule.js'
+import type { Entry, Workflow } from '../workflow.js'
+import { UNTRUSTED_TRIGGERS, jobNx, kitBeforeNx, own, readsSecret, tokenEntries, viaWords } from './jobs.js'
+
+export interface Candidate {
+  rule: 'untrusted-trigger-token' | 'step-env-token' | 'inherited-env-token'
+  severity: Severity
+  entry: Entry
+  /** The job, with how it reaches Nx when not directly ("through the package.json script test:pr"). */
+  job: string
+  via: string | null
+  triggers: string[]
+  /** The runs an inherited token reaches ("pull requests (pull_request)"). */
+  runs: string[]
+}
+
+export const PRECEDENCE: Candidate['rule'][] = ['untrusted-trigger-token', 'step-env-token', 'inherited-env-token']
+
+export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
+  const out: Candidate[] = []
+  const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
+  const ownRuns = runsOf(w.on ?? [])
+  for (const job of w.jobs) {
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
+    // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
+    const nx = jobNx(w, job, ctx)
+    if (!nx.runsNx) continue
+    const secretRule = (e: Entry): boolean => untrusted.length > 0 && readsSecret(e.value)
+    const base = { job: job.id, via: nx.via, triggers: untrusted, runs: [] as string[] }
+    for (const { step } of nx.steps) {
+      for (const s of [step, ...ctx.follow.actionSteps(step)]) {
+        for (const e of tokenEntries(s.env)) {
+          out.push({ ...base, rule: secretRule(e) ? 'untrusted-trigger-token' : 'step-env-token', severity: 'high', entry: e })
+        }
+      }
+    }
+    const jobNames = new Set(job.env.map(e => e.name))
+    const inherited = [...job.env, ...w.env.filter(e => !jobNames.has(e.name))]
+    const kitFirst = kitBeforeNx(nx)
+    for (const e of tokenEntries(inherited)) {
+      if (secretRule(e)) {
+        out.push({ ...base, rule: 'untrusted-trigger-token', severity: 'high', entry: e })
+        continue
+      }
+      // The kit overrides it; Nx Cloud is off (NX_NO_CLOUD); or no Nx command of the job uses the cache.
+      if (kitFirst || nx.cacheUnused(true)) continue
+      const runs = [...ownRuns, ...callerRuns(w, ctx.callers, name => secretNamesOf(e.value).has(name))]
+      const { rating, words } = rate(e.value, runs)
+      if (rating === null) continue
+      out.push({ ...base, rule: 'inherited-env-token', severity: rating, entry: e, runs: words })
+    }
+  }
+  return out
+}
+
+function secretNamesOf(value: string): Set<string> {
+  return new Set([...value.matchAll(/\bsecrets\.([A-Za-z0-9_]+)/g)].map(m => m[1]))
+}
+
+/** A candidate as kept until the end: the entry's name and place, nothing of its workflow's text. */
+export function ownCandidate(c: Candidate): Candidate {
+  return {
+    ...c,
+    entry: { name: own(c.entry.name), value: '', loc: { ...c.entry.loc, file: own(c.entry.loc.file) } },
+    job: own(c.job),
+    via: c.via === null ? null : own(c.via),
+    triggers: c.triggers.map(own),
+    runs: c.runs.map(own)
+  }
+}
+
+/** One key and the jobs it reaches, under the rule that takes it. */
+export interface TokenGroup {
+  rule: Candidate['rule']
+  severity: Severity
+  entry: Entry
+  jobs: Candidate[]
+  triggers: string[]
+  runs: string[]
+}
+
+const merged = new WeakMap<Context, TokenGroup[]>()
+
+/** One group per key: the strongest rule wins, naming every job that reaches the key. Worked out once per audit. */
+export function tokenGroups(ctx: Context): TokenGroup[] {
+  const known = merged.get(ctx)
+  if (known) return known
+  const byKey = new Map<string, Candidate[]>()
+  for (const c of ctx.candidates) {
+    const id = `${c.entry.loc.file}\\u0000${c.entry.loc.offset}`
+    // Pushed, not copied: a key aliased into 10,000 jobs has 10,000 candidates.
+    const list = byKey.get(id) ?? []
+    list.push(c)
+    byKey.set(id, list)
+  }
+  const out: TokenGroup[] = []
+  for (const group of byKey.values()) {
+    const rule = PRECEDENCE.find(r => group.some(c => c.rule === r)) as Candidate['rule']
+    const chosen = group.filter(c => c.rule === rule)
+    const seenJobs = new Set<string>()
+    const jobs = chosen.filter(c => !seenJobs.has(c.job) && seenJobs.add(c.job) !== undefined)
+    const severity =
+      RATING_ORDER.slice()
+        .reverse()
+        .find(r => chosen.some(c => c.severity === r)) ?? 'high'
+    out.push({
+      rule,
+      severity,
+      entry: chosen[0].entry,
+      jobs,
+      triggers: [...new Set(chosen.flatMap(c => c.triggers))],
+      runs: [...new Set(chosen.flatMap(c => c.runs))]
+    })
+  }
+  merged.set(ctx, out)
+  return out
+}
+
+export function jobWords(jobs: Candidate[]): string {
+  const q = jobs.map(j => `'${j.job}'${viaWords(j.via)}`)
+  return q.length === 1 ? `job ${q[0]}` : `jobs ${q.slice(0, -1).join(', ')} and ${q[q.length - 1]}`
+}

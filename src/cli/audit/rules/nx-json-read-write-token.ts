@@ -1,0 +1,84 @@
+// nx-json-read-write-token: a read-write Nx Cloud token committed in nx.json or in an env file Nx
+// loads into every run: anyone who can read the repository can write to the cache.
+
+import { ENV_FILES, envFileTokensOf } from '../../../core/env-files.js'
+import { tokenLevel } from '../../../core/nx-config.js'
+import type { Setup } from '../../../core/types.js'
+import type { Context, Options } from '../context.js'
+import { type Workspace, nxJsonTokenLine, workspacesOf } from '../facts/workspace.js'
+import { posix } from 'node:path'
+import { type Finding, defineRule } from '../rule.js'
+
+export const nxJsonReadWriteToken = defineRule({
+  id: 'nx-json-read-write-token',
+  severity: 'high',
+  title: 'A read-write Nx Cloud token is committed in nx.json',
+  description:
+    'A token committed in nx.json (or in an env file Nx loads) is given to everyone who can read the repository; a read-write one lets all of them write to the cache every CI run reads.',
+  repo: (ctx, setups, opts) => readWriteTokenFindings(ctx, setups, opts)
+})
+
+function readWriteTokenFindings(ctx: Context, setups: Set<Setup>, opts: Options): Finding[] {
+  const out: Finding[] = []
+  const workspaces = workspacesOf(ctx)
+  const strict = [...setups].filter(s => s === 'main-only' || s === 'ci-read-write')
+  for (const nx of workspaces) {
+    if (tokenLevel(nx.config.accessToken) !== 'read-write' || (strict.length === 0 && !opts.public)) continue
+    out.push({
+      rule: 'nx-json-read-write-token',
+      severity: 'high',
+      file: nx.file,
+      line: nxJsonTokenLine(nx.text, nx.config.accessToken),
+      message:
+        strict.length === 0
+          ? `${nx.file} commits a token that decodes as read-write in a public repository: anyone on the internet can write to the cache.`
+          : ctx.kit
+            ? `${nx.file} commits a token that decodes as read-write, under setup ${strict.join(' and ')}: anyone who can read the repository can write to the cache, which this setup exists to prevent (the kit fails such runs).`
+            : `${nx.file} commits a token that decodes as read-write: anyone who can read the repository can write to the cache. The guide commits only a read-only token and keeps the read-write one in a secret (the kit would refuse to run with this ${nx.file}).`,
+      fix:
+        strict.length > 0
+          ? "Revoke this token in Nx Cloud, commit a read-only token in its place, and keep the read-write token in a secret given to the kit's read-write-token input."
+          : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
+    })
+  }
+  if (strict.length > 0 || opts.public) for (const nx of workspaces) out.push(...envFileTokenFindings(ctx, nx, strict, opts))
+  return out
+}
+
+/**
+ * A read-write Nx Cloud token in one of the workspace's env files (docs/POLICY.md#exports): Nx
+ * loads it into every run, so it is as committed as nx.json's, and the kit refuses it as it does
+ * nx.json's under setups 1 and 2.
+ */
+function envFileTokenFindings(ctx: Context, nx: Workspace, strict: Setup[], opts: Options): Finding[] {
+  const out: Finding[] = []
+  const dir = posix.dirname(nx.file)
+  for (const name of ENV_FILES) {
+    const file = dir === '.' ? name : `${dir}/${name}`
+    const text = ctx.files.read(file)
+    if (text === null) continue
+    for (const { name: variable, value } of envFileTokensOf(text, file)) {
+      if (tokenLevel(value) !== 'read-write') continue
+      // The last assignment wins, as in dotenv.
+      const assigns = new RegExp(`^\\s*(?:export\\s+)?${variable}\\s*[=:]`)
+      const lines = text.split(/\r\n|\r|\n/)
+      let line = 0
+      lines.forEach((l, i) => {
+        if (assigns.test(l)) line = i + 1
+      })
+      out.push({
+        rule: 'nx-json-read-write-token',
+        severity: 'high',
+        file,
+        line: line > 0 ? line : 1,
+        message: `${file} sets ${variable} to a token that decodes as read-write, and Nx loads that file into every run of the workspace: anyone who can read the repository can write to the cache${
+          strict.length > 0
+            ? ` (under setup ${strict.join(' and ')}${ctx.kit ? ', the kit fails such runs' : ', the kit would refuse to run'})`
+            : ''
+        }${opts.public && strict.length === 0 ? ', in a public repository' : ''}.`,
+        fix: `Revoke this token in Nx Cloud and remove it from ${file}; keep the read-write token in a secret given to the kit's read-write-token input (developers use personal access tokens, npx nx login).`
+      })
+    }
+  }
+  return out
+}
