@@ -13,11 +13,11 @@ describe('workspace-id-access', () => {
   it('workspace-id-access names the jobs pull requests run Nx in with no token, and only those', () => {
     const f = audit('workspace-id-access').findings[0]
     // Not docs (no Nx), offline (NX_NO_CLOUD), kit-first (the kit decides), size (--skip-nx-cache),
-    // release (push only).
+    // release (push only), projects (nx show and nx format run no task, so use no cache).
     expect(f.message).toContain(
       "jobs 'lint', 'test' and 'graph' (.github/workflows/label.yml) run Nx on pull requests (pull_request, pull_request_target)"
     )
-    for (const job of ['docs', 'offline', 'kit-first', 'size', 'release']) expect(f.message).not.toContain(`'${job}'`)
+    for (const job of ['docs', 'offline', 'kit-first', 'size', 'release', 'projects']) expect(f.message).not.toContain(`'${job}'`)
     expect(f.message).toContain('workspace ID access level')
     expect(f.fix).toContain('read-only or none')
     expect(f.fix).toContain('workspace-id-access: read-only')

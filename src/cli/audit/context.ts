@@ -2,6 +2,7 @@
 
 import type { NxConfig, Setup } from '../../core/types.js'
 import type { Candidate } from './facts/tokens.js'
+import type { DeployJob } from './rules/deploy-without-rebuild.js'
 import type { IdUse, JobNx } from './facts/jobs.js'
 import type { Files, Follower } from './follow.js'
 import type { Callers } from './reach.js'
@@ -46,6 +47,8 @@ export interface Context {
   idUses: IdUse[]
   /** Tokens in env: of jobs that run Nx, gathered as each workflow is read (the three env-token rules). */
   candidates: Candidate[]
+  /** Jobs that ship what was built from the cache (deploy-without-rebuild), judged at the end. */
+  deploys: DeployJob[]
   /** What nxJsonFindings needs of the workflows, gathered as each is read. */
   keyInWorkflows: boolean
   keyInSecret: boolean

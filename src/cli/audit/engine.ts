@@ -51,7 +51,8 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     cloudUse: null,
     calledSteps: 0,
     secretTokens: new WeakMap(),
-    candidates: []
+    candidates: [],
+    deploys: []
   }
   const findings: Finding[] = []
   const setups = new Set<Setup>()

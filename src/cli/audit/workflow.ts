@@ -41,6 +41,8 @@ export interface Step {
   env: Entry[]
   /** The step's own `working-directory:` ('' when none). */
   workingDirectory?: string
+  /** Its `if:` ('' when none). */
+  if?: string
   /** Where the step starts (its first key; an aliased step: its anchor). */
   loc?: Loc
 }
@@ -489,7 +491,8 @@ function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[]
       run: text(get(s, 'run')),
       with: withMap,
       env: entries(r, get(s, 'env')),
-      workingDirectory: text(get(s, 'working-directory'))
+      workingDirectory: text(get(s, 'working-directory')),
+      if: text(get(s, 'if'))
     })
   }
   return steps

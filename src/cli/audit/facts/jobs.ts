@@ -93,13 +93,33 @@ export function jobVar(w: Workflow, job: Job, name: string): string | undefined 
   return (job.env.find(e => e.name === name) ?? w.env.find(e => e.name === name))?.value
 }
 
+/** Nx commands that run no task, so use no cache (`nx format:check`, `nx show projects`, `nx graph` …). */
+const NO_TASK =
+  /(?:^|[\s;&|(`/])nx(?:@\S+)?\s+(?:format(?::\w+)?|show|graph|dep-graph|report|list|reset|migrate|g|generate|daemon|login|logout|connect(?:-to-nx-cloud)?|init|add|repair|sync(?::check)?|watch|--version|-v)(?=$|[\s;&|)`])/
+
 /** Does an Nx command skip the cache (read and write) — or at least the remote one? */
 export function skipsCache(command: string, env: Entry[], remoteToo: boolean): boolean {
   if (/--skip-nx-cache\b|--skipNxCache\b/.test(command) || truthy(env.find(e => e.name === 'NX_SKIP_NX_CACHE')?.value)) return true
+  if (!/\bnx-cloud\b/.test(command) && NO_TASK.test(command)) return true
   if (!remoteToo) return false
-  return /--skip-remote-cache\b|--skipRemoteCache\b/.test(command) || truthy(env.find(e => e.name === 'NX_SKIP_REMOTE_CACHE')?.value)
+  return (
+    /--skip-remote-cache\b|--skipRemoteCache\b|--no-cloud\b|--no-remote-cache\b/.test(command) ||
+    truthy(env.find(e => e.name === 'NX_SKIP_REMOTE_CACHE')?.value) ||
+    truthy(env.find(e => e.name === 'NX_NO_CLOUD')?.value)
+  )
 }
 
+/**
+ * A step that turns Nx Cloud off for the steps after it by writing NX_NO_CLOUD=true to $GITHUB_ENV:
+ * 'always', or 'when-empty' when the write is conditional (typically on the token being empty, so
+ * runs without a token, such as a fork's pull request, run without Nx Cloud).
+ */
+export function noCloudWrite(step: Step): 'always' | 'when-empty' | null {
+  const run = step.run
+  if (!/NX_NO_CLOUD\s*=\s*["']?(?:true|1)\b/.test(run) || !/GITHUB_ENV/.test(run)) return null
+  const conditional = (step.if ?? '').trim() !== '' || /\bif\s|\[\s|\btest\s|&&|\|\|/.test(run)
+  return conditional ? 'when-empty' : 'always'
+}
 export interface JobNx {
   /** Steps with what they run, local actions and scripts followed. */
   steps: { step: Step; use: Use }[]
@@ -131,7 +151,10 @@ function workJobNx(w: Workflow, job: Job, ctx: Context): JobNx {
     cacheUnused: remoteToo => {
       if (remoteToo && truthy(jobVar(w, job, 'NX_NO_CLOUD'))) return true
       if (nxSteps.length === 0 || nxSteps.some(s => isKit(s.step))) return false
-      return nxSteps.every(s => s.use.nx.every(n => skipsCache(n.command, [...s.step.env, ...jobEnv], remoteToo)))
+      // Steps after one that writes NX_NO_CLOUD=true to $GITHUB_ENV run without Nx Cloud.
+      const offFrom = steps.findIndex(s => noCloudWrite(s.step) === 'always')
+      const off = (s: { step: Step }): boolean => remoteToo && offFrom >= 0 && steps.findIndex(x => x.step === s.step) > offFrom
+      return nxSteps.every(s => off(s) || s.use.nx.every(n => skipsCache(n.command, [...s.step.env, ...jobEnv], remoteToo)))
     }
   }
 }
@@ -229,7 +252,8 @@ export function tokenlessNxSteps(w: Workflow, job: Job, steps: { step: Step; use
   const jobEnv = [...job.env, ...w.env.filter(e => !job.env.some(j => j.name === e.name))]
   const kit = usesKit(w)
   for (const { step, use } of steps) {
-    if (isKit(step)) break
+    // The kit decides such runs; a step that turns Nx Cloud off when the token is empty does too.
+    if (isKit(step) || noCloudWrite(step) !== null) break
     if (use.nx.length === 0) continue
     const env = [...step.env, ...ctx.follow.actionSteps(step).flatMap(s => s.env), ...jobEnv]
     if (truthy(env.find(e => e.name === 'NX_NO_CLOUD')?.value)) continue

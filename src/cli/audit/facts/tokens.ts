@@ -7,7 +7,7 @@ import type { Context } from '../context.js'
 import { callerRuns, rate, RATING_ORDER, runsOf } from '../reach.js'
 import type { Severity } from '../rule.js'
 import type { Entry, Workflow } from '../workflow.js'
-import { UNTRUSTED_TRIGGERS, jobNx, kitBeforeNx, own, readsSecret, tokenEntries, viaWords } from './jobs.js'
+import { UNTRUSTED_TRIGGERS, jobNx, kitBeforeNx, own, readsSecret, tokenEntries, truthy, viaWords } from './jobs.js'
 
 export interface Candidate {
   rule: 'untrusted-trigger-token' | 'step-env-token' | 'inherited-env-token'
@@ -19,6 +19,8 @@ export interface Candidate {
   triggers: string[]
   /** The runs an inherited token reaches ("pull requests (pull_request)"). */
   runs: string[]
+  /** Nx Cloud's recipe: the read-write token is an environment's secret (see envCandidates). */
+  recipe?: true
 }
 
 export const PRECEDENCE: Candidate['rule'][] = ['untrusted-trigger-token', 'step-env-token', 'inherited-env-token']
@@ -27,6 +29,10 @@ export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
   const out: Candidate[] = []
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   const ownRuns = runsOf(w.on ?? [])
+  // Jobs that read a secret under an environment (Nx Cloud's recipe keeps the read-write token there).
+  const recipeJobs = w.jobs.filter(
+    j => j.environment && (j.environmentName ?? '').trim() !== '' && !(j.environmentName ?? '').includes('${{')
+  )
   for (const job of w.jobs) {
     // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
@@ -36,6 +42,8 @@ export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
     const base = { job: job.id, via: nx.via, triggers: untrusted, runs: [] as string[] }
     for (const { step } of nx.steps) {
       for (const s of [step, ...ctx.follow.actionSteps(step)]) {
+        // A token beside NX_NO_CLOUD: true is never used.
+        if (truthy(s.env.find(x => x.name === 'NX_NO_CLOUD')?.value)) continue
         for (const e of tokenEntries(s.env)) {
           out.push({ ...base, rule: secretRule(e) ? 'untrusted-trigger-token' : 'step-env-token', severity: 'high', entry: e })
         }
@@ -54,7 +62,21 @@ export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
       const runs = [...ownRuns, ...callerRuns(w, ctx.callers, name => secretNamesOf(e.value).has(name))]
       const { rating, words } = rate(e.value, runs)
       if (rating === null) continue
-      out.push({ ...base, rule: 'inherited-env-token', severity: rating, entry: e, runs: words })
+      // Nx Cloud's GitHub recipe: the same secret read in a job under an environment is the
+      // environment's (read-write) secret there; this job, with no environment, gets the repository
+      // secret, which the recipe makes the read-only token. Not high: the finding says that it must be.
+      const recipe =
+        !job.environment &&
+        readsSecret(e.value) &&
+        recipeJobs.some(j => [...j.env, ...w.env].some(x => x.name === e.name && x.value.trim() === e.value.trim()))
+      out.push({
+        ...base,
+        rule: 'inherited-env-token',
+        severity: recipe && rating === 'high' ? 'medium' : rating,
+        entry: e,
+        runs: words,
+        ...(recipe ? { recipe: true } : {})
+      })
     }
   }
   return out
@@ -84,6 +106,12 @@ export interface TokenGroup {
   jobs: Candidate[]
   triggers: string[]
   runs: string[]
+  /**
+   * Nx Cloud's own GitHub recipe: the token variable is filled from a secret of the same name that
+   * a job of the repository reads under an environment: the environment's secret (read-write) wins
+   * there, and every other run gets the repository secret, which must be the read-only token.
+   */
+  recipe: boolean
 }
 
 const merged = new WeakMap<Context, TokenGroup[]>()
@@ -116,7 +144,8 @@ export function tokenGroups(ctx: Context): TokenGroup[] {
       entry: chosen[0].entry,
       jobs,
       triggers: [...new Set(chosen.flatMap(c => c.triggers))],
-      runs: [...new Set(chosen.flatMap(c => c.runs))]
+      runs: [...new Set(chosen.flatMap(c => c.runs))],
+      recipe: chosen.some(c => c.recipe === true)
     })
   }
   merged.set(ctx, out)

@@ -1,7 +1,8 @@
 // Facts about Nx workspaces: the nx.json Nx uses in a folder (the nearest at or above it), the
 // workspaces the workflows run Nx in, and where a token sits in nx.json.
 
-import { parseNxJson } from '../../../core/nx-config.js'
+import { ENV_FILES, envFileTokensOf } from '../../../core/env-files.js'
+import { parseNxJson, tokenLevel } from '../../../core/nx-config.js'
 import type { NxConfig } from '../../../core/types.js'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
 import { posix } from 'node:path'
@@ -61,4 +62,39 @@ export function nxJsonTokenLine(text: string, token: string): number {
     if (n && n.value === token) return text.slice(0, (n.parent ?? n).offset).split('\n').length
   }
   return 1
+}
+
+/**
+ * Every token nx.json commits, as Nx reads them: the top-level nxCloudAccessToken and the
+ * accessToken of every runner under tasksRunnerOptions (not only `default`: `nx run-many
+ * --runner=cloud` selects another), each with the line of its key.
+ */
+export function committedTokens(ws: Workspace): { token: string; line: number; runner: string | null }[] {
+  const tree = parseTree(ws.text, [], { allowTrailingComma: true, disallowComments: false })
+  if (!tree) return []
+  const out: { token: string; line: number; runner: string | null }[] = []
+  const line = (offset: number): number => ws.text.slice(0, offset).split('\n').length
+  const top = findNodeAtLocation(tree, ['nxCloudAccessToken'])
+  if (top && typeof top.value === 'string') out.push({ token: top.value, line: line((top.parent ?? top).offset), runner: null })
+  const runners = findNodeAtLocation(tree, ['tasksRunnerOptions'])
+  for (const prop of runners?.children ?? []) {
+    const name = prop.children?.[0]?.value
+    if (typeof name !== 'string') continue
+    const n = findNodeAtLocation(tree, ['tasksRunnerOptions', name, 'options', 'accessToken'])
+    if (n && typeof n.value === 'string') out.push({ token: n.value, line: line((n.parent ?? n).offset), runner: name })
+  }
+  return out
+}
+
+/** The files of a workspace that commit a read-write token (nx.json in any runner, an env file Nx loads). */
+export function committedReadWrite(ctx: Context, ws: Workspace): string[] {
+  const out: string[] = []
+  if (committedTokens(ws).some(t => tokenLevel(t.token) === 'read-write')) out.push(ws.file)
+  const dir = posix.dirname(ws.file)
+  for (const name of ENV_FILES) {
+    const file = dir === '.' ? name : `${dir}/${name}`
+    const text = ctx.files.read(file)
+    if (text !== null && envFileTokensOf(text, file).some(t => tokenLevel(t.value) === 'read-write')) out.push(file)
+  }
+  return out
 }

@@ -5,7 +5,7 @@ import { ENV_FILES, envFileTokensOf } from '../../../core/env-files.js'
 import { tokenLevel } from '../../../core/nx-config.js'
 import type { Setup } from '../../../core/types.js'
 import type { Context, Options } from '../context.js'
-import { type Workspace, nxJsonTokenLine, workspacesOf } from '../facts/workspace.js'
+import { type Workspace, committedTokens, nxJsonTokenLine, workspacesOf } from '../facts/workspace.js'
 import { posix } from 'node:path'
 import { type Finding, defineRule } from '../rule.js'
 
@@ -23,26 +23,40 @@ function readWriteTokenFindings(ctx: Context, setups: Set<Setup>, opts: Options)
   const workspaces = workspacesOf(ctx)
   const strict = [...setups].filter(s => s === 'main-only' || s === 'ci-read-write')
   for (const nx of workspaces) {
-    if (tokenLevel(nx.config.accessToken) !== 'read-write' || (strict.length === 0 && !opts.public)) continue
-    out.push({
-      rule: 'nx-json-read-write-token',
-      severity: 'high',
-      file: nx.file,
-      line: nxJsonTokenLine(nx.text, nx.config.accessToken),
-      message:
-        strict.length === 0
-          ? `${nx.file} commits a token that decodes as read-write in a public repository: anyone on the internet can write to the cache.`
-          : ctx.kit
-            ? `${nx.file} commits a token that decodes as read-write, under setup ${strict.join(' and ')}: anyone who can read the repository can write to the cache, which this setup exists to prevent (the kit fails such runs).`
-            : `${nx.file} commits a token that decodes as read-write: anyone who can read the repository can write to the cache. The guide commits only a read-only token and keeps the read-write one in a secret (the kit would refuse to run with this ${nx.file}).`,
-      fix:
-        strict.length > 0
-          ? "Revoke this token in Nx Cloud, commit a read-only token in its place, and keep the read-write token in a secret given to the kit's read-write-token input."
-          : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
-    })
+    if (strict.length === 0 && !opts.public) continue
+    // The token Nx uses by default (as nx-config.ts reads it), then every other runner's: a runner
+    // selected with --runner (or NX_RUNNER) uses its own accessToken.
+    const tokens: { line: number; runner: string | null }[] = []
+    if (tokenLevel(nx.config.accessToken) === 'read-write')
+      tokens.push({ line: nxJsonTokenLine(nx.text, nx.config.accessToken), runner: null })
+    for (const t of committedTokens(nx)) {
+      if (tokenLevel(t.token) !== 'read-write' || t.token === nx.config.accessToken) continue
+      tokens.push({ line: t.line, runner: t.runner })
+    }
+    for (const t of tokens) out.push(finding(ctx, nx, strict, t))
   }
   if (strict.length > 0 || opts.public) for (const nx of workspaces) out.push(...envFileTokenFindings(ctx, nx, strict, opts))
   return out
+}
+
+function finding(ctx: Context, nx: Workspace, strict: Setup[], t: { line: number; runner: string | null }): Finding {
+  const where = t.runner === null ? nx.file : `${nx.file} (tasksRunnerOptions.${t.runner}, which --runner=${t.runner} selects)`
+  return {
+    rule: 'nx-json-read-write-token',
+    severity: 'high',
+    file: nx.file,
+    line: t.line,
+    message:
+      strict.length === 0
+        ? `${where} commits a token that decodes as read-write in a public repository: anyone on the internet can write to the cache.`
+        : ctx.kit
+          ? `${where} commits a token that decodes as read-write, under setup ${strict.join(' and ')}: anyone who can read the repository can write to the cache, which this setup exists to prevent (the kit fails such runs).`
+          : `${where} commits a token that decodes as read-write: anyone who can read the repository can write to the cache. The guide commits only a read-only token and keeps the read-write one in a secret (the kit would refuse to run with this ${nx.file}).`,
+    fix:
+      strict.length > 0
+        ? "Revoke this token in Nx Cloud, commit a read-only token in its place, and keep the read-write token in a secret given to the kit's read-write-token input."
+        : "Use setup main-only (or ci-read-write): commit a read-only token in nx.json and give the read-write token to the kit's read-write-token input as a secret; then revoke this one."
+  }
 }
 
 /**
