@@ -158,7 +158,11 @@ describe('exit codes', () => {
 
   it('a directory where nothing uses Nx Cloud has nothing to report (and needs no key)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nca-audit-'))
-    expect(runCli(['audit', dir, '--fail-on', 'info']).status).toBe(0)
+    // A folder with neither nx.json nor .github/workflows is not a repository audit can judge: bad usage.
+    const empty = runCli(['audit', dir, '--fail-on', 'info'])
+    expect(empty.status).toBe(2)
+    expect(empty.stderr).toContain('has neither nx.json nor .github/workflows')
+    expect(empty.stdout).not.toContain('No findings')
     writeFileSync(join(dir, 'nx.json'), '{ "targetDefaults": {} }')
     expect(runCli(['audit', dir, '--format', 'json', '--fail-on', 'info']).stdout).toBe('{\n  "findings": []\n}\n')
     // Once nx.json names a cloud workspace, the missing key is a finding.

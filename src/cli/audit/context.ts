@@ -51,6 +51,8 @@ export interface Context {
   deploys: DeployJob[]
   /** What nxJsonFindings needs of the workflows, gathered as each is read. */
   keyInWorkflows: boolean
+  /** A kit step sets require-encryption: true: with no key, the kit fails its runs. */
+  requireEncryption: boolean
   keyInSecret: boolean
   /** The first workflow line that brings Nx Cloud in. */
   cloudUse: Loc | null

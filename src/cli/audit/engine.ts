@@ -47,6 +47,7 @@ export function auditRepo(repo: Repo, opts: Options): Finding[] {
     jobs: new WeakMap(),
     idUses: [],
     keyInWorkflows: false,
+    requireEncryption: false,
     keyInSecret: false,
     cloudUse: null,
     calledSteps: 0,
@@ -114,6 +115,7 @@ function gather(w: Workflow, ctx: Context): void {
     ...steps.filter(isKit).map(s => s.with.get('encryption-key')?.value ?? '')
   ]
   if (keys.some(k => k.trim() !== '')) ctx.keyInWorkflows = true
+  if (steps.some(s => isKit(s) && /^\s*true\s*$/i.test(s.with.get('require-encryption')?.value ?? ''))) ctx.requireEncryption = true
   if (keys.some(readsSecret)) ctx.keyInSecret = true
   if (ctx.cloudUse === null) {
     const kitStep = steps.find(s => usesNxCloud(s) && s.usesLoc)

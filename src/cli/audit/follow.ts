@@ -15,11 +15,12 @@ export interface Files {
   read(rel: string): string | null
 }
 
-// `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
+// `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`,
+// and `./nx`, the wrapper `nx init` commits in a repository without package.json.
 // An npx flag stops at a shell separator: were it `-\S+`, a flag list could run across the next
 // `;npx`, and every npx of a hostile line would rescan the rest of it (quadratic).
 const NX_COMMAND =
-  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
+  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/|\.\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
 
 /** A script's commands: lines continued with a trailing backslash are one command. */
 export function commandLines(run: string): string[] {

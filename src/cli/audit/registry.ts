@@ -10,6 +10,11 @@ import { unpinnedAction } from './rules/unpinned-action.js'
 import { untrustedTriggerToken } from './rules/untrusted-trigger-token.js'
 import { workflowUnreadable } from './rules/workflow-unreadable.js'
 import { workspaceIdAccess } from './rules/workspace-id-access.js'
+import { unsafePrCheckout } from './rules/unsafe-pr-checkout.js'
+import { actionsCacheNxCache } from './rules/actions-cache-nx-cache.js'
+import { deprecatedBucketCache } from './rules/deprecated-bucket-cache.js'
+import { readWriteSecretWithoutEnvironment } from './rules/read-write-secret-without-environment.js'
+import { kitStepFails } from './rules/kit-step-fails.js'
 
 export const RULES = [
   nxJsonReadWriteToken,
@@ -20,7 +25,12 @@ export const RULES = [
   deployWithoutRebuild,
   workspaceIdAccess,
   unpinnedAction,
-  workflowUnreadable
+  workflowUnreadable,
+  unsafePrCheckout,
+  actionsCacheNxCache,
+  deprecatedBucketCache,
+  readWriteSecretWithoutEnvironment,
+  kitStepFails
 ] as const
 
 export type RuleId = (typeof RULES)[number]['id']

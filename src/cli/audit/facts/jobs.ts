@@ -6,6 +6,7 @@ import { TOKEN_VARIABLES } from '../../../core/policy.js'
 import { parseSetup } from '../../../core/inputs.js'
 import type { Setup } from '../../../core/types.js'
 import type { Context } from '../context.js'
+import { condition } from '../expressions.js'
 import { type Use, commandLines, lineRunsNx } from '../follow.js'
 import type { Entry, Job, Loc, Step, Workflow } from '../workflow.js'
 
@@ -248,6 +249,11 @@ export interface IdUse {
  */
 export function tokenlessNxSteps(w: Workflow, job: Job, steps: { step: Step; use: Use }[], events: string[], ctx: Context): IdUse[] {
   if (job.uses !== '') return []
+  // The pull-request events the job's if: lets through.
+  events = events.filter(
+    ev => condition(job.if ?? '', { event: ev, ref: 'refs/pull/1/merge', baseRef: 'main', headRef: 'feature' }) !== false
+  )
+  if (events.length === 0) return []
   const out: IdUse[] = []
   const jobEnv = [...job.env, ...w.env.filter(e => !job.env.some(j => j.name === e.name))]
   const kit = usesKit(w)

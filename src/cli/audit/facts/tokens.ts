@@ -4,6 +4,7 @@
 // (untrusted-trigger-token, then step-env-token, then inherited-env-token).
 
 import type { Context } from '../context.js'
+import { condition } from '../expressions.js'
 import { callerRuns, rate, RATING_ORDER, runsOf } from '../reach.js'
 import type { Severity } from '../rule.js'
 import type { Entry, Workflow } from '../workflow.js'
@@ -50,7 +51,8 @@ export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
       }
     }
     const jobNames = new Set(job.env.map(e => e.name))
-    const inherited = [...job.env, ...w.env.filter(e => !jobNames.has(e.name))]
+    // Written to $GITHUB_ENV by a step, a token is in the environment of the steps after it, as a job's env: is.
+    const inherited = [...job.env, ...w.env.filter(e => !jobNames.has(e.name)), ...job.steps.flatMap(s => s.githubEnv ?? [])]
     const kitFirst = kitBeforeNx(nx)
     for (const e of tokenEntries(inherited)) {
       if (secretRule(e)) {
@@ -59,7 +61,10 @@ export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
       }
       // The kit overrides it; Nx Cloud is off (NX_NO_CLOUD); or no Nx command of the job uses the cache.
       if (kitFirst || nx.cacheUnused(true)) continue
-      const runs = [...ownRuns, ...callerRuns(w, ctx.callers, name => secretNamesOf(e.value).has(name))]
+      // Only the runs the job's if: lets through (github.event_name, github.ref …, evaluated where they can be known).
+      const runs = [...ownRuns, ...callerRuns(w, ctx.callers, name => secretNamesOf(e.value).has(name))].filter(
+        r => condition(job.if ?? '', r) !== false
+      )
       const { rating, words } = rate(e.value, runs)
       if (rating === null) continue
       // Nx Cloud's GitHub recipe: the same secret read in a job under an environment is the

@@ -20,9 +20,11 @@ function keyFindings(ctx: Context, setups: Set<Setup>): Finding[] {
   if (everyOff || ctx.keyInWorkflows) return []
   const out: Finding[] = []
   const workspaces = workspacesOf(ctx)
-  const keyWords = ctx.kit
-    ? 'cached artifacts are stored unencrypted, and the kit fails every run that has a token unless require-encryption is false.'
-    : 'cached artifacts are stored unencrypted. The guide sets a key in every setup (the kit would fail runs without one).'
+  const keyWords = ctx.requireEncryption
+    ? 'cached artifacts would be stored unencrypted, and a kit step sets require-encryption: true, so the kit fails every run that has a token.'
+    : ctx.kit
+      ? "cached artifacts are stored unencrypted (the kit says so in each run's summary; require-encryption: true would fail such runs)."
+      : 'cached artifacts are stored unencrypted. The guide sets a key in every setup.'
   const message = (where: string): string =>
     `No Nx Cloud encryption key was found (not in ${where}, not in any encryption-key input, not in NX_CLOUD_ENCRYPTION_KEY): ${keyWords}`
   const keyFix =
@@ -35,14 +37,21 @@ function keyFindings(ctx: Context, setups: Set<Setup>): Finding[] {
     const c = nx.config
     const cloud = c.accessToken !== '' || c.cloudId !== '' || c.url !== '' || (nx === ctx.nxJson && workflowCloud !== null)
     if (!cloud || c.encryptionKey !== '') continue
-    out.push({ rule: 'no-encryption-key', severity: 'medium', file: nx.file, line: 1, message: message(nx.file), fix: keyFix })
+    out.push({
+      rule: 'no-encryption-key',
+      severity: ctx.requireEncryption ? 'high' : 'medium',
+      file: nx.file,
+      line: 1,
+      message: message(nx.file),
+      fix: keyFix
+    })
     reported = true
   }
   // No nx.json to point at: the workflow line that brings Nx Cloud in.
   if (!reported && workspaces.length === 0 && workflowCloud !== null) {
     out.push({
       rule: 'no-encryption-key',
-      severity: 'medium',
+      severity: ctx.requireEncryption ? 'high' : 'medium',
       file: workflowCloud.file,
       line: workflowCloud.line,
       message: message('any nx.json'),
