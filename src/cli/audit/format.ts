@@ -16,10 +16,12 @@ const COLOUR = { high: 'red', medium: 'yellow', low: 'blue', info: 'gray' } as c
  * no command can be formed.
  */
 export function safeText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(/::/g, ': :')
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(/::/g, ': :')
+  )
 }
 
 export function formatText(findings: Finding[], summary: { workflows: number; failOn: Severity }, io: Io): string {

@@ -35,7 +35,7 @@ export function envCandidates(w: Workflow, ctx: Context): Candidate[] {
     j => j.environment && (j.environmentName ?? '').trim() !== '' && !(j.environmentName ?? '').includes('${{')
   )
   for (const job of w.jobs) {
-    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see docs/audit-rules.md);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     const nx = jobNx(w, job, ctx)
     if (!nx.runsNx) continue
