@@ -158,7 +158,7 @@ export async function explainWorkflow(o: WorkflowOptions, io: Io): Promise<numbe
   const failed = rows.some(r => r.jobError !== null || (!r.skipped && r.error !== null))
   if (o.json) {
     io.out(JSON.stringify({ workflow: path, job: jobId, runs: rows.map(r => ({ ...r, rows: undefined })) }, null, 2) + '\n')
-  } else io.out(renderTable(path, jobId, rows, io))
+  } else io.out(renderTable(o.file, jobId, rows, io))
   return failed ? 1 : 0
 }
 
