@@ -593,7 +593,7 @@ describe('tokenless runs: the decision table', () => {
   })
 })
 
-describe('the read-write secret on a run that may not write (docs/POLICY.md#rw-secret)', () => {
+describe('the read-write secret on a run that may not write (docs/POLICY.md#read-write-secret-exposed)', () => {
   const exposed = (w: string[]): string[] => w.filter(x => x.startsWith("Input 'read-write-token' is set on a run that may not write"))
 
   test.each([

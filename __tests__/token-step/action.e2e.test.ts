@@ -681,7 +681,7 @@ describe('summary', () => {
   })
 })
 
-describe('the read-write secret handed to a run that may not write (docs/POLICY.md#rw-secret)', () => {
+describe('the read-write secret handed to a run that may not write (docs/POLICY.md#read-write-secret-exposed)', () => {
   test('a same-repo pull request given read-write-token reads, and warns once that the secret reached it, never printing it', async () => {
     const run = await runAction({
       workspace: nxCloudIdWorkspace(),

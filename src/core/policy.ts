@@ -305,7 +305,7 @@ export const UNENCRYPTED_WRITE =
   "This run writes to the Nx Cloud cache unencrypted: no key in 'encryption-key', NX_CLOUD_ENCRYPTION_KEY or nx.json, so what it uploads is stored as Nx Cloud receives it, readable and replaceable by anyone who reaches that storage. Make a key (openssl rand -hex 16), keep it in a secret passed as 'encryption-key' (and give developers the same NX_CLOUD_ENCRYPTION_KEY), or set 'require-encryption: true' to fail such runs."
 
 /**
- * docs/POLICY.md#rw-secret: the read-write secret handed to a run that may not write. GitHub gives
+ * docs/POLICY.md#read-write-secret-exposed: the read-write secret handed to a run that may not write. GitHub gives
  * repository secrets to every same-repository pull request, whose workflow its author can change.
  */
 export function readWriteSecretExposed(grantWhy: string, facts: RunFacts): string {
