@@ -298,6 +298,20 @@ describe('the quick start as pasted: the kit step on every run, as the runner ru
   )
 })
 
+describe("the checklist's other choice: the workspace ID access level read-only, and workspace-id-access: read-only added", () => {
+  test.each(RUNS.filter(r => !r.secrets).map(r => [r.label, r] as const))(
+    '%s reads through nxCloudId with no token, not failed, with no notice of its own',
+    async (_label, run) => {
+      const g = given(run, { key: true })
+      const r = await runKit(run, { ...g, inputs: { ...g.inputs, 'workspace-id-access': 'read-only' } })
+      expect([r.status, r.errors, r.outputs.access, r.outputs['token-source']]).toEqual([0, [], 'read-only', 'nx.json'])
+      expect(r.env.NX_NO_CLOUD).toBeUndefined()
+      expect(r.env.NX_CLOUD_ACCESS_TOKEN).toBe('')
+      expect(r.log).not.toMatch(/^::notice::/m)
+    }
+  )
+})
+
 describe('the read-write token as a repository secret instead (what the quick start avoids)', () => {
   test('a same-repo pull request gets it, reads, and warns once where it went and how to move it, never printing it', async () => {
     const run = RUNS[1]
