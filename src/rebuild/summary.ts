@@ -14,6 +14,7 @@ const codeList = (items: string[]): string => `<ul>\n${items.map(i => `<li>${i}<
 function verdictHeading(r: RebuildReport, error: string | null): string {
   if (error !== null) {
     const served = Math.max(new Set(r.cached.map(c => c.task ?? `line ${c.line}`)).size, r.summaryHits)
+    if (served === 0) return '❌ Pre-deploy rebuild not verified: Nx Cloud took part, deploy nothing'
     return `❌ Pre-deploy rebuild failed: ${tasks(served)} served from a cache, deploy nothing`
   }
   const n = freshCount(r)
@@ -29,6 +30,12 @@ export function rebuildSummary(r: RebuildReport, error: string | null): string {
     )
     const served = r.cached.map(c => `<code>${escapeHtml(c.task ?? `line ${c.line}`)}</code> [${escapeHtml(c.marker)}]`)
     if (served.length > 0) parts.push('<p>Served from a cache:</p>', codeList(served))
+    if (r.cloud.length > 0) {
+      parts.push(
+        '<p>Signs of Nx Cloud in the output:</p>',
+        codeList(r.cloud.map(c => `line ${c.line}: <code>${escapeHtml(c.text)}</code>`))
+      )
+    }
     if (r.ran.length > 0) parts.push('<p>Built fresh:</p>', codeList(r.ran.map(t => `<code>${escapeHtml(t)}</code>`)))
     return `${parts.join('\n')}\n`
   }
@@ -36,7 +43,9 @@ export function rebuildSummary(r: RebuildReport, error: string | null): string {
     parts.push('<p>The rebuild command printed no Nx task: nothing was built, or the command is not Nx.</p>')
     return `${parts.join('\n')}\n`
   }
-  parts.push('<p>No task was served from a cache (NX_SKIP_NX_CACHE=true for the rest of the job).</p>')
+  parts.push(
+    '<p>No task was served from a cache (NX_SKIP_NX_CACHE=true for the rest of the job), and every task ran on this runner (Nx Cloud off for the rebuild: NX_NO_CLOUD=true, NX_CLOUD_DISTRIBUTED_EXECUTION=false).</p>'
+  )
   if (r.ran.length > 0) parts.push(codeList(r.ran.map(t => `<code>${escapeHtml(t)}</code>`)))
   if (r.unnamed > 0) {
     parts.push(
