@@ -3,11 +3,10 @@
 // Secrets are never printed: every value in decision.secrets shows as `***`.
 
 import { readFileSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
-import { readNxConfig } from '../action-io/nx-json.js'
-import { parseNxJson } from '../core/nx-config.js'
+import { nxConfigOfText, readNxConfig } from '../action-io/nx-json.js'
 import { decide, secretsOf } from '../core/policy.js'
 import { readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
@@ -239,7 +238,11 @@ export function readNx(file: string | undefined, dir: string | undefined, workin
     try {
       // Not the workspace's env files: on a developer's machine they hold the developer's own
       // token (nx-cloud.env, a git-ignored .env), which a CI checkout does not have.
-      return { ...readNxConfig(resolve(cwd, dir ?? '.', workingDirectory)), envFileTokens: [] }
+      return {
+        ...readNxConfig(resolve(cwd, dir ?? '.', workingDirectory), resolve(cwd, dir ?? '.')),
+        envFileTokens: [],
+        envFiles: undefined
+      }
     } catch (e) {
       return named(e)
     }
@@ -257,7 +260,7 @@ export function readNx(file: string | undefined, dir: string | undefined, workin
     )
   }
   try {
-    return parseNxJson(text, path)
+    return nxConfigOfText(text, path, dirname(path), dirname(path))
   } catch (e) {
     return named(e)
   }

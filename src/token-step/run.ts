@@ -13,7 +13,8 @@ export async function run(env: Env = process.env): Promise<void> {
     // Mask raw secrets before anything can print them, even ones the parser will reject.
     mask(SECRET_INPUTS.map(name => getInput(env, name)))
     const config = readInputs(env)
-    const nx = readNxConfig(resolve(env.GITHUB_WORKSPACE || process.cwd(), config.workingDirectory))
+    const checkout = resolve(env.GITHUB_WORKSPACE || process.cwd())
+    const nx = readNxConfig(resolve(checkout, config.workingDirectory), checkout)
     mask([nx.accessToken, nx.encryptionKey])
     const facts = await runFactsFromEnv(config, env)
     await apply(decide(config, facts, nx, env), nx.encryptionKey !== '')
