@@ -77,11 +77,13 @@ describe('explain --nx-json: a fork or Dependabot PR of an nxCloudId workspace, 
     expect(r.stdout).not.toContain(KEY)
   })
 
-  it('nxCloudId alone (the key only in a secret): GitHub gives the fork no key, so it goes without the cache, as the action does', () => {
+  it('nxCloudId alone (the key only in a secret): GitHub gives the fork no key; it reads unencrypted by default, and goes without the cache under require-encryption: true, as the action does', () => {
     const out = json([...FORK, '--nx-json', ID_ONLY, ...READ_ONLY])
-    expect(out).toMatchObject({ access: 'none', tokenSource: 'none', encryption: 'disabled' })
-    expect(out.exports.NX_NO_CLOUD).toBe('true')
-    expect(out.notices.join('\n')).toContain('commit the key in nx.json')
+    expect(out).toMatchObject({ access: 'read-only', tokenSource: 'nx.json', encryption: 'disabled', viaNxCloudId: true })
+    const strict = json([...FORK, '--nx-json', ID_ONLY, ...READ_ONLY, '--input', 'require-encryption=true'])
+    expect(strict).toMatchObject({ access: 'none', tokenSource: 'none', encryption: 'disabled' })
+    expect(strict.exports.NX_NO_CLOUD).toBe('true')
+    expect(strict.notices.join('\n')).toContain('commit the key in nx.json')
     // A same-repository PR gets its secrets (assumed set), key included: it reads with read-only-token.
     const same = json(['--event', 'pull_request', '--nx-json', ID_ONLY, ...READ_ONLY])
     expect(same).toMatchObject({ access: 'read-only', tokenSource: 'read-only-token', secretsWithheld: null })

@@ -12,14 +12,14 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 const UUID = '0b7c3c4e-1d2a-4a5b-9c8d-7e6f5a4b3c2d'
 
 describe('inputs', () => {
-  test('defaults: main-only, encryption required, default write events, default branch', () => {
+  test('defaults: main-only, encryption not required (docs/POLICY.md#encryption), default write events, default branch', () => {
     expect(readInputs({})).toEqual({
       setup: 'main-only',
       readWriteToken: '',
       readOnlyToken: '',
       encryptionKey: '',
       githubToken: '',
-      requireEncryption: true,
+      requireEncryption: false,
       writeBranches: null,
       writeEvents: ['push', 'workflow_dispatch', 'schedule'],
       skipCache: false,

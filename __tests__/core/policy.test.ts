@@ -4,7 +4,7 @@
 import { jest } from '@jest/globals'
 import { readInputs } from '../../src/core/inputs.js'
 import { NO_NX_JSON } from '../../src/core/nx-config.js'
-import { decide, writeGrant } from '../../src/core/policy.js'
+import { UNENCRYPTED_WRITE, decide, writeGrant } from '../../src/core/policy.js'
 import { resolveRunFacts, type RunInput } from '../../src/core/run-facts.js'
 import type { Config, NxConfig, RunFacts } from '../../src/core/types.js'
 import { mergeGroupPayload, prPayload, pushPayload, repository } from '../fixtures/payloads.js'
@@ -424,7 +424,17 @@ export const TOKENLESS_TABLE: Row[] = [
     'cloud',
     'the workspace ID access level set in Nx Cloud decides'
   ],
-  ['fork PR', 'read-only', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'commit the key in nx.json'],
+  // require-encryption is false by default: a run GitHub gives no key still reads where the level allows.
+  [
+    'fork PR',
+    'read-only',
+    'nxCloudId',
+    'key in a secret',
+    'read-only',
+    'nx.json',
+    'cloud',
+    'the workspace ID access level set in Nx Cloud decides'
+  ],
   ['fork PR', 'read-only', 'no nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
   ['Dependabot PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
   [
@@ -447,7 +457,16 @@ export const TOKENLESS_TABLE: Row[] = [
     'cloud',
     'the workspace ID access level set in Nx Cloud decides'
   ],
-  ['Dependabot PR', 'read-only', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'commit the key in nx.json']
+  [
+    'Dependabot PR',
+    'read-only',
+    'nxCloudId',
+    'key in a secret',
+    'read-only',
+    'nx.json',
+    'cloud',
+    'the workspace ID access level set in Nx Cloud decides'
+  ]
 ]
 
 describe('tokenless runs: the decision table', () => {
@@ -473,29 +492,73 @@ describe('tokenless runs: the decision table', () => {
     }
   )
 
-  test('a secretless run that finds no key gets exactly one notice saying GitHub withholds secrets', async () => {
+  test.each(['fork PR', 'Dependabot PR'] as const)(
+    'by default, a %s left with no token gets exactly one notice: no secrets, no remote cache, how to let it read',
+    async origin => {
+      const d = decide(config({}), await facts(runOf(origin)), nx({ cloudId: CLOUD_ID }), {})
+      expect([d.access, d.exports.NX_NO_CLOUD]).toEqual(['none', 'true'])
+      expect(d.notices).toHaveLength(1)
+      expect(d.notices[0]).toMatch(/^GitHub gives .* secrets, so this run .* runs without the remote cache; it is not failed for it/)
+      expect(d.notices[0]).toContain("then 'workspace-id-access: read-only'")
+      expect(d.warnings).toEqual([])
+    }
+  )
+
+  test('by default, a fork PR that reads through nxCloudId with no key is not failed and gets no notice of its own', async () => {
     const d = decide(config({ 'workspace-id-access': 'read-only' }), await facts(runOf('fork PR')), nx({ cloudId: CLOUD_ID }), {})
+    expect([d.access, d.tokenSource, d.encryption]).toEqual(['read-only', 'nx.json', 'disabled'])
+    expect([d.notices, d.warnings]).toEqual([[], []])
+  })
+
+  test('with require-encryption: true, a secretless run that finds no key gets exactly one notice saying GitHub withholds secrets', async () => {
+    const d = decide(
+      config({ 'workspace-id-access': 'read-only', 'require-encryption': 'true' }),
+      await facts(runOf('fork PR')),
+      nx({ cloudId: CLOUD_ID }),
+      {}
+    )
     expect(d.notices).toHaveLength(1)
     expect(d.notices[0]).toMatch(/^GitHub gives a pull request from a fork no secrets, so 'encryption-key' is empty here/)
     expect(d.reason).toContain('but no encryption key was found')
   })
 
-  test("a fork PR reading with nx.json's token but no key (the key is a secret) runs without the remote cache", async () => {
+  test("by default, a fork PR reads with nx.json's token though it has no key", async () => {
     const d = decide(config({}), await facts(runOf('fork PR')), nx({ accessToken: RO }), {})
+    expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
+  })
+
+  test("with require-encryption: true, a fork PR reading with nx.json's token but no key (the key is a secret) runs without the remote cache", async () => {
+    const d = decide(config({ 'require-encryption': 'true' }), await facts(runOf('fork PR')), nx({ accessToken: RO }), {})
     expect([d.access, d.exports.NX_NO_CLOUD, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['none', 'true', undefined])
     expect(d.notices.join(' ')).toContain('GitHub gives a pull request from a fork no secrets')
   })
 
-  test.each(['same-repo PR', 'push to main'] as const)('a %s without a key anywhere still fails', async origin => {
-    const c = config({ 'workspace-id-access': 'read-only', 'read-write-token': RW })
+  test.each(['same-repo PR', 'push to main'] as const)('with require-encryption: true, a %s without a key anywhere fails', async origin => {
+    const c = config({
+      'workspace-id-access': 'read-only',
+      'read-write-token': origin === 'push to main' ? RW : '',
+      'require-encryption': 'true'
+    })
     const f = await facts(runOf(origin))
-    expect(() => decide(c, f, nx({ cloudId: CLOUD_ID }), {})).toThrow("Input 'encryption-key' is empty and no key was found")
+    expect(() => decide(c, f, nx({ cloudId: CLOUD_ID }), {})).toThrow("'encryption-key' is empty and no key was found")
   })
 
-  test('a pull_request_target run (it gets secrets) without a key still fails', async () => {
+  test('by default, a push to main without a key anywhere writes, with one warning that it writes unencrypted', async () => {
+    const d = decide(config({ 'read-write-token': RW }), await facts(runOf('push to main')), nx({ cloudId: CLOUD_ID }), {})
+    expect([d.access, d.encryption]).toEqual(['read-write', 'disabled'])
+    expect(d.warnings).toEqual([UNENCRYPTED_WRITE])
+    expect(d.warnings[0]).toContain('openssl rand -hex 16')
+  })
+
+  test('by default, a same-repo PR without a key reads with no warning (it writes nothing shared)', async () => {
+    const d = decide(config({ 'read-only-token': RO }), await facts(runOf('same-repo PR')), nx({ cloudId: CLOUD_ID }), {})
+    expect([d.access, d.encryption, d.warnings]).toEqual(['read-only', 'disabled', []])
+  })
+
+  test('with require-encryption: true, a pull_request_target run (it gets secrets) without a key fails', async () => {
     const f = await facts({ event: 'pull_request_target', ref: 'refs/heads/main', payload: prPayload({ fork: 'mallory/monorepo' }) })
     expect(f.secretsWithheld).toBeNull()
-    expect(() => decide(config({ 'read-only-token': RO }), f, nx(), {})).toThrow('no key was found')
+    expect(() => decide(config({ 'read-only-token': RO, 'require-encryption': 'true' }), f, nx(), {})).toThrow('no key was found')
   })
 
   test('ambient token variables are blanked when the run connects through nxCloudId', async () => {
@@ -527,5 +590,42 @@ describe('tokenless runs: the decision table', () => {
     ).toContain('Dependabot')
     expect((await facts(runOf('same-repo PR'))).secretsWithheld).toBeNull()
     expect((await facts(runOf('push to main'))).secretsWithheld).toBeNull()
+  })
+})
+
+describe('the read-write secret on a run that may not write (docs/POLICY.md#read-write-secret-exposed)', () => {
+  const exposed = (w: string[]): string[] => w.filter(x => x.startsWith("Input 'read-write-token' is set on a run that may not write"))
+
+  test.each([
+    ['main-only', 'same-repo PR'],
+    ['main-only', 'push to a feature branch'],
+    ['off', 'push to main']
+  ] as const)('%s, %s, handed read-write-token: one warning saying where the secret went and how to move it', async (setup, origin) => {
+    const run =
+      origin === 'push to a feature branch'
+        ? { event: 'push', ref: 'refs/heads/feature', payload: pushPayload('refs/heads/feature') }
+        : runOf(origin)
+    const d = decide(config({ setup, 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }), await facts(run), nx(), {})
+    expect(d.access).not.toBe('read-write')
+    const w = exposed(d.warnings)
+    expect(w).toHaveLength(1)
+    expect(w[0]).toContain('anyone who can push a branch controls')
+    expect(w[0]).toContain('GitHub environment')
+    expect(w[0]).toContain('deployment branches are only the protected ones')
+    expect(w[0]).not.toContain(RW)
+  })
+
+  test.each([
+    ['main-only', 'push to main'],
+    ['ci-read-write', 'same-repo PR']
+  ] as const)('%s, %s: a run that may write says nothing of it', async (setup, origin) => {
+    const d = decide(config({ setup, 'read-write-token': RW, 'encryption-key': KEY }), await facts(runOf(origin)), nx(), {})
+    expect(d.access).toBe('read-write')
+    expect(exposed(d.warnings)).toEqual([])
+  })
+
+  test('a run that may not write and was given no read-write-token says nothing of it', async () => {
+    const d = decide(config({ 'read-only-token': RO, 'encryption-key': KEY }), await facts(runOf('same-repo PR')), nx(), {})
+    expect(exposed(d.warnings)).toEqual([])
   })
 })

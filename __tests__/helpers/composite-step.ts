@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { REPO_ROOT, parseFileCommands } from './run-action.js'
-import { runnerEnv } from './runner-env.js'
+import { type RunnerEnvOptions, runnerEnv } from './runner-env.js'
 
 interface Step {
   id?: string
@@ -73,6 +73,8 @@ export async function runCompositeStep(opts: {
   jobEnv: NodeJS.ProcessEnv
   /** GITHUB_WORKSPACE: working-directory is resolved against it. */
   workspace: string
+  /** The run the step belongs to (GITHUB_EVENT_NAME, the payload file, GITHUB_REF, GITHUB_ACTOR); default a push to main. */
+  run?: Pick<RunnerEnvOptions, 'event' | 'payload' | 'ref' | 'actor' | 'repository'>
 }): Promise<StepRun> {
   const yml = readActionYml()
   const step = compositeStep(opts.id)
@@ -85,7 +87,7 @@ export async function runCompositeStep(opts: {
 
   // A fresh step on a hosted runner (runner-env.ts), with the job's environment (what earlier steps
   // exported) over it, and the step's own file-command files and env: on top.
-  const runner = runnerEnv({ workspace: opts.workspace })
+  const runner = runnerEnv({ workspace: opts.workspace, ...opts.run })
   const { dir, files } = runner
   const script = join(dir, 'step.sh')
   // The runner writes the script as is: expressions in run: would be interpolated into it, and

@@ -281,6 +281,13 @@ describe('read-write withheld and premises', () => {
   })
 })
 
+/** A workspace as `nx connect` leaves it: nxCloudId in nx.json, no token, no key. */
+function nxCloudIdWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nca-ws-'))
+  writeFileSync(join(dir, 'nx.json'), JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678' }))
+  return dir
+}
+
 describe('encryption: hash neutrality', () => {
   test('the key is exported when nx.json has none', async () => {
     const run = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), inputs: TOKENS })
@@ -318,12 +325,12 @@ describe('encryption: hash neutrality', () => {
     expectNoSecretLeak(run, [...SECRETS, 'another-key-0000'])
   })
 
-  test('no key anywhere fails, naming the three places', async () => {
+  test('with require-encryption: true, no key anywhere fails, naming the three places', async () => {
     const run = await runAction({
       event: 'push',
       ref: 'refs/heads/main',
       payload: pushPayload('refs/heads/main'),
-      inputs: { 'read-write-token': RW, 'read-only-token': RO }
+      inputs: { 'read-write-token': RW, 'read-only-token': RO, 'require-encryption': 'true' }
     })
     expect(run.errors).toHaveLength(1)
     for (const place of ["'encryption-key'", 'NX_CLOUD_ENCRYPTION_KEY', 'nxCloudEncryptionKey in nx.json']) {
@@ -345,15 +352,36 @@ describe('encryption: hash neutrality', () => {
     expect(run.env.NX_CLOUD_ENCRYPTION_KEY).toBeUndefined()
   })
 
-  test('require-encryption: false lets a run go without a key', async () => {
+  test.each<Record<string, string>>([{}, { 'require-encryption': 'false' }])(
+    'without a key, a push to main writes unencrypted with one warning, said in the summary too (inputs %j)',
+    async extra => {
+      const run = await runAction({
+        workspace: nxCloudIdWorkspace(),
+        event: 'push',
+        ref: 'refs/heads/main',
+        payload: pushPayload('refs/heads/main'),
+        inputs: { 'read-write-token': RW, ...extra }
+      })
+      expect(run.status).toBe(0)
+      expect([run.outputs.access, run.outputs.encryption]).toEqual(['read-write', 'disabled'])
+      expect(run.warnings).toHaveLength(1)
+      expect(run.warnings[0]).toContain('This run writes to the Nx Cloud cache unencrypted')
+      expect(run.summary).toContain('not end-to-end encrypted')
+      expect(run.env.NX_CLOUD_ENCRYPTION_KEY).toBeUndefined()
+    }
+  )
+
+  test('without a key, a same-repo pull request reads with no warning, and the summary says the key is missing', async () => {
     const run = await runAction({
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      inputs: { 'read-write-token': RW, 'require-encryption': 'false' }
+      workspace: nxCloudIdWorkspace(),
+      event: 'pull_request',
+      ref: 'refs/pull/1/merge',
+      payload: prPayload(),
+      inputs: { 'read-only-token': RO }
     })
     expect(run.status).toBe(0)
-    expect(run.outputs.encryption).toBe('disabled')
+    expect([run.outputs.access, run.outputs.encryption, run.warnings]).toEqual(['read-only', 'disabled', []])
+    expect(run.summary).toContain('not end-to-end encrypted')
   })
 })
 
@@ -593,7 +621,7 @@ describe('summary', () => {
 
   test("docs/inputs-outputs.md's rendered summary is what the action writes for that pull request, word for word", async () => {
     const readme = readFileSync(join(REPO_ROOT, 'docs/inputs-outputs.md'), 'utf8')
-    const block = /For a pull request from a fork under `setup: ci-read-write`, as rendered:\n\n```text\n([\s\S]*?)```/.exec(readme)
+    const block = /For a pull request from a fork under `setup: ci-read-write` [^`]*, as rendered:\n\n```text\n([\s\S]*?)```/.exec(readme)
     expect(block).not.toBeNull()
     const workspace = mkdtempSync(join(tmpdir(), 'nca-readme-'))
     writeFileSync(join(workspace, 'nx.json'), JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678' }))
@@ -602,7 +630,8 @@ describe('summary', () => {
       event: 'pull_request',
       ref: 'refs/pull/104/merge',
       payload: prPayload({ fork: 'mallory/monorepo', headRef: 'fix-typo' }),
-      inputs: { setup: 'ci-read-write', ...TOKENS }
+      // What GitHub gives a fork's run: no secrets at all.
+      inputs: { setup: 'ci-read-write', 'workspace-id-access': 'read-only' }
     })
     // The summary as a reader sees it: tags gone, a list item's bullet kept, whitespace folded.
     const rendered = run.summary
@@ -649,5 +678,37 @@ describe('summary', () => {
   test('each secret is masked once', async () => {
     const run = await runAction({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main'), inputs: TOKENS })
     for (const s of SECRETS) expect(run.stdout.split('\n').filter(l => l === `::add-mask::${s}`)).toHaveLength(1)
+  })
+})
+
+describe('the read-write secret handed to a run that may not write (docs/POLICY.md#read-write-secret-exposed)', () => {
+  test('a same-repo pull request given read-write-token reads, and warns once that the secret reached it, never printing it', async () => {
+    const run = await runAction({
+      workspace: nxCloudIdWorkspace(),
+      event: 'pull_request',
+      ref: 'refs/pull/7/merge',
+      payload: prPayload(),
+      inputs: { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }
+    })
+    expect([run.status, run.outputs.access, run.outputs['token-source']]).toEqual([0, 'read-only', 'read-only-token'])
+    expect(run.warnings).toHaveLength(1)
+    expect(run.warnings[0]).toMatch(
+      /^Input 'read-write-token' is set on a run that may not write \(a pull request from a branch of this repository: /
+    )
+    expect(run.warnings[0]).toContain('Move it into a GitHub environment')
+    expect(run.summary).toContain('Move it into a GitHub environment')
+    expect(Object.values(run.env)).not.toContain(RW)
+    expect(unmaskedText(run)).not.toContain(RW)
+  })
+
+  test('the same inputs on a push to main write and say nothing of it', async () => {
+    const run = await runAction({
+      workspace: nxCloudIdWorkspace(),
+      event: 'push',
+      ref: 'refs/heads/main',
+      payload: pushPayload('refs/heads/main'),
+      inputs: { 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }
+    })
+    expect([run.status, run.outputs.access, run.warnings]).toEqual([0, 'read-write', []])
   })
 })

@@ -102,11 +102,11 @@ const TABLE: [Origin, 'unset' | 'read-only', 'nx.json' | 'secret', Want][] = [
   ['fork PR', 'unset', 'nx.json', OFF_HINT],
   ['fork PR', 'unset', 'secret', OFF_HINT],
   ['fork PR', 'read-only', 'nx.json', READS],
-  ['fork PR', 'read-only', 'secret', OFF_WITHHELD('GitHub gives a pull request from a fork no secrets')],
+  ['fork PR', 'read-only', 'secret', READS],
   ['Dependabot PR', 'unset', 'nx.json', OFF_HINT],
   ['Dependabot PR', 'unset', 'secret', OFF_HINT],
   ['Dependabot PR', 'read-only', 'nx.json', READS],
-  ['Dependabot PR', 'read-only', 'secret', OFF_WITHHELD("GitHub gives Dependabot's pull requests only Dependabot secrets")]
+  ['Dependabot PR', 'read-only', 'secret', READS]
 ]
 
 describe('an nxCloudId workspace (no token in nx.json): runs × workspace-id-access × where the key is', () => {
@@ -136,9 +136,24 @@ describe('an nxCloudId workspace (no token in nx.json): runs × workspace-id-acc
       expect(told[0]).toContain(want.notice)
       expect(told[0]).toContain('commit the key in nx.json')
     }
-    expect(r.outputs.encryption).toBe(want.access === 'none' && key === 'secret' && !RUNS[origin].secrets ? 'disabled' : 'enabled')
+    expect(r.outputs.encryption).toBe(key === 'secret' && !RUNS[origin].secrets ? 'disabled' : 'enabled')
     expect(unmaskedText(r)).not.toContain(RW)
     expect(unmaskedText(r)).not.toContain(KEY)
+  })
+
+  // require-encryption: true fails closed, except where GitHub withholds the key: no remote cache there.
+  test.each([
+    ['fork PR', 'GitHub gives a pull request from a fork no secrets'],
+    ['Dependabot PR', "GitHub gives Dependabot's pull requests only Dependabot secrets"]
+  ] as const)('with require-encryption: true, a %s with the key only in a secret runs without the remote cache', async (origin, who) => {
+    const want = OFF_WITHHELD(who)
+    const r = await run(origin, { wia: 'read-only', key: 'secret', extra: { 'require-encryption': 'true' } })
+    expect([r.status, r.errors]).toEqual([0, []])
+    expect([r.outputs.access, r.outputs['token-source'], r.env.NX_NO_CLOUD]).toEqual(['none', 'none', 'true'])
+    expect(r.outputs.reason).toContain(want.words)
+    expect(r.notices).toHaveLength(1)
+    expect(r.notices[0]).toContain(who)
+    expect(r.notices[0]).toContain('commit the key in nx.json')
   })
 })
 
@@ -151,7 +166,7 @@ describe('without nxCloudId, and the other runs without a key', () => {
     expect(r.notices.join('\n')).toContain('has no nxCloudId: Nx has no workspace ID to connect with, so this input changes nothing')
   })
 
-  test('a fork PR with a read-only token committed in nx.json but the key only in a secret runs without the remote cache', async () => {
+  test('a fork PR with a read-only token committed in nx.json but the key only in a secret reads with that token by default', async () => {
     const r = RUNS['fork PR']
     const ro = Buffer.from('5f1e2d3c-4b5a-4697-8877-665544332211|read-only').toString('base64')
     const run2 = await runAction({
@@ -159,19 +174,34 @@ describe('without nxCloudId, and the other runs without a key', () => {
       workspace: workspace({ nxCloudAccessToken: ro }),
       inputs: withDefaults({ 'read-write-token': '', 'encryption-key': '' })
     })
+    expect([run2.status, run2.errors, run2.warnings]).toEqual([0, [], []])
+    expect([run2.outputs.access, run2.outputs.encryption, run2.env.NX_NO_CLOUD]).toEqual(['read-only', 'disabled', undefined])
+  })
+
+  test('with require-encryption: true, that fork PR runs without the remote cache', async () => {
+    const r = RUNS['fork PR']
+    const ro = Buffer.from('5f1e2d3c-4b5a-4697-8877-665544332211|read-only').toString('base64')
+    const run2 = await runAction({
+      ...r,
+      workspace: workspace({ nxCloudAccessToken: ro }),
+      inputs: withDefaults({ 'read-write-token': '', 'encryption-key': '', 'require-encryption': 'true' })
+    })
     expect(run2.errors).toEqual([])
     expect([run2.outputs.access, run2.env.NX_NO_CLOUD, run2.env.NX_CLOUD_ACCESS_TOKEN]).toEqual(['none', 'true', undefined])
     expect(run2.notices.join('\n')).toContain('GitHub gives a pull request from a fork no secrets')
   })
 
-  test.each(['same-repo PR', 'push to main'] as const)('a %s with no key anywhere still fails, exporting nothing', async origin => {
-    const r = await run(origin, { wia: 'read-only', key: 'secret', extra: { 'encryption-key': '' } })
-    expect(r.status).not.toBe(0)
-    expect(r.errors).toHaveLength(1)
-    expect(r.errors[0]).toContain("Input 'encryption-key' is empty and no key was found")
-    expect(r.env).toEqual({})
-    expect(r.outputs).toEqual({})
-  })
+  test.each(['same-repo PR', 'push to main'] as const)(
+    'with require-encryption: true, a %s with no key anywhere fails, exporting nothing',
+    async origin => {
+      const r = await run(origin, { wia: 'read-only', key: 'secret', extra: { 'encryption-key': '', 'require-encryption': 'true' } })
+      expect(r.status).not.toBe(0)
+      expect(r.errors).toHaveLength(1)
+      expect(r.errors[0]).toContain("'encryption-key' is empty and no key was found")
+      expect(r.env).toEqual({})
+      expect(r.outputs).toEqual({})
+    }
+  )
 })
 
 describe('refusals and the workspace folder', () => {

@@ -13,6 +13,7 @@ import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
 import { type Config, type Decision, type NxConfig, type WorkspaceIdAccess, PolicyError, SETUPS } from '../core/types.js'
 import { type Io, UsageError, asUsage, maskText, paint, pairs } from './common.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
+import { explainWorkflow } from './explain-workflow.js'
 
 export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
 
@@ -38,6 +39,18 @@ Setup:
   --env NAME=VALUE        a workflow- or job-level env: variable the step would see, repeatable
   --dir DIR               the workspace whose nx.json is read (default .)
   --nx-json FILE          read this nx.json instead of the workspace's (not with --dir)
+Workflow (instead of Run and Setup):
+  --workflow FILE         explain the kit's step of this workflow for each run its on: triggers:
+                          the step's with:, the job's environment: and env: evaluated as GitHub
+                          does, secrets given as GitHub gives them (none to forks and Dependabot;
+                          an environment's only where the job requests it on an allowed branch)
+  --job ID                the job whose kit step to explain (needed when several jobs use it)
+  --environment-secret ENV=NAME
+                          NAME is a secret of the GitHub environment ENV, not of the repository
+                          (repeatable; other secrets the step names are repository secrets)
+  --environment-branches ENV=GLOB[,GLOB]
+                          ENV's deployment branches (default: the default branch)
+  --unset-secret NAME     NAME is not created at all (repeatable), e.g. no encryption key yet
 Output:
   --all                   the table of common runs for each setup (or for --setup)
   --json                  machine-readable; carries "access": read-write | read-only | none, and
@@ -55,7 +68,7 @@ const ASSUMED: Record<string, string> = {
   'encryption-key': 'assumed-encryption-key'
 }
 
-interface Setting {
+export interface Setting {
   inputs: Record<string, string>
   ambient: Env
   nx: NxConfig
@@ -67,7 +80,7 @@ interface Setting {
 /** docs/POLICY.md#setups: read-write for an untrusted run (setup 3 gives it nx.json's token). */
 const RISK = 'untrusted run can write'
 
-interface ExplainResult {
+export interface ExplainResult {
   setup: string
   event: string
   ref: string
@@ -119,12 +132,51 @@ export async function explain(argv: string[], io: Io): Promise<number> {
       'nx-json': { type: 'string' },
       all: { type: 'boolean' },
       json: { type: 'boolean' },
+      workflow: { type: 'string' },
+      job: { type: 'string' },
+      'environment-secret': { type: 'string', multiple: true },
+      'environment-branches': { type: 'string', multiple: true },
+      'unset-secret': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help) {
     io.out(EXPLAIN_USAGE)
     return 0
+  }
+  const workflowOnly = (['job', 'environment-secret', 'environment-branches', 'unset-secret'] as const).filter(k => values[k] !== undefined)
+  if (values.workflow === undefined && workflowOnly.length > 0) {
+    throw new UsageError(
+      `--${workflowOnly.join(', --')} describe${workflowOnly.length > 1 ? '' : 's'} a --workflow run; give --workflow FILE.`
+    )
+  }
+  if (values.workflow !== undefined) {
+    // The run's inputs, env: and secrets come from the workflow and GitHub, not from flags.
+    const perRun = (['event', 'ref', 'actor', 'head-repo', 'base-ref', 'payload', 'setup', 'input', 'env', 'all'] as const).filter(
+      k => values[k] !== undefined
+    )
+    if (perRun.length > 0) {
+      throw new UsageError(
+        `--workflow reads the step's inputs and env: from the workflow and explains each run it triggers; it does not take --${perRun.join(', --')}.`
+      )
+    }
+    if (values['nx-json'] !== undefined && values.dir !== undefined) {
+      throw new UsageError('--nx-json names the nx.json to read; it does not take --dir (give one of the two).')
+    }
+    return explainWorkflow(
+      {
+        file: values.workflow,
+        job: values.job,
+        environmentSecrets: values['environment-secret'] ?? [],
+        environmentBranches: values['environment-branches'] ?? [],
+        unsetSecrets: values['unset-secret'] ?? [],
+        nxJson: values['nx-json'],
+        dir: values.dir,
+        repository: { baseRepo: values['base-repo'], defaultBranch: values['default-branch'], public: values.public },
+        json: values.json === true
+      },
+      io
+    )
   }
   const inputs = pairs(values.input, 'input')
   // A mistyped input would be ignored silently, and the run explained without it.
@@ -176,7 +228,7 @@ export async function explain(argv: string[], io: Io): Promise<number> {
  * nx.json as the action reads it (docs/POLICY.md#nxjson), or the file --nx-json names. What the
  * action refuses (malformed, unreadable, no such folder) is bad usage here: exit 2, naming the flag.
  */
-function readNx(file: string | undefined, dir: string | undefined, workingDirectory: string, cwd: string): NxConfig {
+export function readNx(file: string | undefined, dir: string | undefined, workingDirectory: string, cwd: string): NxConfig {
   const flag = file !== undefined ? '--nx-json' : workingDirectory === '.' ? '--dir' : "--dir with input 'working-directory'"
   const named = (e: unknown): never => {
     if (e instanceof PolicyError) throw new UsageError(e.message.replace(/^Input 'working-directory'/, flag))
@@ -233,7 +285,7 @@ function withAssumptions(inputs: Record<string, string>, ambient: Env, nx: NxCon
   return { inputs: full, ambient, nx, assumed, workspaceIdAccess }
 }
 
-async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
+export async function explainOne(setup: string, runInput: RunInput, s: Setting): Promise<ExplainResult> {
   const facts = await resolveRunFacts(runInput)
   // GitHub gives a fork's or Dependabot's pull request no secrets (docs/POLICY.md#no-token): a
   // secret assumed set is empty for it, as it would be on GitHub. Secrets given by --input stay.
@@ -318,7 +370,7 @@ function accessColour(access: string): 'green' | 'yellow' | 'gray' {
 }
 
 /** An access as a cell or a heading shows it: `read-write !` in magenta when an untrusted run writes. */
-function accessText(r: ExplainResult, io: Io): string {
+export function accessText(r: ExplainResult, io: Io): string {
   if (r.error !== null) return paint(io, 'red', 'fails')
   if (r.risk !== null) return paint(io, 'magenta', `${r.access} !`)
   return paint(io, accessColour(r.access), r.access + (r.viaNxCloudId ? ' (id)' : ''))

@@ -170,7 +170,7 @@ export function readInputs(env: Env): Config {
     readWriteToken: secretInput(env, 'read-write-token'),
     readOnlyToken: secretInput(env, 'read-only-token'),
     encryptionKey: secretInput(env, 'encryption-key'),
-    requireEncryption: parseBoolean(env, 'require-encryption', true),
+    requireEncryption: parseBoolean(env, 'require-encryption', false),
     rebuildCommand: getInput(env, 'rebuild-command'),
     selfHostedCacheUrl: parseUrl(getInput(env, 'self-hosted-cache-url'), 'self-hosted-cache-url'),
     workingDirectory: getInput(env, 'working-directory') || '.',

@@ -303,10 +303,24 @@ function chooseEncryption(
     // A secret GitHub does not give this run cannot be found: the run is not failed for it.
     if (facts.secretsWithheld) return { state: 'disabled', exportKey: '', withheld: facts.secretsWithheld }
     throw new PolicyError(
-      "Input 'encryption-key' is empty and no key was found: set 'encryption-key', or NX_CLOUD_ENCRYPTION_KEY in the environment, or nxCloudEncryptionKey in nx.json (or set 'require-encryption: false')."
+      "Input 'require-encryption' is true, but 'encryption-key' is empty and no key was found: set 'encryption-key' (make one with: openssl rand -hex 16), or NX_CLOUD_ENCRYPTION_KEY in the environment, or nxCloudEncryptionKey in nx.json (or set 'require-encryption: false')."
     )
   }
+  // docs/POLICY.md#encryption: no key is not a failure by default, but a write without one is said.
+  if (access === 'read-write' && config.selfHostedCacheUrl === '') warnings.push(UNENCRYPTED_WRITE)
   return { state: 'disabled', exportKey: '' }
+}
+
+/** The warning of a run that writes to Nx Cloud with no end-to-end encryption key. */
+export const UNENCRYPTED_WRITE =
+  "This run writes to the Nx Cloud cache unencrypted: no key in 'encryption-key', NX_CLOUD_ENCRYPTION_KEY or nx.json, so what it uploads is stored as Nx Cloud receives it, readable and replaceable by anyone who reaches that storage. Make a key (openssl rand -hex 16), keep it in a secret passed as 'encryption-key' (and give developers the same NX_CLOUD_ENCRYPTION_KEY), or set 'require-encryption: true' to fail such runs."
+
+/**
+ * docs/POLICY.md#read-write-secret-exposed: the read-write secret handed to a run that may not write. GitHub gives
+ * repository secrets to every same-repository pull request, whose workflow its author can change.
+ */
+export function readWriteSecretExposed(grantWhy: string, facts: RunFacts): string {
+  return `Input 'read-write-token' is set on a run that may not write (${facts.trustReason}: ${grantWhy}): the read-write secret reached a run that anyone who can push a branch controls, since a branch or pull request can change the workflow it runs and print or use the secret. Move it into a GitHub environment: create one (e.g. nx-cloud-write) whose deployment branches are only the protected ones, add the read-write token there as an environment secret, delete the repository (or organization) secret of that name, and request the environment only on runs that may write, e.g. environment: { name: "\${{ github.event_name == 'push' && github.ref == 'refs/heads/main' && 'nx-cloud-write' || '' }}", deployment: false }.`
 }
 
 export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: Env): Decision {
@@ -318,6 +332,7 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const warnings: string[] = []
   checkPremises(config, facts, nx, warnings)
   const grant = writeGrant(config, facts)
+  if (!grant.write && config.readWriteToken !== '') warnings.push(readWriteSecretExposed(grant.why, facts))
   let token = offWhereNxWouldNotDoIt(config, nx, ambient, truthful(chooseToken(config, facts, nx, grant, warnings)), warnings)
   // The key Nx sees: the job's NX_CLOUD_ENCRYPTION_KEY, or the env files' where the job leaves it empty.
   const keyEnv = nx.envFiles
@@ -325,6 +340,9 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
     : ambient
   const encryption = chooseEncryption(config, facts, nx, token.access, keyEnv, notices, warnings)
   if (encryption.withheld !== undefined) token = withoutKey(token, encryption.withheld, facts, notices)
+  else if (facts.secretsWithheld && token.access === 'none' && config.setup !== 'off') {
+    notices.push(noCacheWithoutSecrets(facts.secretsWithheld, facts, config, nx))
+  }
   workspaceNotes(config, nx, notices, warnings)
 
   const exports = remoteCacheExports(config, token, nx, ambient, notices)
@@ -422,6 +440,17 @@ function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, toke
     return off(`${view.tokenFrom}, which Nx would use instead`)
   }
   return token
+}
+
+/** docs/POLICY.md#no-token: one notice for a run GitHub gives no secrets and that is left with no remote cache. */
+function noCacheWithoutSecrets(withheld: string, facts: RunFacts, config: Config, nx: NxConfig): string {
+  const how =
+    config.selfHostedCacheUrl !== ''
+      ? 'a self-hosted cache needs a token, which such runs cannot have'
+      : nx.cloudId !== ''
+        ? "to let such runs read, set the workspace ID access level to read-only in Nx Cloud (Settings, Access Control), then 'workspace-id-access: read-only'"
+        : "to let such runs read, connect the workspace (nxCloudId in nx.json), set the workspace ID access level to read-only in Nx Cloud, then 'workspace-id-access: read-only'"
+  return `${withheld}, so this run (${facts.trustReason}) has no Nx Cloud token and runs without the remote cache; it is not failed for it (${how}).`
 }
 
 /**

@@ -59,7 +59,12 @@ export function readOnlyNotes(d: Decision): string[] {
 
 /** Where the encryption key of the run came from, as the policy chose it; never the key. */
 function encryptionKeySource(d: Decision, nxJsonHasKey: boolean): string {
-  if (d.encryption === 'disabled') return 'none: the cache is not encrypted by the kit'
+  if (d.encryption === 'disabled') {
+    // docs/POLICY.md#encryption: a run that uses the remote cache with no key says so here.
+    return d.access === 'none' || d.exports.NX_NO_CLOUD === 'true'
+      ? 'none (this run uses no Nx Cloud cache)'
+      : "none: this run's cache entries are not end-to-end encrypted (no key in 'encryption-key', NX_CLOUD_ENCRYPTION_KEY or nx.json; make one with openssl rand -hex 16)"
+  }
   if (nxJsonHasKey) return 'nx.json (nxCloudEncryptionKey)'
   if ((d.exports.NX_CLOUD_ENCRYPTION_KEY ?? '') !== '') return "input 'encryption-key', exported as NX_CLOUD_ENCRYPTION_KEY"
   return "the job's environment (NX_CLOUD_ENCRYPTION_KEY)"
