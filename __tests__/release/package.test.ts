@@ -142,7 +142,7 @@ test('npm pack --dry-run: the package is the command line, about 100 KB to downl
       encoding: 'utf8',
       env: { ...process.env, npm_config_update_notifier: 'false' }
     })
-  ) as { size: number; unpackedSize: number; files: { path: string }[] }
+  ) as { size: number; unpackedSize: number; files: { path: string }[] }[]
   expect(dry.files.map(f => f.path).sort()).toEqual(PACKAGE_FILES)
   // Limits with room for the CLI to grow, far below the 2,221,280 bytes (10,271,808 unpacked) of the
   // package that carried the token step's and the cache action's bundles.

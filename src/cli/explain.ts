@@ -9,10 +9,11 @@ import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } fro
 import { readNxConfig } from '../action-io/nx-json.js'
 import { parseNxJson } from '../core/nx-config.js'
 import { decide, secretsOf } from '../core/policy.js'
-import { readOnlyNotes, summaryRows } from '../core/report.js'
+import { failedStepSummary, readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
+import { hideSecrets } from '../core/secrets.js'
 import { type Config, type Decision, type NxConfig, type WorkspaceIdAccess, PolicyError, SETUPS } from '../core/types.js'
-import { type Io, UsageError, asUsage, maskText, paint, pairs } from './common.js'
+import { type Io, UsageError, asUsage, paint, pairs } from './common.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
 
 export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
@@ -74,7 +75,12 @@ interface ExplainResult {
   ref: string
   access: Decision['access']
   tokenSource: Decision['tokenSource']
+  /** Short, as the action's `reason` output. */
   reason: string
+  /** The rule's whole chain, as the job summary's details give it. */
+  detail: string
+  /** What to change, one sentence, or null (as the job summary's "To fix" line). */
+  fix: string | null
   encryption: Decision['encryption'] | null
   skipCache: boolean
   trusted: boolean
@@ -246,7 +252,7 @@ async function explainOne(setup: string, runInput: RunInput, s: Setting): Promis
     config = readInputs(envOf({ ...inputs, setup }))
     common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
-    const m = (t: string): string => maskText(t, d.secrets)
+    const m = (t: string): string => hideSecrets(t, d.secrets)
     const exports: Record<string, string> = {}
     for (const [k, v] of Object.entries(d.exports)) exports[k] = m(v)
     // Outside self-hosted caches, nx.json as the source with no token in it is nxCloudId (policy.ts tokenless()).
@@ -256,6 +262,8 @@ async function explainOne(setup: string, runInput: RunInput, s: Setting): Promis
       access: d.access,
       tokenSource: d.tokenSource,
       reason: m(d.reason),
+      detail: m(d.detail),
+      fix: d.fix === null ? null : m(d.fix),
       encryption: d.encryption,
       skipCache: d.skipCache,
       trusted: facts.trusted,
@@ -268,7 +276,13 @@ async function explainOne(setup: string, runInput: RunInput, s: Setting): Promis
       error: null,
       risk: d.access === 'read-write' && !facts.trusted ? RISK : null,
       viaNxCloudId,
-      rows: summaryRows(d).map(([k, v]) => [k, k === 'Token source' && viaNxCloudId ? `${m(v)} (nxCloudId, no token)` : m(v)])
+      rows: [
+        ...summaryRows(d).map(([k, v]): [string, string] => [
+          k,
+          k === 'Token source' && viaNxCloudId ? `${m(v)} (nxCloudId, no token)` : m(v)
+        ]),
+        ...(d.detail === d.reason ? [] : [['Rule', m(d.detail)] as [string, string]])
+      ]
     }
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e
@@ -282,12 +296,14 @@ async function explainOne(setup: string, runInput: RunInput, s: Setting): Promis
       s.nx,
       s.ambient
     )
-    const m = (t: string): string => maskText(t, secrets)
+    const m = (t: string): string => hideSecrets(t, secrets)
     return {
       ...common,
       access: 'none',
       tokenSource: 'none',
       reason: `The action fails this run and exports nothing: ${m(e.message)}`,
+      detail: `The action fails this run and exports nothing: ${m(e.message)}`,
+      fix: failedStepSummary(m(e.message)).fix,
       encryption: null,
       skipCache: config?.skipCache ?? false,
       trusted: facts.trusted,
@@ -327,6 +343,7 @@ function renderOne(r: ExplainResult, io: Io): string {
     `${paint(io, 'bold', `${r.event} ${r.ref}`)} under ${r.setup}: ${r.error === null ? accessText(r, io) : paint(io, 'gray', r.access)}`
   )
   lines.push(`  ${r.error === null ? r.reason : paint(io, 'red', r.reason)}`)
+  if (r.fix !== null) lines.push(`  ${paint(io, 'bold', 'To fix:')} ${r.fix}`)
   if (r.risk !== null) {
     lines.push(
       `  ${paint(io, 'magenta', 'warning !')} ${r.risk}: ${r.trustReason} gets read-write access, so what it uploads can reach every run that reads the cache, main included.`

@@ -98,7 +98,12 @@ interface TokenChoice {
   access: Access
   source: TokenSource
   value: string
+  /** The whole chain after the write grant, for the detail: "so it reads only, with read-only-token". */
   clause: string
+  /** The same, short, for the reason; absent when it is the clause. */
+  short?: string
+  /** What to change, one sentence, where the run gets less than the setup could give it. */
+  fix?: string
 }
 
 function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: WriteGrant, warnings: string[]): TokenChoice {
@@ -147,6 +152,7 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
   }
 
   let withheld = ''
+  let writeFix: string | undefined
   if (grant.write) {
     if (config.readWriteToken !== '') {
       return {
@@ -157,6 +163,7 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
       }
     }
     withheld = "but 'read-write-token' is empty, "
+    writeFix = "Pass the read-write CI access token as 'read-write-token' (check the secret's name in the workflow)."
     warnings.push(
       "This run may write, but input 'read-write-token' is empty, so it reads only: secrets are withheld from forks and Dependabot, or the secret's name in the workflow is wrong."
     )
@@ -166,15 +173,26 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
       access: 'read-only',
       source: 'read-only-token',
       value: config.readOnlyToken,
-      clause: `${withheld}so it reads only, with read-only-token`
+      clause: `${withheld}so it reads only, with read-only-token`,
+      fix: writeFix
     }
   }
   if (nxToken !== '') {
-    return { access: 'read-only', source: 'nx.json', value: nxToken, clause: `${withheld}so it reads only, with nx.json's token` }
+    return {
+      access: 'read-only',
+      source: 'nx.json',
+      value: nxToken,
+      clause: `${withheld}so it reads only, with nx.json's token`,
+      fix: writeFix
+    }
   }
   const where = selfHosted ? "'read-only-token'" : "'read-only-token' or nx.json"
   const why = facts.secretsWithheld ? `; ${facts.secretsWithheld}` : ''
-  return tokenless(config, nx, `${withheld}so it reads only, but no read-only token is set (${where}${why})`)
+  return tokenless(config, nx, `${withheld}so it may only read, but no read-only token is set (${where}${why})`, {
+    short: `${withheld === '' ? 'and' : "but 'read-write-token' is empty, and"} no read-only token is set${facts.secretsWithheld ? ` (${facts.secretsWithheld})` : ''}`,
+    // Else tokenless's hint, in an nxCloudId workspace; a run GitHub gives no secrets cannot be given one.
+    fix: writeFix ?? (nx.cloudId !== '' || facts.secretsWithheld ? undefined : "Pass a read-only CI access token as 'read-only-token'.")
+  })
 }
 
 /**
@@ -182,27 +200,42 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
  * ID access level, which the kit cannot read: only when `workspace-id-access` says that level is
  * read-only does the run connect (with no token); otherwise Nx Cloud is turned off for it.
  */
-function tokenless(config: Config, nx: NxConfig, why: string): TokenChoice {
+function tokenless(config: Config, nx: NxConfig, why: string, said: { short?: string; fix?: string } = {}): TokenChoice {
+  const short = said.short ?? why
   if (nx.cloudId !== '' && config.workspaceIdAccess === 'read-only' && config.selfHostedCacheUrl === '') {
     return {
       access: 'read-only',
       source: 'nx.json',
       value: '',
-      clause: `${why}, so it connects through nx.json's nxCloudId with no token, and the workspace ID access level set in Nx Cloud decides (read-only, as workspace-id-access says)`
+      clause: `${why}, so it connects through nx.json's nxCloudId with no token, and the workspace ID access level set in Nx Cloud decides (read-only, as workspace-id-access says)`,
+      short: `${short}, so it reads through nx.json's nxCloudId with no token (workspace-id-access: read-only)`
     }
   }
   const hint =
     nx.cloudId !== '' && config.selfHostedCacheUrl === ''
-      ? " (to let such runs read through nx.json's nxCloudId, set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only)"
-      : ''
-  return { access: 'none', source: 'none', value: '', clause: `${why}, so no remote cache is used${hint}` }
+      ? "Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only, to let such runs read through nx.json's nxCloudId."
+      : undefined
+  const fix = said.fix ?? hint
+  return {
+    access: 'none',
+    source: 'none',
+    value: '',
+    clause: `${why}, so no remote cache is used`,
+    short: `${short}, so no remote cache is used`,
+    fix
+  }
 }
 
 /** `access` reports what the exported token can do: one that decodes as read-only reads only. */
 function truthful(choice: TokenChoice): TokenChoice {
   if (choice.access !== 'read-write' || tokenLevel(choice.value) !== 'read-only') return choice
   const which = choice.source === 'nx.json' ? "nx.json's token" : `input '${choice.source}'`
-  return { ...choice, access: 'read-only', clause: `${choice.clause}, but ${which} decodes as read-only, so it reads only` }
+  return {
+    ...choice,
+    access: 'read-only',
+    clause: `${choice.clause}, but ${which} decodes as read-only, so it reads only`,
+    short: `but ${which} decodes as read-only, so it reads only`
+  }
 }
 
 /** The setup's premises, checked on the tokens themselves (legacy tokens decode to their level). */
@@ -318,20 +351,23 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
 
   const secrets = secretsOf([config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken], nx, ambient)
 
-  // One sentence: which rule decided.
+  // The detail: which rule decided, as one sentence with every clause. The reason: the same rule,
+  // short, with the skipped cache as a sentence of its own.
   const skip = skipCache
     ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
     : ''
-  const reason =
-    config.setup === 'off'
-      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
-      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
+  const skipped = skipCache ? ` The cache is skipped for the rest of the job${rebuild ? ', as rebuild-command is set' : ''}.` : ''
+  const off = 'off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)'
+  const detail = config.setup === 'off' ? `${off}${skip}.` : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
+  const reason = config.setup === 'off' ? `${off}.${skipped}` : `${config.setup}: ${grant.why}, ${token.short ?? token.clause}.${skipped}`
 
   return {
     setup: config.setup,
     access: token.access,
     tokenSource: token.source,
     reason,
+    detail,
+    fix: token.fix ?? null,
     encryption: encryption.state,
     skipCache,
     facts,
@@ -350,25 +386,33 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
  */
 function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, token: TokenChoice, warnings: string[]): TokenChoice {
   if (config.setup === 'off' || config.selfHostedCacheUrl !== '' || token.access === 'none') return token
-  const off = (but: string): TokenChoice => ({
+  const off = (but: string, fix: string): TokenChoice => ({
     access: 'none',
     source: 'none',
     value: '',
-    clause: `${token.clause}, but ${but}, so no remote cache is used`
+    clause: `${token.clause}, but ${but}, so no remote cache is used`,
+    short: `but ${but}, so no remote cache is used`,
+    fix
   })
   // Nx turns Nx Cloud off for exactly 'true', nothing else.
   if (ambient.NX_NO_CLOUD === 'true') {
     warnings.push(
       `NX_NO_CLOUD=true is set in the job's environment (workflow- or job-level env:), so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${token.access === 'read-write' ? 'write' : 'read'}. Remove it from env: to use Nx Cloud, or use setup: off to say so.`
     )
-    return off("NX_NO_CLOUD=true in the job's environment turns Nx Cloud off")
+    return off(
+      "NX_NO_CLOUD=true in the job's environment turns Nx Cloud off",
+      "Remove NX_NO_CLOUD from the workflow's or job's env: to use Nx Cloud, or use setup: off to say so."
+    )
   }
   const fileToken = (nx.envFileTokens ?? [])[0]
   if (token.value === '' && fileToken !== undefined) {
     warnings.push(
       `${fileToken.file} sets ${fileToken.name}: Nx would use that token instead of reading through nxCloudId with no token, and the kit cannot know its level, so this run gets no remote cache. Keep Nx Cloud tokens out of the workspace's env files.`
     )
-    return off(`${fileToken.file} sets ${fileToken.name}, which Nx would use instead`)
+    return off(
+      `${fileToken.file} sets ${fileToken.name}, which Nx would use instead`,
+      `Remove ${fileToken.name} from ${fileToken.file}: keep Nx Cloud tokens out of the workspace's env files.`
+    )
   }
   return token
 }
@@ -382,7 +426,9 @@ function withoutKey(token: TokenChoice, withheld: string, facts: RunFacts, notic
     access: 'none',
     source: 'none',
     value: '',
-    clause: `${token.clause}, but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`
+    clause: `${token.clause}, but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`,
+    short: `but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`,
+    fix: "Commit the key in nx.json (nxCloudEncryptionKey), as Nx Cloud's security guide does, to let such runs read."
   }
 }
 
