@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Before a release is published: the tag, package.json's version, the CHANGELOG's newest entry and
 // the version the bundled CLI prints must all agree. Used by .github/workflows/release.yml and by
-// __tests__/release/release-check.test.ts.
+// __tests__/release/release-workflow.test.ts.
 //
 //   node scripts/release-check.mjs <tag> [--notes FILE] [--root DIR]
 //

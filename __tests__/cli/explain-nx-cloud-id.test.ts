@@ -191,9 +191,9 @@ describe("a developer's env files", () => {
   })
 })
 
-describe("the README's explain example", () => {
+describe("docs/cli.md's explain example", () => {
   it('is what the command prints, word for word', () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(REPO_ROOT, 'docs/cli.md'), 'utf8')
     const command = 'npx nx-cloud-access explain --event pull_request --head-repo mallory/monorepo --input workspace-id-access=read-only'
     const m = new RegExp(`\\$ ${command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)\`\`\``).exec(readme)
     expect(m).not.toBeNull()

@@ -1,5 +1,5 @@
-// The README's workflow examples as a user pastes them: every ```yaml block is a whole workflow or
-// a list of steps, passes actionlint, passes only inputs the kit's action.yml files declare, uses
+// The documentation's workflow examples as a user pastes them: every ```yaml block of every markdown
+// page (README.md, docs/*.md, cache/README.md, …) is a whole workflow or a list of steps, passes actionlint, passes only inputs the kit's action.yml files declare, uses
 // one major of each action (the same as this repository's own workflows), and sets up Node before
 // the first step that needs it.
 
@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
+import { markdownFiles, pagesWithYaml, readRepoFile } from '../helpers/markdown.js'
 import { REPO_ROOT } from '../helpers/run-action.js'
 
 const KIT = 'nx-cloud-access/nx-cloud-access'
@@ -22,13 +23,8 @@ interface Workflow {
   jobs: Record<string, { steps?: Step[] }>
 }
 
-/** The ```yaml blocks of a markdown text, in order. */
-export function yamlBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map(m => m[1])
-}
-
 /** A block as a whole workflow: a workflow as it is (with `on: push` if it has none), steps inside one job. */
-export function asWorkflow(block: string, index: number): string {
+export function asWorkflow(block: string, where: string): string {
   const doc = parse(block)
   if (doc && typeof doc === 'object' && !Array.isArray(doc) && 'jobs' in doc) return 'on' in doc ? block : `on: push\n${block}`
   if (Array.isArray(doc) && doc.every(s => s && typeof s === 'object' && ('uses' in s || 'run' in s))) {
@@ -40,7 +36,7 @@ export function asWorkflow(block: string, index: number): string {
       .join('\n')
     return `on: push\njobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n${steps}`
   }
-  throw new Error(`README yaml block ${index + 1} is neither a workflow (jobs:) nor a list of steps (- uses: / - run:):\n${block}`)
+  throw new Error(`${where}: the yaml block is neither a workflow (jobs:) nor a list of steps (- uses: / - run:):\n${block}`)
 }
 
 function stepsOf(workflow: Workflow): { job: string; steps: Step[] }[] {
@@ -60,19 +56,29 @@ function actionlint(dir: string): { status: number; output: string } {
   }
 }
 
-const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
-const blocks = yamlBlocks(readme)
-const workflows = blocks.map((b, i) => parse(asWorkflow(b, i)) as Workflow)
+/** Every ```yaml block of every markdown page, named by its page and its place there ("docs/setups.md block 2"). */
+const examples = pagesWithYaml().flatMap(({ file, blocks }) => blocks.map((block, i) => ({ where: `${file} block ${i + 1}`, block })))
+const blocks = examples.map(e => e.block)
+const where = (i: number): string => examples[i].where
+const workflows = examples.map(e => parse(asWorkflow(e.block, e.where)) as Workflow)
 const ownWorkflows = readdirSync(join(REPO_ROOT, '.github', 'workflows'))
   .filter(f => /\.ya?ml$/.test(f))
   .map(f => ({ file: f, workflow: parse(readFileSync(join(REPO_ROOT, '.github', 'workflows', f), 'utf8')) as Workflow }))
 const inputsOf = (file: string): string[] => Object.keys(parse(readFileSync(join(REPO_ROOT, file), 'utf8')).inputs)
 
-test('every yaml block of the README, wrapped into a workflow, passes actionlint', () => {
-  expect(blocks.length).toBeGreaterThanOrEqual(8)
+test('the examples are read from every markdown page that has one, not only README.md', () => {
+  const pages = new Set(examples.map(e => e.where.replace(/ block \d+$/, '')))
+  for (const page of ['README.md', 'docs/setups.md', 'cache/README.md', 'docs/cli.md']) expect(pages).toContain(page)
+  // a page that shows yaml only in another fence (```yml, ```yaml title=…) would escape the checks
+  const unchecked = markdownFiles().filter(f => /^```(yml|yaml[ \t]+\S)/m.test(readRepoFile(f)))
+  expect(unchecked).toEqual([])
+})
+
+test('every yaml block of every page, wrapped into a workflow, passes actionlint', () => {
+  expect(blocks.length).toBeGreaterThanOrEqual(12)
   const dir = mkdtempSync(join(tmpdir(), 'nca-readme-'))
   mkdirSync(join(dir, '.github/workflows'), { recursive: true })
-  blocks.forEach((b, i) => writeFileSync(join(dir, `.github/workflows/readme-${i + 1}.yml`), asWorkflow(b, i)))
+  examples.forEach((e, i) => writeFileSync(join(dir, `.github/workflows/example-${i + 1}.yml`), asWorkflow(e.block, e.where)))
   const r = actionlint(dir)
   expect(r.output).toContain(`Checking ${blocks.length} workflow file(s)`)
   expect(r.output).toContain('All workflow files passed lint checks')
@@ -80,17 +86,17 @@ test('every yaml block of the README, wrapped into a workflow, passes actionlint
 })
 
 test('a block that is neither a workflow nor steps is refused, and actionlint finds a broken example', () => {
-  expect(() => asWorkflow('          encryption-key: x\n', 0)).toThrow('neither a workflow')
+  expect(() => asWorkflow('          encryption-key: x\n', 'x.md block 1')).toThrow('x.md block 1: the yaml block is neither a workflow')
   const dir = mkdtempSync(join(tmpdir(), 'nca-readme-bad-'))
   mkdirSync(join(dir, '.github/workflows'), { recursive: true })
   writeFileSync(
     join(dir, '.github/workflows/x.yml'),
-    asWorkflow('      - uses: actions/checkout@v7\n        with: ${{ github.nope }}\n', 0)
+    asWorkflow('      - uses: actions/checkout@v7\n        with: ${{ github.nope }}\n', 'x.md block 1')
   )
   expect(actionlint(dir).status).not.toBe(0)
 })
 
-test("every input the README passes to the kit's actions exists in the matching action.yml", () => {
+test("every input the examples pass to the kit's actions exists in the matching action.yml", () => {
   const declared = { [KIT]: inputsOf('action.yml'), [`${KIT}/cache`]: inputsOf('cache/action.yml') }
   const unknown: string[] = []
   let kitSteps = 0
@@ -101,7 +107,7 @@ test("every input the README passes to the kit's actions exists in the matching 
         if (action !== KIT && action !== `${KIT}/cache`) continue
         kitSteps++
         for (const input of Object.keys(step.with ?? {})) {
-          if (!declared[action].includes(input)) unknown.push(`block ${i + 1}, job ${job}: ${action} has no input '${input}'`)
+          if (!declared[action].includes(input)) unknown.push(`${where(i)}, job ${job}: ${action} has no input '${input}'`)
         }
       }
     }
@@ -110,12 +116,15 @@ test("every input the README passes to the kit's actions exists in the matching 
   expect(kitSteps).toBeGreaterThanOrEqual(10)
 })
 
-test('the README names the kit one way: nx-cloud-access/nx-cloud-access, the npm package nx-cloud-access', () => {
-  expect(readme).not.toMatch(/<owner>|github:[^\s`]*nx-cloud-access/)
-  for (const m of readme.matchAll(/uses: ([^\s@]*nx-cloud-access[^\s@]*)@/g)) expect([KIT, `${KIT}/cache`]).toContain(m[1])
+test('every page names the kit one way: nx-cloud-access/nx-cloud-access, the npm package nx-cloud-access', () => {
+  for (const file of markdownFiles()) {
+    const page = readRepoFile(file)
+    expect({ file, wrong: page.match(/<owner>|github:[^\s`]*nx-cloud-access/)?.[0] }).toEqual({ file, wrong: undefined })
+    for (const m of page.matchAll(/uses: ([^\s@]*nx-cloud-access[^\s@]*)@/g)) expect([KIT, `${KIT}/cache`]).toContain(m[1])
+  }
 })
 
-test("one major of each action everywhere: the README's examples and this repository's workflows", () => {
+test("one major of each action everywhere: the documentation's examples and this repository's workflows", () => {
   const refs = new Map<string, Map<string, string[]>>() // action → ref → where
   const add = (uses: string | undefined, where: string): void => {
     if (!uses || uses.startsWith('./') || !uses.includes('@')) return
@@ -125,7 +134,7 @@ test("one major of each action everywhere: the README's examples and this reposi
     if (!refs.has(action)) refs.set(action, new Map())
     refs.get(action)!.set(ref, [...(refs.get(action)!.get(ref) ?? []), where])
   }
-  workflows.forEach((w, i) => stepsOf(w).forEach(({ steps }) => steps.forEach(s => add(s.uses, `README block ${i + 1}`))))
+  workflows.forEach((w, i) => stepsOf(w).forEach(({ steps }) => steps.forEach(s => add(s.uses, where(i)))))
   ownWorkflows.forEach(({ file, workflow }) => stepsOf(workflow).forEach(({ steps }) => steps.forEach(s => add(s.uses, file))))
   const mixed = [...refs]
     .filter(([, r]) => r.size > 1)
@@ -137,7 +146,7 @@ test("one major of each action everywhere: the README's examples and this reposi
   expect([...(refs.get('actions/setup-node')?.keys() ?? [])]).toEqual(['v7'])
 })
 
-test("every job of the README's whole workflows checks out and sets up Node before it needs either", () => {
+test("every job of the examples' whole workflows checks out and sets up Node before it needs either", () => {
   const incomplete: string[] = []
   for (const [i, block] of blocks.entries()) {
     if (Array.isArray(parse(block))) continue // a fragment: steps to add to a job like the ones above
@@ -146,8 +155,8 @@ test("every job of the README's whole workflows checks out and sets up Node befo
       if (needs < 0) continue
       const checkout = steps.findIndex(s => s.uses?.startsWith('actions/checkout@'))
       const node = steps.findIndex(s => s.uses?.startsWith('actions/setup-node@'))
-      if (checkout < 0 || checkout > needs) incomplete.push(`block ${i + 1}, job ${job}: no actions/checkout before step ${needs + 1}`)
-      if (node < 0 || node > needs) incomplete.push(`block ${i + 1}, job ${job}: no actions/setup-node before step ${needs + 1}`)
+      if (checkout < 0 || checkout > needs) incomplete.push(`${where(i)}, job ${job}: no actions/checkout before step ${needs + 1}`)
+      if (node < 0 || node > needs) incomplete.push(`${where(i)}, job ${job}: no actions/setup-node before step ${needs + 1}`)
     }
   }
   expect(incomplete).toEqual([])

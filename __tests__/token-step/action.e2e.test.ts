@@ -591,8 +591,8 @@ describe('summary', () => {
     expectNoSecretLeak(run)
   })
 
-  test("the README's rendered summary is what the action writes for that pull request, word for word", async () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+  test("docs/inputs-outputs.md's rendered summary is what the action writes for that pull request, word for word", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'docs/inputs-outputs.md'), 'utf8')
     const block = /For a pull request from a fork under `setup: ci-read-write`, as rendered:\n\n```text\n([\s\S]*?)```/.exec(readme)
     expect(block).not.toBeNull()
     const workspace = mkdtempSync(join(tmpdir(), 'nca-readme-'))

@@ -43,7 +43,7 @@ function workspace(nxJson: Record<string, unknown> | null): string {
   return dir
 }
 
-/** The setup-1 example of the README for an nxCloudId workspace, as a run of `origin` sees it. */
+/** The setup-1 example of docs/setups.md for an nxCloudId workspace, as a run of `origin` sees it. */
 async function run(
   origin: Origin,
   opts: { wia?: string; key: 'nx.json' | 'secret'; cloudId?: boolean; extra?: Record<string, string> }

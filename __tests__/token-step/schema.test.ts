@@ -106,4 +106,4 @@ test('actionlint does find a broken workflow (so the check above can fail)', () 
   expect(actionlint('.github/workflows/*.yml', dir).status).not.toBe(0)
 })
 
-// The README's examples: __tests__/release/readme.test.ts.
+// The documentation's examples (every markdown page): __tests__/release/readme.test.ts.

@@ -475,7 +475,7 @@ function envCandidates(w: Workflow, ctx: Context): Candidate[] {
   const untrusted = w.triggers.filter(t => UNTRUSTED_TRIGGERS.includes(t))
   const ownRuns = runsOf(w.on ?? [])
   for (const job of w.jobs) {
-    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see the README's audit rules);
+    // A job that runs no Nx command is not judged for tokens in its env (a deliberate choice: see docs/audit-rules.md);
     // jobs that call a reusable workflow have no env: of their own (see reusableCalls).
     const nx = jobNx(w, job, ctx)
     if (!nx.runsNx) continue
