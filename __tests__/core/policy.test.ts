@@ -539,7 +539,7 @@ describe('the reason (output and log) is short, and says what the run gets', () 
       for (const origin of ['same-repo PR', 'fork PR', 'Dependabot PR'] as Origin4[])
         for (const cloudId of ['', CLOUD_ID])
           for (const wia of ['none', 'read-only']) {
-            const secrets = secretless(origin) ? {} : { 'read-write-token': RW }
+            const secrets: Record<string, string> = secretless(origin) ? {} : { 'read-write-token': RW }
             const d = decide(
               config({ setup, 'workspace-id-access': wia, ...secrets }),
               await facts({ actor: 'octocat', ...runOf(origin) }),

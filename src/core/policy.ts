@@ -356,7 +356,9 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   const skip = skipCache
     ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
     : ''
-  const skipped = skipCache ? ` The cache is skipped for the rest of the job${rebuild ? ', as rebuild-command is set' : ''}.` : ''
+  const skipped = skipCache
+    ? ` The cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ', as rebuild-command is set' : ''}.`
+    : ''
   const off = 'off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)'
   const detail = config.setup === 'off' ? `${off}${skip}.` : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
   const reason = config.setup === 'off' ? `${off}.${skipped}` : `${config.setup}: ${grant.why}, ${token.short ?? token.clause}.${skipped}`
