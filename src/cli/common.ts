@@ -1,6 +1,7 @@
 // Small pieces shared by the command line's subcommands: usage errors (exit 2), output sinks,
 // colour, and NAME=VALUE flags.
 
+import { MalformedNxJson } from '../core/nx-config.js'
 import { PolicyError } from '../core/types.js'
 
 export class UsageError extends Error {
@@ -18,6 +19,8 @@ export function asUsage<T>(read: () => T, prefix = ''): T {
   try {
     return read()
   } catch (e) {
+    // A malformed nx.json, said of the file: the command line has no 'working-directory' input.
+    if (e instanceof MalformedNxJson) throw new UsageError(prefix + e.plain)
     if (e instanceof PolicyError) throw new UsageError(prefix + e.message.replace(/^Input '(--[a-z-]+)'/, '$1'))
     throw e
   }

@@ -7,13 +7,14 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
 import { readNxConfig } from '../action-io/nx-json.js'
-import { parseNxJson } from '../core/nx-config.js'
+import { MalformedNxJson, parseNxJson } from '../core/nx-config.js'
 import { decide, secretsOf } from '../core/policy.js'
 import { failedStepSummary, readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
 import { hideSecrets } from '../core/secrets.js'
 import { type Config, type Decision, type NxConfig, type WorkspaceIdAccess, PolicyError, SETUPS } from '../core/types.js'
 import { type Io, UsageError, asUsage, paint, pairs } from './common.js'
+import { suggestion } from './flags.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
 
 export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
@@ -137,7 +138,7 @@ export async function explain(argv: string[], io: Io): Promise<number> {
   // A mistyped input would be ignored silently, and the run explained without it.
   for (const name of Object.keys(inputs)) {
     if (!(ACTION_INPUTS as readonly string[]).includes(name)) {
-      throw new UsageError(`--input '${name}' is not an input of the action (action.yml). Accepted: ${ACTION_INPUTS.join(', ')}.`)
+      throw new UsageError(`--input '${name}' is not an input of the action (action.yml)${suggestion(name, ACTION_INPUTS)}`)
     }
   }
   if (values.setup !== undefined) inputs.setup = values.setup
@@ -181,19 +182,37 @@ export async function explain(argv: string[], io: Io): Promise<number> {
 
 /**
  * nx.json as the action reads it (docs/POLICY.md#nxjson), or the file --nx-json names. What the
- * action refuses (malformed, unreadable, no such folder) is bad usage here: exit 2, naming the flag.
+ * action refuses (malformed, unreadable, no such folder) is bad usage here: exit 2, in the words of
+ * the flags that named the file (--dir, --input working-directory, --nx-json), never the action's input.
  */
 function readNx(file: string | undefined, dir: string | undefined, workingDirectory: string, cwd: string): NxConfig {
-  const flag = file !== undefined ? '--nx-json' : workingDirectory === '.' ? '--dir' : "--dir with input 'working-directory'"
+  const flags = [dir !== undefined ? `--dir ${dir}` : '', workingDirectory !== '.' ? `--input working-directory=${workingDirectory}` : '']
+    .filter(f => f !== '')
+    .join(' with ')
   const named = (e: unknown): never => {
-    if (e instanceof PolicyError) throw new UsageError(e.message.replace(/^Input 'working-directory'/, flag))
+    if (e instanceof MalformedNxJson) throw new UsageError(file !== undefined ? `--nx-json: ${e.plain}` : e.plain)
+    if (e instanceof PolicyError) {
+      throw new UsageError(e.message.replace(/^Input 'working-directory' points at /, `${flags || 'The current folder'}: `))
+    }
     throw e
   }
   if (file === undefined) {
+    const folder = resolve(cwd, dir ?? '.', workingDirectory)
+    let kind: string
+    try {
+      kind = statSync(folder).isDirectory() ? 'folder' : 'not a folder'
+    } catch {
+      kind = 'does not exist'
+    }
+    if (kind !== 'folder') {
+      throw new UsageError(
+        `${flags || 'The current folder'} names ${folder}, which ${kind === 'not a folder' ? 'is not a folder' : 'does not exist'}. Accepted: the folder of an Nx workspace (where nx.json is).`
+      )
+    }
     try {
       // Not the workspace's env files: on a developer's machine they hold the developer's own
       // token (nx-cloud.env, a git-ignored .env), which a CI checkout does not have.
-      return { ...readNxConfig(resolve(cwd, dir ?? '.', workingDirectory)), envFileTokens: [] }
+      return { ...readNxConfig(folder), envFileTokens: [] }
     } catch (e) {
       return named(e)
     }
