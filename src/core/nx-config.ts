@@ -2,7 +2,7 @@
 // Nx ≥ 17's top-level `nxCloud*` keys and the older `tasksRunnerOptions.default.options`,
 // which Nx prefers when both are present. A missing nx.json is not an error; a malformed one is.
 
-import { jsoncParser } from './deferred.js'
+import { jsoncParser } from './lazy-packages.js'
 import { type NxConfig, type TokenLevel, PolicyError } from './types.js'
 
 export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '' }

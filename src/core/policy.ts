@@ -3,7 +3,7 @@
 // the action, the cache action and the command line all call decide() on plain data.
 // The contract is docs/POLICY.md (#setups, #decision, #no-token, #exports, #encryption).
 
-import { picomatch } from './deferred.js'
+import { picomatch } from './lazy-packages.js'
 import type { Env } from './inputs.js'
 import { tokenLevel } from './nx-config.js'
 import {
