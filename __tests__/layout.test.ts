@@ -1,6 +1,7 @@
 // The layout's dependency rule (docs/ARCHITECTURE.md): core ← action-io ← the four parts.
 // core is pure (no @actions/*, no file, process or network I/O); action-io imports only core;
-// a part imports core, action-io and its own files, never another part.
+// a part imports core, action-io and its own files, never another part. Inside the cache action,
+// main/, server/ and post/ never import each other, and only adapter/ reaches @actions/cache.
 
 import { describe, expect, it } from '@jest/globals'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -45,12 +46,37 @@ export function importsOf(text: string): string[] {
 
 const layerOf = (file: string): string => relative(SRC, file).split('/')[0]
 
+/** The cache action's programs: each imports the shared modules (adapter/, state.ts, …), never another program. */
+const CACHE_PROGRAMS = ['main', 'server', 'post']
+const cacheFolderOf = (file: string): string => {
+  const parts = relative(join(SRC, 'cache'), file).split('/')
+  return parts.length > 1 ? parts[0] : '.'
+}
+
+/** The cache action's own rule, or null. */
+function cacheViolation(file: string, spec: string, to: string | null): string | null {
+  const from = cacheFolderOf(file)
+  if (to !== null) {
+    const target = cacheFolderOf(to)
+    if (CACHE_PROGRAMS.includes(from) && CACHE_PROGRAMS.includes(target) && target !== from) return `cache/${from} imports cache/${target}`
+    return null
+  }
+  if (spec.startsWith('@actions/cache') && from !== 'adapter')
+    return `cache/${from === '.' ? relative(join(SRC, 'cache'), file) : from} imports @actions/cache outside cache/adapter`
+  return null
+}
+
 /** What a file may not import, or null when the import is allowed. */
 export function violation(file: string, spec: string): string | null {
   const from = layerOf(file)
   // A relative path into node_modules (a package's internal module) is that package.
   const inPackage = spec.startsWith('.') ? /\/node_modules\/(.+)$/.exec(resolve(dirname(file), spec)) : null
   if (inPackage) spec = inPackage[1]
+  if (from === 'cache') {
+    const target = spec.startsWith('.') ? resolve(dirname(file), spec) : null
+    const v = cacheViolation(file, spec, target !== null && layerOf(target) === 'cache' ? target : null)
+    if (v !== null) return v
+  }
   if (spec.startsWith('.')) {
     const to = layerOf(resolve(dirname(file), spec))
     if (to === from) return null
@@ -107,11 +133,18 @@ describe('the layout', () => {
     expect(violation(at('cache/main/run.ts'), '../../token-step/apply.js')).toMatch(/cache imports token-step/)
     expect(violation(at('cli/explain.ts'), '../rebuild/output.js')).toMatch(/cli imports rebuild/)
     expect(violation(at('cli/explain.ts'), '../core/policy.js')).toBeNull()
-    expect(violation(at('cache/actions-store.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toBeNull()
+    expect(violation(at('cache/adapter/actions-cache.ts'), '../../../node_modules/@actions/cache/lib/internal/config.js')).toBeNull()
+    expect(violation(at('cache/server/run.ts'), '../../../node_modules/@actions/cache/lib/internal/config.js')).toMatch(
+      /cache\/server imports @actions\/cache outside cache\/adapter/
+    )
+    expect(violation(at('cache/post/run.ts'), '@actions/cache')).toMatch(/outside cache\/adapter/)
+    expect(violation(at('cache/main/run.ts'), '../post/settings.js')).toMatch(/cache\/main imports cache\/post/)
+    expect(violation(at('cache/post/run.ts'), '../server/http.js')).toMatch(/cache\/post imports cache\/server/)
+    expect(violation(at('cache/post/run.ts'), '../adapter/actions-cache.js')).toBeNull()
+    expect(violation(at('cache/server/run.ts'), '../state.js')).toBeNull()
     expect(violation(at('core/policy.ts'), '../../node_modules/@actions/cache/lib/internal/config.js')).toMatch(
       /core imports @actions\/cache/
     )
-    expect(violation(at('cache/post/run.ts'), '../server/http.js')).toBeNull()
     expect(importsOf("const { x } = await import('../apply.js')\nimport type { A } from './a.js'\nexport { b } from './b.js'")).toEqual([
       '../apply.js',
       './a.js',

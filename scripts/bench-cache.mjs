@@ -14,6 +14,8 @@
 //               once and keeps nothing: what Nx itself adds with any remote cache configured (its
 //               own GET per task and its upload awaited per task), the floor under 'cold'
 //   remote-hit  fresh local cache, all served by the server from its disk  vs  warm local cache without it
+//   restore-before  the same with BENCH_BEFORE's server and post bundles (an earlier checkout), side by side
+//   pr-storage  not timed: what one pull request run adds to the Actions cache storage (its own scope)
 //   restore     fresh runner: fresh local cache and a fresh server, every entry restored from the
 //               loopback Actions cache service (__tests__/helpers, BENCH_LATENCY_MS on every
 //               request; filled by the real post bundle)  vs  warm local cache without it
@@ -32,6 +34,9 @@ const SERVER = process.env.BENCH_SERVER ?? join(ROOT, 'cache', 'dist', 'server',
 const RUNS = Number(process.env.BENCH_RUNS) || 7
 const PROJECTS = Number(process.env.BENCH_PROJECTS) || 12
 const POST = join(ROOT, 'cache', 'dist', 'post', 'index.js')
+const BEFORE = process.env.BENCH_BEFORE ?? null
+const BEFORE_SERVER = BEFORE && join(BEFORE, 'cache', 'dist', 'server', 'index.js')
+const BEFORE_POST = BEFORE && join(BEFORE, 'cache', 'dist', 'post', 'index.js')
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 50)
 const ONLY = process.env.BENCH_SCENARIOS ? new Set(process.env.BENCH_SCENARIOS.split(',').map(s => s.trim())) : null
 
@@ -142,10 +147,10 @@ function startFloorServer() {
 }
 
 // --- the cache action's server, as main starts it ------------------------------------------------
-function startServer(serviceUrl, write, actions = null) {
+function startServer(serviceUrl, write, actions = null, server = SERVER, scope = 'refs/heads/main') {
   const stage = mkdtempSync(join(tmpdir(), 'nca-bench-stage-'))
   const token = 'b'.repeat(64)
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [server], {
     cwd: stage,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, RUNNER_OS: 'Linux', RUNNER_TEMP: stage }
@@ -157,6 +162,8 @@ function startServer(serviceUrl, write, actions = null) {
     write,
     maxEntries: 1000,
     maxEntrySize: 512 * 1024 * 1024,
+    scope,
+    readScopes: [...new Set([scope, 'refs/heads/main'])],
     actions: actions ?? { ACTIONS_RESULTS_URL: serviceUrl, ACTIONS_RUNTIME_TOKEN: 'bench', ACTIONS_CACHE_SERVICE_V2: 'true' }
   })
   return new Promise((res, rej) => {
@@ -183,7 +190,7 @@ function startServer(serviceUrl, write, actions = null) {
 }
 
 /** Saves what a server kept into the loopback service with the real post bundle, as a job's post would. */
-async function fillService(svc, stage) {
+async function fillService(svc, stage, post = POST, scope = { ref: 'refs/heads/main' }) {
   const dir = mkdtempSync(join(tmpdir(), 'nca-bench-runner-'))
   const files = Object.fromEntries(['GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE'].map(n => [n, join(dir, n)]))
   for (const f of Object.values(files)) writeFileSync(f, '')
@@ -195,7 +202,9 @@ async function fillService(svc, stage) {
     write: 'true',
     access: 'read-write',
     reason: 'bench',
-    'max-entries': '100000'
+    'max-entries': '100000',
+    scope: scope.ref,
+    'scope-kind': scope.ref.startsWith('refs/pull/') ? 'pull-request' : 'branch'
   }
   const env = {
     PATH: process.env.PATH,
@@ -204,12 +213,14 @@ async function fillService(svc, stage) {
     CI: 'true',
     RUNNER_OS: 'Linux',
     RUNNER_TEMP: dir,
+    GITHUB_RUN_ID: String(Date.now()),
+    GITHUB_RUN_ATTEMPT: '1',
     ...files,
-    ...svc.env()
+    ...svc.env(scope)
   }
   for (const [k, v] of Object.entries(state)) env[`STATE_nca-${k}`] = v
   await new Promise((res, rej) => {
-    const child = spawn(process.execPath, [POST], { env, cwd: stage, stdio: 'ignore' })
+    const child = spawn(process.execPath, [post], { env, cwd: stage, stdio: 'ignore' })
     child.on('error', rej)
     child.on('close', res)
   })
@@ -241,16 +252,48 @@ async function main() {
   const wanted = name => ONLY === null || ONLY.has(name)
   let fullServer = null
   let loopback = null
+  let loopbackBefore = null
   let saved = 0
-  if (wanted('remote-hit') || wanted('restore')) {
+  let prStorage = null
+  if (wanted('remote-hit') || wanted('restore') || wanted('restore-before') || wanted('pr-storage')) {
     fullServer = await startServer(service.url, true)
     await runNx(dir, nxEnv(dir, freshCache(), fullServer.env))
     const { loadService } = await import('./bench-save.mjs')
-    const { startActionsCacheService } = await loadService()
+    const { startActionsCacheService, pullRequestScope } = await loadService()
     loopback = await startActionsCacheService()
     loopback.latencyMs = LATENCY
     await fillService(loopback, fullServer.stage)
     saved = loopback.entries.size
+    if (BEFORE && wanted('restore-before')) {
+      loopbackBefore = await startActionsCacheService()
+      loopbackBefore.latencyMs = LATENCY
+      await fillService(loopbackBefore, fullServer.stage, BEFORE_POST)
+    }
+    if (wanted('pr-storage')) {
+      // One pull request run on a fresh runner: one project of PROJECTS changed (and what depends
+      // on it rebuilt); what it saves lands in refs/pull/1/merge. Measured on the loopback service.
+      const pr = pullRequestScope(1)
+      const prEnv = loopback.env(pr)
+      const changed = join(dir, 'packages', `p${PROJECTS - 2}`, 'index.js')
+      writeFileSync(changed, `module.exports = 'changed in a PR'\n`)
+      const s = await startServer(
+        null,
+        true,
+        {
+          ACTIONS_RESULTS_URL: prEnv.ACTIONS_RESULTS_URL,
+          ACTIONS_RUNTIME_TOKEN: prEnv.ACTIONS_RUNTIME_TOKEN,
+          ACTIONS_CACHE_SERVICE_V2: 'true'
+        },
+        SERVER,
+        pr.ref
+      )
+      const out = await runNx(dir, nxEnv(dir, freshCache(), s.env))
+      await s.stop()
+      await fillService(loopback, s.stage, POST, pr)
+      writeFileSync(changed, `module.exports = 'p${PROJECTS - 2}'\n`)
+      const usage = loopback.usage()
+      prStorage = { built: PROJECTS - count(out.out, /\[remote cache\]/g), pr: usage.get(pr.ref), main: usage.get('refs/heads/main') }
+    }
   }
 
   const results = []
@@ -318,6 +361,23 @@ async function main() {
     }
   ]
 
+  if (loopbackBefore) {
+    scenarios.push({
+      name: 'restore-before',
+      what: `the same with ${BEFORE}'s server, service filled by its post`,
+      without: () => runNx(dir, nxEnv(dir, warmCache)),
+      with: async () => {
+        const { ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2 } = loopbackBefore.env()
+        const s = await startServer(null, false, { ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2 }, BEFORE_SERVER)
+        try {
+          return await runNx(dir, nxEnv(dir, freshCache(), s.env))
+        } finally {
+          await s.stop()
+        }
+      },
+      check: (out, side) => side === 'without' || count(out, /\[remote cache\]/g) === PROJECTS || `${side}: not all remote hits`
+    })
+  }
   for (const sc of scenarios) {
     if (!wanted(sc.name)) continue
     const a = []
@@ -341,6 +401,7 @@ async function main() {
   await fullServer?.stop()
   service.srv.close()
   await loopback?.close()
+  await loopbackBefore?.close()
   rmSync(dir, { recursive: true, force: true })
 
   console.log(
@@ -350,6 +411,12 @@ async function main() {
   for (const r of results) {
     console.log(
       `${r.name.padEnd(12)} ${`${r.without.toFixed(0)} ms`.padStart(14)} ${`${r.with.toFixed(0)} ms`.padStart(13)} ${(r.with / r.without).toFixed(2).padStart(7)}x ${`${(r.with - r.without).toFixed(0)} ms`.padStart(8)}   (${r.what})`
+    )
+  }
+  if (prStorage) {
+    const f = u => (u ? `${u.entries} entries, ${(u.bytes / 1024).toFixed(1)} KiB` : 'nothing')
+    console.log(
+      `storage one pull request run adds (1 of ${PROJECTS} projects changed, ${prStorage.built} tasks rebuilt): refs/pull/1/merge ${f(prStorage.pr)}; main's scope ${f(prStorage.main)}`
     )
   }
   console.log(`requests the server saw during the ${RUNS} warm runs with it (beyond the untimed warm-up): ${warmRequests - warmupRequests}`)

@@ -54,6 +54,7 @@ describe('cache/action.yml', () => {
       'save-concurrency': '4',
       'save-time-limit': '60',
       'skip-cache': 'false',
+      'pull-request-writes': 'true',
       'require-encryption': 'true'
     }
     const given: Record<string, string> = {}

@@ -1,13 +1,15 @@
-// The cache action's write decision over the same table of runs as the token step: a run may
-// save entries exactly when the token step would hand it the read-write token.
+// The cache action's write decision over the same table of runs as the token step: a run saves
+// into its branch's scope exactly when the token step would hand it the read-write token and it is
+// trusted; a pull request's run saves into its own scope (refs/pull/N/merge), which GitHub keeps
+// from main, unless pull-request-writes is false; pull_request_target and the like never save.
 
 import { describe, expect, it } from '@jest/globals'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { decideCache, parseCount, parseSize, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
+import { decideCache, parseCount, parseSize, pullRequestScope, readCacheInputs, type CacheConfig } from '../../src/cache/decision.js'
 import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from '../../src/cache/state.js'
-import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT } from '../../src/cache/post/settings.js'
+import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT } from '../../src/cache/state.js'
 import { TOKEN_VARIABLES, decide } from '../../src/core/policy.js'
 import { readInputs } from '../../src/core/inputs.js'
 import { readRunFromEnv } from '../../src/action-io/event.js'
@@ -57,6 +59,14 @@ describe('the write decision over the shared table of runs', () => {
       // setup off: no remote cache at all.
       expect(d).toMatchObject({ access: 'none', server: false, write: false })
       expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
+    } else if (pullRequestScope(facts) !== null) {
+      // A pull request's run (same repository, fork, Dependabot) writes its own scope, whatever the setup.
+      expect(c.ref).toMatch(/^refs\/pull\/\d+\/merge$/)
+      expect(d).toMatchObject({ server: true, write: true, access: 'read-write', scope: c.ref, scopeKind: 'pull-request' })
+      expect(d.reason).toContain(`${facts.trustReason} runs in its own cache scope ${c.ref}`)
+      const off = decideCache(readCacheInputs(inputEnv({ ...cacheInputs, 'pull-request-writes': 'false' })), facts, SERVICE)
+      expect(off).toMatchObject({ server: true, write: false, access: 'read-only', scope: '', scopeKind: 'none' })
+      expect(off.reason).toContain('pull-request-writes is false')
     } else {
       // The cache writes where the token step would hand out read-write AND the run is trusted:
       // a saved entry is served to every later run, so an untrusted run never saves one, even
@@ -65,6 +75,10 @@ describe('the write decision over the shared table of runs', () => {
       expect(d.server).toBe(true)
       expect(d.write).toBe(write)
       expect(d.access).toBe(write ? 'read-write' : 'read-only')
+      // Its saves land in its own ref's scope: main's for a push to main; never a shared one on
+      // someone else's behalf (pull_request_target, workflow_run run on the default branch's ref).
+      expect(d.scope).toBe(write ? c.ref : '')
+      expect(d.scopeKind).toBe(write ? 'branch' : 'none')
       expect(d.exports).toEqual({ NX_NO_CLOUD: 'true' })
       // The same rule, so the same words: "<setup>: <why the policy decided>".
       const why = d.reason.split(/, (?:so uploads|but )/)[0]
@@ -76,12 +90,23 @@ describe('the write decision over the shared table of runs', () => {
     }
   })
 
-  it('an untrusted run under shared-read-write saves nothing (the token step gives it read-write)', async () => {
-    const fork = RUN_CASES.find(c => c.name === 'shared-read-write: a fork PR writes')!
-    const facts = await factsOf(fork)
+  it.each([
+    "shared-read-write: a fork pull_request_target writes with nx.json's token, not the secret",
+    "shared-read-write: workflow_run writes with nx.json's token, not the secret"
+  ])("a run in the default branch's scope on someone else's behalf saves nothing, even under shared-read-write: %s", async name => {
+    const c = RUN_CASES.find(r => r.name === name)!
+    const facts = await factsOf(c)
     expect(facts.trusted).toBe(false)
-    const d = decideCache(readCacheInputs(inputEnv({ setup: fork.setup })), facts, SERVICE)
-    expect(d).toMatchObject({ server: true, write: false, access: 'read-only' })
+    const d = decideCache(readCacheInputs(inputEnv({ setup: c.setup })), facts, SERVICE)
+    expect(d).toMatchObject({ server: true, write: false, access: 'read-only', scope: '' })
+  })
+
+  it('a pull request event on any other ref than its merge ref is judged by the shared rule (fails closed)', async () => {
+    const pr = RUN_CASES.find(r => r.name === 'main-only: a fork PR reads')!
+    const facts = await factsOf({ ...pr, ref: 'refs/heads/main' })
+    expect(pullRequestScope(facts)).toBeNull()
+    const d = decideCache(readCacheInputs(inputEnv({ setup: 'shared-read-write' })), facts, SERVICE)
+    expect(d).toMatchObject({ write: false, scope: '' })
   })
 
   it('covers writing and non-writing runs of every setup', () => {

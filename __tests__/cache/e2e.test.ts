@@ -1,15 +1,22 @@
 // End to end, as on a runner: the bundled cache/dist main and post entries (state handed over
 // through GITHUB_STATE), the real nx 24 CLI between them, and the real @actions/cache talking to
-// a loopback stand-in of the Actions cache service. A push to main saves its entries; a pull
-// request on a fresh runner reads them ([remote cache]), has its own uploads refused and saves
-// nothing; skip-cache touches nothing.
+// a loopback stand-in of the Actions cache service that scopes entries by ref as GitHub does. A
+// push to main saves its entries; a pull request on a fresh runner reads them ([remote cache]) and
+// saves what it built into its own scope, which its next run reads and main never does;
+// pull_request_target saves nothing; skip-cache touches nothing.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { prPayload, pushPayload } from '../fixtures/payloads.js'
-import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
+import { prPayload, pushPayload, repository } from '../fixtures/payloads.js'
+import {
+  type ActionsCacheService,
+  MAIN_SCOPE,
+  type RunScope,
+  pullRequestScope,
+  startActionsCacheService
+} from '../helpers/actions-cache-service.js'
 import { type Workspace, makeWorkspace } from '../helpers/nx-workspace.js'
 import { type ActionRun, type RunOptions, runAction, unmaskedText } from '../helpers/run-action.js'
 
@@ -50,8 +57,8 @@ interface Job {
 }
 
 /** One job: the cache action's main, one nx run with what main exported, then post. */
-async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>): Promise<Job> {
-  const env = { RUNNER_OS: 'Linux', ...svc.env(), ...run.env }
+async function job(ws: Workspace, run: Omit<RunOptions, 'entry'>, scope: RunScope = MAIN_SCOPE): Promise<Job> {
+  const env = { RUNNER_OS: 'Linux', ...svc.env(scope), ...run.env }
   const main = await runAction({ ...run, entry: MAIN, env, workspace: ws.dir })
   expect(main.status).toBe(0)
   const nx = await ws.nx(['run-many', '-t', 'build', '--output-style=stream'], main.env)
@@ -67,7 +74,9 @@ function built(ws: Workspace): Record<string, string> {
 
 const pushMain = { event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }
 
-const finalized = (): string[] => [...svc.entries.values()].filter(e => e.finalized).map(e => e.key)
+/** Keys of the finalized entries of `scope` (main's). */
+const finalized = (scope = MAIN_SCOPE.ref): string[] =>
+  [...svc.entries.values()].filter(e => e.finalized && e.scope === scope).map(e => e.key)
 
 describe('the cache action on a runner, with the real nx CLI', () => {
   let mainRun: Job
@@ -94,24 +103,29 @@ describe('the cache action on a runner, with the real nx CLI', () => {
 
     expect(post.outputs).toMatchObject({ access: 'read-write', misses: '3', hits: '0', saved: '3', refused: '0' })
     expect(Number(post.outputs['bytes-saved'])).toBeGreaterThan(0)
-    expect(finalized()).toHaveLength(3)
-    expect(finalized().every(k => k.startsWith('nx-cloud-access-v1-Linux-'))).toBe(true)
+    // The three entries in one pack: one Actions cache entry created, not three.
+    expect(finalized()).toHaveLength(1)
+    expect(finalized()[0]).toMatch(/^nx-cloud-access-v1-pack-Linux-heads_main-\d+-\d+-[0-9a-f]{8}-0$/)
     expect(post.summary).toContain('Entries saved')
     // The server is gone once post returns.
     expect(await waitGone(Number(main.state['nca-pid']))).toBe(true)
   })
 
-  it("a pull request on a fresh runner reads main's entries, is refused its own uploads, saves nothing", async () => {
+  const PR = pullRequestScope(104)
+  const prRun = { event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload() }
+  let prFirst: Record<string, string>
+
+  it("a pull request on a fresh runner reads main's entries and saves what it built into its own scope only", async () => {
     expect(mainRun).toBeDefined()
     const ws = makeWorkspace()
-    // One project differs from main: its build misses and Nx tries to upload it.
+    // One project differs from main: its build misses and Nx uploads it.
     writeFileSync(join(ws.dir, 'packages', 'app', 'index.js'), "module.exports = 'app, changed in the PR'\n")
-    const before = finalized().length
-    const creates = svc.requests.filter(r => r.call === 'CreateCacheEntry').length
-    const { main, nx, post } = await job(ws, { event: 'pull_request', ref: 'refs/pull/104/merge', payload: prPayload() })
+    const mainKeys = finalized()
+    const { main, nx, post } = await job(ws, prRun, PR)
 
-    expect(main.outputs.access).toBe('read-only')
-    expect(main.outputs.reason).toContain('a pull request never writes')
+    expect(main.outputs.access).toBe('read-write')
+    expect(main.outputs.scope).toBe('refs/pull/104/merge')
+    expect(main.outputs.reason).toContain('runs in its own cache scope refs/pull/104/merge')
     expect(main.state['nca-stage']).not.toBe(mainRun.main.state['nca-stage'])
 
     expect(nx.status).toBe(0)
@@ -121,11 +135,77 @@ describe('the cache action on a runner, with the real nx CLI', () => {
     expect(out['lib-a']).toBe(mainOut['lib-a'])
     expect(out['lib-b']).toBe(mainOut['lib-b'])
     expect(out.app).not.toBe(mainOut.app)
+    prFirst = out
 
-    expect(post.outputs).toMatchObject({ access: 'read-only', hits: '2', misses: '1', saved: '0', refused: '1' })
-    expect(finalized().length).toBe(before)
-    expect(svc.requests.filter(r => r.call === 'CreateCacheEntry').length).toBe(creates)
+    expect(post.outputs).toMatchObject({ access: 'read-write', hits: '2', misses: '1', refused: '0', scope: 'refs/pull/104/merge' })
+    expect(Number(post.outputs.saved)).toBeGreaterThanOrEqual(1)
+    expect(post.summary).toContain('Scope written')
+    expect(post.summary).toMatch(/refs\/pull\/104\/merge: this pull request(&#39;|&#x27;|')s own scope/)
+    // Main's scope is exactly as main left it: the pull request wrote only its own.
+    expect(finalized()).toEqual(mainKeys)
+    expect(finalized(PR.ref).length).toBeGreaterThanOrEqual(1)
     expect(await waitGone(Number(main.state['nca-pid']))).toBe(true)
+  })
+
+  it("the pull request's second run, on a fresh runner, hits what its first run built", async () => {
+    expect(prFirst).toBeDefined()
+    const ws = makeWorkspace()
+    writeFileSync(join(ws.dir, 'packages', 'app', 'index.js'), "module.exports = 'app, changed in the PR'\n")
+    const { nx, post } = await job(ws, prRun, PR)
+    expect(nx.status).toBe(0)
+    expect(nx.output.match(/\[remote cache\]/g) ?? []).toHaveLength(3)
+    expect(built(ws)).toEqual(prFirst)
+    expect(post.outputs).toMatchObject({ hits: '3', misses: '0', saved: '0' })
+  })
+
+  it('main, on a fresh runner, never reads what the pull request saved', async () => {
+    expect(prFirst).toBeDefined()
+    const ws = makeWorkspace()
+    // The same change as the pull request's, now on main: main computes the PR's hash for app.
+    writeFileSync(join(ws.dir, 'packages', 'app', 'index.js'), "module.exports = 'app, changed in the PR'\n")
+    const { nx, post } = await job(ws, pushMain)
+    expect(nx.status).toBe(0)
+    // lib-a and lib-b from main's own entries; app built again, not taken from the pull request's scope.
+    expect(nx.output.match(/\[remote cache\]/g) ?? []).toHaveLength(2)
+    expect(post.outputs).toMatchObject({ hits: '2', misses: '1', scope: 'refs/heads/main' })
+  })
+
+  it('pull-request-writes: false makes a pull request read only', async () => {
+    const ws = makeWorkspace()
+    writeFileSync(join(ws.dir, 'packages', 'lib-a', 'index.js'), "module.exports = 'lib-a, another PR'\n")
+    const other = pullRequestScope(205)
+    const { main, nx, post } = await job(
+      ws,
+      { event: 'pull_request', ref: 'refs/pull/205/merge', payload: prPayload(), inputs: { 'pull-request-writes': 'false' } },
+      other
+    )
+    expect(main.outputs.access).toBe('read-only')
+    expect(main.outputs.reason).toContain('pull-request-writes is false')
+    expect(nx.status).toBe(0)
+    expect(post.outputs).toMatchObject({ saved: '0', scope: '' })
+    expect(Number(post.outputs.refused)).toBeGreaterThanOrEqual(1)
+    expect(post.summary).toContain('none: this run saves nothing')
+    expect(finalized(other.ref)).toEqual([])
+  })
+
+  it("pull_request_target runs in main's scope on a pull request's behalf: it saves nothing, whatever the setup", async () => {
+    const ws = makeWorkspace()
+    writeFileSync(join(ws.dir, 'packages', 'lib-b', 'index.js'), "module.exports = 'lib-b, from a fork'\n")
+    const before = finalized()
+    const creates = svc.requests.filter(r => r.call === 'CreateCacheEntry').length
+    const payload = { ...prPayload({ fork: 'mallory/monorepo' }), repository: repository() }
+    const { main, nx, post } = await job(ws, {
+      event: 'pull_request_target',
+      ref: 'refs/heads/main',
+      payload,
+      inputs: { setup: 'shared-read-write' }
+    })
+    expect(main.outputs.access).toBe('read-only')
+    expect(main.outputs.scope).toBe('')
+    expect(nx.status).toBe(0)
+    expect(post.outputs).toMatchObject({ saved: '0', scope: '' })
+    expect(finalized()).toEqual(before)
+    expect(svc.requests.filter(r => r.call === 'CreateCacheEntry').length).toBe(creates)
   })
 
   it('skip-cache touches nothing: no server, NX_SKIP_NX_CACHE=true, no request to the Actions cache', async () => {
@@ -217,17 +297,18 @@ describe('post when things go wrong', () => {
     return main
   }
 
-  it('after a 429, post stops saving, warns once with the count not saved, and succeeds', async () => {
+  it('after a 429 without Retry-After, post stops saving, warns once with the count not saved, and succeeds', async () => {
     const main = await mainWithUploads(['9001', '9002', '9003', '9004'])
     const reserved = svc.requests.filter(r => r.call === 'CreateCacheEntry' && r.status === 200).length
-    svc.rateLimitAfter = reserved + 1
+    // The pack is refused, then the first entry saved one by one: the three others are not.
+    svc.rateLimitAfter = reserved
     try {
       const post = await runAction({ ...push, entry: POST, env: { RUNNER_OS: 'Linux', ...svc.env() }, state: main.state })
       expect(post.status).toBe(0)
       expect(post.warnings).toHaveLength(1)
       expect(post.warnings[0]).toContain('429')
-      expect(post.warnings[0]).toContain('3 entries not saved')
-      expect(post.outputs.saved).toBe('1')
+      expect(post.warnings[0]).toContain('4 entries not saved')
+      expect(post.outputs.saved).toBe('0')
       expect(post.errors).toEqual([])
     } finally {
       svc.rateLimitAfter = Infinity
@@ -265,7 +346,7 @@ describe('post when things go wrong', () => {
     expect(post.status).toBe(0)
     expect(post.warnings.join(' ')).toContain('left no statistics')
     expect(post.outputs.saved).toBe('2')
-    expect(finalized()).toEqual(expect.arrayContaining(['nx-cloud-access-v1-Linux-9101', 'nx-cloud-access-v1-Linux-9102']))
+    expect(post.summary).toContain('1 pack(s)')
   })
 
   it('post asks the server for its statistics first, so they survive a stop that leaves no stats.json (Windows)', async () => {

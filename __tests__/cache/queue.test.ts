@@ -3,8 +3,8 @@
 // error is classified.
 
 import { describe, expect, it } from '@jest/globals'
-import { classifySaveError } from '../../src/cache/actions-store.js'
-import { type QueueEntry, type SaveOutcome, saveQueue } from '../../src/cache/post/queue.js'
+import { type SaveOutcome, classifySaveError } from '../../src/cache/adapter/actions-cache.js'
+import { type QueueEntry, saveQueue } from '../../src/cache/post/queue.js'
 
 function entries(n: number, size = 10): QueueEntry[] {
   return Array.from({ length: n }, (_, i) => ({ hash: `h${i}`, size }))
@@ -206,5 +206,43 @@ describe("classifySaveError (what one save's own calls threw or answered)", () =
       kind: 'failed',
       message: 'uploadCacheArchiveSDK: upload failed with status code 400'
     })
+  })
+})
+
+describe('the queue and Retry-After', () => {
+  const notes = (): { warnings: string[]; opts: { warning(m: string): void; notice(m: string): void; info(m: string): void } } => {
+    const warnings: string[] = []
+    return { warnings, opts: { warning: m => warnings.push(m), notice: m => warnings.push(m), info: () => undefined } }
+  }
+
+  it('waits out a 429 with Retry-After and saves every entry, the limited one included', async () => {
+    const tried: string[] = []
+    const { warnings, opts } = notes()
+    const r = await saveQueue(
+      entries(4),
+      async hash => {
+        tried.push(hash)
+        return hash === 'h1' && tried.filter(h => h === 'h1').length === 1
+          ? { kind: 'rate-limited', message: '429', retryAfter: 1 }
+          : { kind: 'saved' }
+      },
+      { maxEntries: 10, maxEntrySize: 100, concurrency: 2, deadline: Date.now() + 60_000, ...opts }
+    )
+    expect(r).toMatchObject({ saved: 4, failed: 0, notTried: 0, retried: 1, stoppedBy: null })
+    expect(tried.filter(h => h === 'h1')).toHaveLength(2)
+    expect(warnings).toEqual([])
+  })
+
+  it('stops as before when the Retry-After would outlast the deadline', async () => {
+    const { warnings, opts } = notes()
+    const r = await saveQueue(entries(3), async () => ({ kind: 'rate-limited', message: '429', retryAfter: 3600 }), {
+      maxEntries: 10,
+      maxEntrySize: 100,
+      deadline: Date.now() + 60_000,
+      ...opts
+    })
+    expect(r).toMatchObject({ saved: 0, stoppedBy: 'rate-limit', retried: 0 })
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('3 entries not saved')
   })
 })

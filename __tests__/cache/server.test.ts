@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type EntrySource, type NxCacheServer, STATS_PATH, createNxCacheServer, readUploadsFile } from '../../src/cache/server/http.js'
+import { type EntrySource, type NxCacheServer, createNxCacheServer } from '../../src/cache/server/http.js'
+import { STATS_PATH, readUploadsFile } from '../../src/cache/state.js'
 
 const TOKEN = 'a'.repeat(64)
 const auth = { authorization: `Bearer ${TOKEN}` }

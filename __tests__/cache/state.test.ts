@@ -6,7 +6,16 @@ import * as core from '@actions/core'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, type PostHandoff, STATE, readHandoff, saveHandoff } from '../../src/cache/state.js'
+import {
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_ENTRY_SIZE,
+  DEFAULT_SAVE_CONCURRENCY,
+  DEFAULT_SAVE_TIME_LIMIT,
+  type PostHandoff,
+  STATE,
+  readHandoff,
+  saveHandoff
+} from '../../src/cache/state.js'
 import { parseFileCommands } from '../helpers/run-action.js'
 
 const saved = { ...process.env }
@@ -34,7 +43,11 @@ describe('the main → post hand-off', () => {
       reason: 'A push to main: trusted.\nSecond line with = and <<EOF in it.',
       server: { pid: 4242, port: 40123, stage: '/home/runner/work/_temp/nx-cloud-access-cache', write: true },
       maxEntries: 7,
-      maxEntrySize: 1234567
+      maxEntrySize: 1234567,
+      saveConcurrency: 3,
+      saveTimeLimit: 42,
+      scope: 'refs/pull/7/merge',
+      scopeKind: 'pull-request'
     }
     const { handoff, state } = throughTheRunner(() => saveHandoff(core, sent))
     expect(handoff).toEqual(sent)
@@ -43,7 +56,17 @@ describe('the main → post hand-off', () => {
   })
 
   it('round-trips a server that did not start: no pid, port or stage, and post may not write', () => {
-    const sent: PostHandoff = { access: 'none', reason: 'The server did not start.', server: null, maxEntries: 500, maxEntrySize: 10 }
+    const sent: PostHandoff = {
+      access: 'none',
+      reason: 'The server did not start.',
+      server: null,
+      maxEntries: 500,
+      maxEntrySize: 10,
+      saveConcurrency: 8,
+      saveTimeLimit: 300,
+      scope: '',
+      scopeKind: 'none'
+    }
     const { handoff, state } = throughTheRunner(() => saveHandoff(core, sent))
     expect(handoff).toEqual(sent)
     expect(state[STATE.started]).toBe('false')
@@ -58,7 +81,11 @@ describe('the main → post hand-off', () => {
       reason: '',
       server: null,
       maxEntries: DEFAULT_MAX_ENTRIES,
-      maxEntrySize: DEFAULT_MAX_ENTRY_SIZE
+      maxEntrySize: DEFAULT_MAX_ENTRY_SIZE,
+      saveConcurrency: DEFAULT_SAVE_CONCURRENCY,
+      saveTimeLimit: DEFAULT_SAVE_TIME_LIMIT,
+      scope: '',
+      scopeKind: 'none'
     })
   })
 
@@ -66,5 +93,11 @@ describe('the main → post hand-off', () => {
     process.env[`STATE_${STATE.maxEntries}`] = 'lots'
     process.env[`STATE_${STATE.maxEntrySize}`] = ''
     expect(readHandoff(core)).toMatchObject({ maxEntries: DEFAULT_MAX_ENTRIES, maxEntrySize: DEFAULT_MAX_ENTRY_SIZE })
+  })
+
+  it('caps save-concurrency and falls back on an unknown scope kind (what was handed over is not what main writes)', () => {
+    process.env[`STATE_${STATE.saveConcurrency}`] = '1000'
+    process.env[`STATE_${STATE.scopeKind}`] = 'everything'
+    expect(readHandoff(core)).toMatchObject({ saveConcurrency: 32, scopeKind: 'none' })
   })
 })

@@ -5,15 +5,8 @@ import { describe, expect, it } from '@jest/globals'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  type EntrySource,
-  EntryStore,
-  type Refusal,
-  type Reservation,
-  type StoreOptions,
-  isRefusal,
-  readUploadsFile
-} from '../../src/cache/server/store.js'
+import { type EntrySource, EntryStore, type Refusal, type Reservation, type StoreOptions, isRefusal } from '../../src/cache/server/store.js'
+import { readUploadsFile } from '../../src/cache/state.js'
 
 function store(opts: Partial<StoreOptions> = {}): { store: EntryStore; dir: string; uploadsFile: string } {
   const root = mkdtempSync(join(tmpdir(), 'nca-store-'))

@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { analyseRebuildOutput, cacheUseError, stripAnsi } from '../../src/rebuild/output.js'
+import { analyseRebuildOutput, cacheUseError, cloudUseError, stripAnsi } from '../../src/rebuild/output.js'
 import { REBUILD_TITLE } from '../../src/rebuild/summary.js'
 import { runAction } from '../helpers/run-action.js'
 import { parseSummary } from '../helpers/step-summary.js'
@@ -29,6 +29,13 @@ const ALL_CACHED =
   summary(3, 3)
 const SKIPPED =
   HEADER + [line('lib-a:build'), line('lib-b:build'), line('app:build')].join('\n') + '\n  Cache:             Skipped (--skip-nx-cache)\n'
+/** Nx 24.0.6 when a command reaches Nx Cloud and no client can be had (NX_NO_CLOUD=false, offline): it runs the tasks here. */
+const CLOUD_FALLBACK =
+  `\n${E}[7m${E}[1m${E}[33m NX ${E}[39m${E}[22m${E}[27m  ${E}[33mNo existing Nx Cloud client and failed to download new version.${E}[39m\n\n` +
+  'Nx will continue running, but nothing will be written or read from the remote cache.\n\n' +
+  [line('lib-a:build'), line('lib-b:build'), line('app:build')].join('\n') +
+  `\n\n${E}[7m${E}[1m${E}[33m NX ${E}[39m${E}[22m${E}[27m  ${E}[33mNo existing Nx Cloud client and failed to download new version${E}[39m\n\n` +
+  'Nx Cloud was not used for this command.\nYou might be offline. Nx Cloud will be re-enabled when you are back online.\n\n  Cache:             Skipped (--skip-nx-cache)\n'
 /** --output-style=static: each task's own output follows its header line. */
 const STATIC = `\n> nx run lib-a:build\n\n> node build.cjs lib-a\n\nbuilt lib-a\n\n> nx run app:build:production  [remote cache]\n\n> node build.cjs app\n\nbuilt app\n${summary(1, 2)}`
 
@@ -105,7 +112,53 @@ describe('analyseRebuildOutput', () => {
 
   it('finds nothing in output without Nx tasks', () => {
     const r = analyseRebuildOutput('compiled 12 files\n')
-    expect(r).toEqual({ ran: [], unnamed: 0, cached: [], summaryHits: 0, summaryLines: [] })
+    expect(r).toEqual({ ran: [], unnamed: 0, cached: [], summaryHits: 0, summaryLines: [], cloud: [] })
+  })
+})
+
+describe('signs of Nx Cloud', () => {
+  it("refuses Nx's own lines of a command handed to Nx Cloud, though every task ran here", () => {
+    const r = analyseRebuildOutput(CLOUD_FALLBACK)
+    expect(r.ran).toEqual(['lib-a:build', 'lib-b:build', 'app:build'])
+    expect(cacheUseError(r)).toBeNull()
+    expect(r.cloud.map(c => c.line)).toEqual([2, 10, 12])
+    expect(cloudUseError(r)).toMatch(
+      /^The pre-deploy rebuild cannot be verified.*Nx Cloud took part \(line 2: "NX +No existing Nx Cloud client and failed to download new version\."; line 10: .*; line 12: "Nx Cloud was not used for this command\."\)/
+    )
+  })
+
+  it.each([
+    ['a distributing main job', 'Starting distributed command execution'],
+    ['skip-cache under distribution', '--skip-nx-cache is ignored when using distributed tasks execution (DTE).'],
+    ['a run page', 'View logs and investigate cache misses at https://cloud.nx.app/runs/Ab12Cd34'],
+    ['run details', 'See run details at https://nx.example.com/runs/1'],
+    ['an outdated enterprise client', 'Nx Cloud will not be used for this command.']
+  ])("refuses a client's line: %s", (_what, text) => {
+    const r = analyseRebuildOutput(`${line('app:build')}\n${text}\n`)
+    expect(r.cloud).toEqual([{ line: 2, text }])
+    expect(cloudUseError(r)).toMatch(/cannot be verified/)
+  })
+
+  it('does not read the Nx Cloud offer of a run without it, or a start-ci-run turned away, as Nx Cloud taking part', () => {
+    const text = [
+      line('app:build'),
+      ' NX   Nx Cloud is not enabled',
+      'This command requires a connection to the full Nx platform.',
+      'Set up remote caching: https://cloud.nx.app/get-started?utm_source=nx-cli',
+      // Nx 24's run report recommendations (performance-report), printed with Nx Cloud off too.
+      'Distribute across machines with Nx Agents (https://nx.dev/ci/features/distribute-task-execution?utm_source=nx-cli).',
+      'Add more Nx Agents to recover up to 2m 10s.'
+    ].join('\n')
+    expect(cloudUseError(analyseRebuildOutput(text))).toBeNull()
+  })
+
+  it('cuts a long line short in the error, and names at most three', () => {
+    const long = `Starting distributed command execution ${'x'.repeat(200)}`
+    const r = analyseRebuildOutput([long, long, long, long].join('\n'))
+    expect(r.cloud).toHaveLength(4)
+    const error = cloudUseError(r) ?? ''
+    expect(error.match(/line \d+:/g)).toHaveLength(3)
+    expect(error).toContain(`"${long.slice(0, 117)}..."`)
   })
 })
 
@@ -141,6 +194,32 @@ describe('the rebuild check bundle (dist/rebuild/index.js)', () => {
       { heading: 'Served from a cache', rows: {}, items: ['app:build:production [remote cache]'] },
       { heading: 'Built fresh', rows: {}, items: ['lib-a:build'] }
     ])
+  })
+
+  it('fails a run that shows Nx Cloud took part, with its own heading', async () => {
+    const run = await check({ NCA_REBUILD_LOG: logOf(CLOUD_FALLBACK) })
+    expect(run.status).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/cannot be verified/)
+    expect(run.outputs.rebuilt).toBe('lib-a:build lib-b:build app:build')
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.headings[0]).toEqual({ depth: 2, text: REBUILD_TITLE })
+    expect(summary.verdict).toBe('❌ Not verified: Nx Cloud took part, deploy nothing')
+    expect(summary.fix).toMatch(/^Remove whatever turns Nx Cloud back on in the command/)
+    expect(summary.sections).toEqual([
+      {
+        heading: 'Signs of Nx Cloud in the output',
+        rows: {},
+        items: [
+          'line 2: NX   No existing Nx Cloud client and failed to download new version.',
+          'line 10: NX   No existing Nx Cloud client and failed to download new version',
+          'line 12: Nx Cloud was not used for this command.'
+        ]
+      },
+      { heading: 'Built fresh', rows: {}, items: ['lib-a:build', 'lib-b:build', 'app:build'] }
+    ])
+    // The sign shows as code: what Nx printed, not markup.
+    expect(run.summary).toContain('line 12: `Nx Cloud was not used for this command.`')
   })
 
   it('fails when the captured output is missing', async () => {

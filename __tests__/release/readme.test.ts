@@ -64,6 +64,14 @@ const workflows = examples.map(e => parse(asWorkflow(e.block, e.where)) as Workf
 const ownWorkflows = readdirSync(join(REPO_ROOT, '.github', 'workflows'))
   .filter(f => /\.ya?ml$/.test(f))
   .map(f => ({ file: f, workflow: parse(readFileSync(join(REPO_ROOT, '.github', 'workflows', f), 'utf8')) as Workflow }))
+/** A workflow's action pinned by commit SHA, read as the major of the release tag in its comment (`@<sha> # v7.0.1`). */
+const pinnedMajor = new Map(
+  ownWorkflows.flatMap(({ file }) =>
+    [...readFileSync(join(REPO_ROOT, '.github', 'workflows', file), 'utf8').matchAll(/uses: \S+@([0-9a-f]{40}) # (v\d+)\.\d+\.\d+$/gm)].map(
+      m => [m[1], m[2]] as const
+    )
+  )
+)
 const inputsOf = (file: string): string[] => Object.keys(parse(readFileSync(join(REPO_ROOT, file), 'utf8')).inputs)
 
 test('the examples are read from every markdown page that has one, not only README.md', () => {
@@ -128,7 +136,8 @@ test("one major of each action everywhere: the documentation's examples and this
   const refs = new Map<string, Map<string, string[]>>() // action → ref → where
   const add = (uses: string | undefined, where: string): void => {
     if (!uses || uses.startsWith('./') || !uses.includes('@')) return
-    const [path, ref] = uses.split('@')
+    const [path, sha] = uses.split('@')
+    const ref = pinnedMajor.get(sha) ?? sha
     const action = path.split('/').slice(0, 2).join('/') // github/codeql-action/init and /analyze are one action
     if (action === KIT && path !== action) return void add(`${KIT}@${ref}`, where) // the cache action is released with the kit
     if (!refs.has(action)) refs.set(action, new Map())

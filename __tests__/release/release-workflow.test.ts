@@ -93,6 +93,96 @@ describe('release.yml', () => {
     expect(release.steps.find(s => s.uses?.startsWith('actions/checkout@'))?.with).toMatchObject({ 'fetch-depth': 0 })
   })
 
+  test('every third-party action in a job that can mint an id-token is pinned by commit SHA, its tag in a comment', () => {
+    const text = readFileSync(join(REPO_ROOT, '.github/workflows/release.yml'), 'utf8')
+    const lines = text.split('\n')
+    const oidcJobs = Object.entries(workflow.jobs).filter(([, job]) => job.permissions?.['id-token'] === 'write')
+    expect(oidcJobs.map(([name]) => name)).toEqual(['publish'])
+    for (const [name, job] of oidcJobs) {
+      // The job's lines in the file: from its key to the next job's.
+      const start = lines.findIndex(l => l === `  ${name}:`)
+      const end = lines.findIndex((l, i) => i > start && /^ {2}[\w-]+:$/.test(l))
+      const uses = lines.slice(start, end === -1 ? undefined : end).filter(l => /^\s*-?\s*uses:/.test(l))
+      expect(uses).toHaveLength(job.steps.filter(s => s.uses !== undefined).length)
+      expect(uses.length).toBeGreaterThan(0)
+      for (const line of uses) expect(line).toMatch(/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/)
+    }
+    // The other jobs run the same pinned actions: one place to update (Dependabot keeps the SHAs and comments).
+    const pins = new Set(Object.values(workflow.jobs).flatMap(j => j.steps.flatMap(s => (s.uses ? [s.uses] : []))))
+    expect([...pins].sort()).toEqual([
+      'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1',
+      'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020'
+    ])
+  })
+
+  describe('a tag whose commit is not on the default branch is refused before publishing', () => {
+    const gate = (job: Job): Step | undefined => job.steps.find(s => s.run?.includes('merge-base --is-ancestor'))
+
+    test('check and publish both run the gate before anything else of theirs, with every branch fetched', () => {
+      for (const name of ['check', 'publish']) {
+        const job = workflow.jobs[name]
+        const step = gate(job)
+        expect(step?.env).toEqual({ DEFAULT_BRANCH: '${{ github.event.repository.default_branch }}' })
+        const index = job.steps.indexOf(step!)
+        expect(job.steps.slice(0, index).every(s => s.uses !== undefined)).toBe(true)
+        expect(job.steps.find(s => s.uses?.startsWith('actions/checkout@'))?.with).toMatchObject({ 'fetch-depth': 0 })
+      }
+      expect(gate(workflow.jobs.check)?.run).toBe(gate(workflow.jobs.publish)?.run)
+      const publish = workflow.jobs.publish.steps
+      expect(publish.indexOf(gate(workflow.jobs.publish)!)).toBeLessThan(publish.findIndex(s => s.run?.includes('npm publish')))
+    })
+
+    /** A clone as actions/checkout leaves it with fetch-depth 0: origin's branches as refs/remotes/origin/*. */
+    function cloneWith(): { dir: string; sha: (ref: string) => string } {
+      const root = mkdtempSync(join(tmpdir(), 'nca-gate-'))
+      const git = (cwd: string, ...args: string[]): string => {
+        const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: root, GIT_CONFIG_NOSYSTEM: '1' } })
+        if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`)
+        return r.stdout.trim()
+      }
+      const origin = join(root, 'origin')
+      git(root, 'init', '-q', '-b', 'main', origin)
+      const commit = (msg: string): void => {
+        writeFileSync(join(origin, 'f.txt'), msg)
+        git(origin, 'add', 'f.txt')
+        git(origin, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', msg)
+      }
+      commit('one')
+      commit('two')
+      git(origin, 'checkout', '-q', '-b', 'side')
+      commit('side')
+      git(origin, 'checkout', '-q', 'main')
+      commit('three')
+      const dir = join(root, 'clone')
+      git(root, 'clone', '-q', '--no-checkout', origin, dir)
+      return { dir, sha: ref => git(origin, 'rev-parse', ref) }
+    }
+
+    function runGate(dir: string, sha: string, defaultBranch: string): { status: number; out: string } {
+      const r = spawnSync('bash', ['-e', '-c', gate(workflow.jobs.publish)!.run!], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, GITHUB_SHA: sha, GITHUB_REF_NAME: 'v9.9.9', DEFAULT_BRANCH: defaultBranch }
+      })
+      return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
+    }
+
+    test("a commit on main passes, an older one too; a side branch's commit is refused, naming the tag", () => {
+      const { dir, sha } = cloneWith()
+      expect(runGate(dir, sha('main'), 'main').status).toBe(0)
+      expect(runGate(dir, sha('main~2'), 'main').status).toBe(0)
+      const side = runGate(dir, sha('side'), 'main')
+      expect(side.status).toBe(1)
+      expect(side.out).toContain(`::error::v9.9.9 (${sha('side')}) is not on main: only a commit on the default branch is released.`)
+    })
+
+    test('a default branch the clone does not have, or none at all, fails closed', () => {
+      const { dir, sha } = cloneWith()
+      expect(runGate(dir, sha('main'), 'trunk').status).not.toBe(0)
+      expect(runGate(dir, sha('main'), '').status).not.toBe(0)
+    })
+  })
+
   test('the jobs that need no push credentials do not keep them', () => {
     for (const name of ['check', 'publish']) {
       const checkout = workflow.jobs[name].steps.find(s => s.uses?.startsWith('actions/checkout@'))

@@ -1,13 +1,21 @@
 // The cache action's inputs and its decision, pure: may this run read, may it write, and why.
 // Whether it may write is the token step's own rule — writeGrant() over the same inputs
 // (`setup`, `write-branches`, `write-events`) and the same RunFacts — never a second copy of it.
-// The rest is about the Actions cache itself: its service variables and ACTIONS_CACHE_MODE.
+// The rest is about the Actions cache itself: its scopes (a pull request writes only its own),
+// its service variables and ACTIONS_CACHE_MODE.
 
-import { type Env, getInput, readPolicyInputs } from '../core/inputs.js'
+import { type Env, getInput, parseBoolean, readPolicyInputs } from '../core/inputs.js'
 import { TOKEN_VARIABLES, writeGrant } from '../core/policy.js'
+import { PR_EVENTS } from '../core/run-facts.js'
 import { PolicyError, type PolicyConfig, type RunFacts } from '../core/types.js'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE } from './state.js'
-import { DEFAULT_SAVE_CONCURRENCY, DEFAULT_SAVE_TIME_LIMIT, MAX_SAVE_CONCURRENCY } from './post/settings.js'
+import {
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_ENTRY_SIZE,
+  DEFAULT_SAVE_CONCURRENCY,
+  DEFAULT_SAVE_TIME_LIMIT,
+  MAX_SAVE_CONCURRENCY,
+  type ScopeKind
+} from './state.js'
 
 /** The job's Nx Cloud tokens, which NX_NO_CLOUD=true leaves unused (the self-hosted one is ours to set). */
 const NX_CLOUD_TOKEN_VARIABLES = TOKEN_VARIABLES.filter(v => v.startsWith('NX_CLOUD_'))
@@ -20,6 +28,8 @@ export interface CacheConfig {
   saveConcurrency: number
   /** Seconds post may take at most. */
   saveTimeLimit: number
+  /** `pull-request-writes`: may a pull request's run save into its own scope? */
+  pullRequestWrites: boolean
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
@@ -56,7 +66,8 @@ export function readCacheInputs(env: Env): CacheConfig {
     maxEntries: maxEntries === '' ? DEFAULT_MAX_ENTRIES : parseCount(maxEntries, 'max-entries'),
     maxEntrySize: maxEntrySize === '' ? DEFAULT_MAX_ENTRY_SIZE : parseSize(maxEntrySize, 'max-entry-size'),
     saveConcurrency: concurrency,
-    saveTimeLimit: saveTimeLimit === '' ? DEFAULT_SAVE_TIME_LIMIT : parseCount(saveTimeLimit, 'save-time-limit')
+    saveTimeLimit: saveTimeLimit === '' ? DEFAULT_SAVE_TIME_LIMIT : parseCount(saveTimeLimit, 'save-time-limit'),
+    pullRequestWrites: parseBoolean(env, 'pull-request-writes', true)
   }
 }
 
@@ -68,6 +79,12 @@ export interface CacheDecision {
   server: boolean
   /** May uploads be kept and saved? */
   write: boolean
+  /**
+   * The Actions cache scope the saves land in: the run's ref, which GitHub's cache service (not this
+   * kit) enforces from the run's runtime token. '' when the run saves nothing.
+   */
+  scope: string
+  scopeKind: ScopeKind
   /** One sentence: which rule decided. */
   reason: string
   /** Variables for every later step; the server's URL and token are added once it listens. */
@@ -91,18 +108,71 @@ export function decideCache(cfg: CacheConfig, facts: RunFacts, env: Env): CacheD
   const notes: Notes = { notices: [], warnings: [], errors: [] }
   const mode = (env.ACTIONS_CACHE_MODE ?? '').trim().toLowerCase()
   const noServer = whyNoServer(cfg, env, mode, notes)
-  if (noServer !== null) return { access: 'none', server: false, write: false, exports: {}, ...noServer, ...notes }
+  if (noServer !== null)
+    return { access: 'none', server: false, write: false, scope: '', scopeKind: 'none', exports: {}, ...noServer, ...notes }
 
+  noteOverriddenVariables(env, notes)
+  const own = pullRequestScope(facts)
+  if (own !== null) {
+    const { write, reason } = pullRequestRule(cfg, facts, own, mode, notes)
+    return {
+      access: write ? 'read-write' : 'read-only',
+      server: true,
+      write,
+      scope: write ? own : '',
+      scopeKind: write ? 'pull-request' : 'none',
+      reason,
+      exports: { NX_NO_CLOUD: 'true' },
+      ...notes
+    }
+  }
   const grant = writeGrant(cfg.policy, facts)
   const { write, clause } = writeRule(grant, facts, mode, notes)
-  noteOverriddenVariables(env, notes)
   return {
     access: write ? 'read-write' : 'read-only',
     server: true,
     write,
+    scope: write ? facts.ref : '',
+    scopeKind: write ? 'branch' : 'none',
     reason: `${cfg.policy.setup}: ${grant.why}, ${clause}.`,
     exports: { NX_NO_CLOUD: 'true' },
     ...notes
+  }
+}
+
+/**
+ * The pull request's own scope, `refs/pull/<n>/merge`, when this run is a pull request's (its
+ * events, never pull_request_target) and runs on that ref, as GitHub runs them; else `null`. On
+ * such a run GitHub's runtime token lets the cache service write only that scope, which only this
+ * pull request's later runs read: never main, never another pull request.
+ */
+export function pullRequestScope(facts: RunFacts): string | null {
+  return PR_EVENTS.includes(facts.event) && /^refs\/pull\/[1-9]\d*\/merge$/.test(facts.ref) ? facts.ref : null
+}
+
+/** A pull request's run saves into its own scope, whatever the setup and its trust, unless pull-request-writes is false. */
+function pullRequestRule(cfg: CacheConfig, facts: RunFacts, scope: string, mode: string, notes: Notes): { write: boolean; reason: string } {
+  const who = `${facts.trustReason} runs in its own cache scope ${scope}`
+  if (!cfg.pullRequestWrites) {
+    return {
+      write: false,
+      reason: `${cfg.policy.setup}: ${who}, but pull-request-writes is false, so uploads are refused (403) and nothing is saved.`
+    }
+  }
+  if (mode === 'read') {
+    notes.notices.push(
+      "ACTIONS_CACHE_MODE is read: the runner gave this job a read-only cache token, so nothing is saved in the pull request's scope."
+    )
+    return {
+      write: false,
+      reason: `${cfg.policy.setup}: ${who}, but ACTIONS_CACHE_MODE is read, so uploads are refused (403) and nothing is saved.`
+    }
+  }
+  if (mode === 'write-only')
+    notes.notices.push('ACTIONS_CACHE_MODE is write-only: the runner allows no cache reads in this job, so every GET is a miss.')
+  return {
+    write: true,
+    reason: `${cfg.policy.setup}: ${who}, so its uploads are saved there, where only this pull request's later runs read them; the default branch never reads them.`
   }
 }
 

@@ -35,6 +35,10 @@ export interface ServerHandoff {
   write: boolean
   maxEntries: number
   maxEntrySize: number
+  /** The scope this run writes to ('' none). */
+  scope: string
+  /** The scopes (refs) whose newest pack the server restores at start, in order: its own, its base's, the default branch's. */
+  readScopes: string[]
   /** The HANDED_OVER variables that are set, to go into the server's process.env. */
   actions: Record<string, string>
 }
@@ -129,6 +133,9 @@ export function isHandoff(m: unknown): m is ServerHandoff {
     typeof h.write === 'boolean' &&
     typeof h.maxEntries === 'number' &&
     typeof h.maxEntrySize === 'number' &&
+    typeof h.scope === 'string' &&
+    Array.isArray(h.readScopes) &&
+    h.readScopes.every(r => typeof r === 'string') &&
     typeof h.actions === 'object' &&
     h.actions !== null &&
     Object.entries(h.actions).every(([k, v]) => (HANDED_OVER as readonly string[]).includes(k) && typeof v === 'string')

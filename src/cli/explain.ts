@@ -3,11 +3,11 @@
 // Secrets are never printed: every value in decision.secrets shows as `***`.
 
 import { readFileSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
-import { readNxConfig } from '../action-io/nx-json.js'
-import { MalformedNxJson, parseNxJson } from '../core/nx-config.js'
+import { nxConfigOfText, readNxConfig } from '../action-io/nx-json.js'
+import { MalformedNxJson } from '../core/nx-config.js'
 import { decide, secretsOf } from '../core/policy.js'
 import { failedStepSummary, readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
@@ -212,7 +212,7 @@ function readNx(file: string | undefined, dir: string | undefined, workingDirect
     try {
       // Not the workspace's env files: on a developer's machine they hold the developer's own
       // token (nx-cloud.env, a git-ignored .env), which a CI checkout does not have.
-      return { ...readNxConfig(folder), envFileTokens: [] }
+      return { ...readNxConfig(folder, resolve(cwd, dir ?? '.')), envFileTokens: [], envFiles: undefined }
     } catch (e) {
       return named(e)
     }
@@ -230,7 +230,7 @@ function readNx(file: string | undefined, dir: string | undefined, workingDirect
     )
   }
   try {
-    return parseNxJson(text, path)
+    return nxConfigOfText(text, path, dirname(path), dirname(path))
   } catch (e) {
     return named(e)
   }

@@ -61,7 +61,7 @@ export function parseSetup(value: string, inputName = 'setup'): Setup {
   throw new PolicyError(`Input '${inputName}' has an unknown value '${oneLine(value)}'. Accepted: ${SETUPS.join(', ')} (or 1, 2, 3).`)
 }
 
-function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+export function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
   const v = getInput(env, name)
   if (v === '') return fallback
   if (['true', 'True', 'TRUE'].includes(v)) return true

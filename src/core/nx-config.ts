@@ -3,9 +3,9 @@
 // which Nx prefers when both are present. A missing nx.json is not an error; a malformed one is.
 
 import { jsoncParser } from './lazy-packages.js'
-import { type NxConfig, type TokenLevel, PolicyError } from './types.js'
+import { type CommittedNxToken, type NxConfig, type TokenLevel, PolicyError } from './types.js'
 
-export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '' }
+export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '', neverConnectToCloud: false }
 
 const NX_JSON_ACCEPTED = 'Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.'
 
@@ -42,7 +42,8 @@ const PARSE_ERRORS: Record<string, string> = {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
+/** nx.json (or the file its `extends` names) as a JSON object, read as Nx reads it; malformed ones throw. */
+export function readNxJsonObject(text: string, path = 'nx.json'): Record<string, unknown> {
   const malformed = (where: string): PolicyError => new MalformedNxJson(path, where)
   // Nested deeper than any nx.json needs: refused before a recursive parser (jsonc-parser here,
   // parseTree in audit, Nx's own) can overflow the stack on it.
@@ -62,6 +63,11 @@ export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
     }
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw malformed('')
+  return json as Record<string, unknown>
+}
+
+/** What the kit takes from an nx.json object (a merged one included), as Nx's getRunnerOptions takes it. */
+export function nxConfigOf(json: Record<string, unknown>, path: string): NxConfig {
   const legacy: any = (json as any).tasksRunnerOptions?.default?.options ?? {}
   const pick = (legacyKey: string, topKey: string): string => {
     const v = legacy[legacyKey] ?? (json as any)[topKey]
@@ -72,8 +78,52 @@ export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
     accessToken: pick('accessToken', 'nxCloudAccessToken'),
     encryptionKey: pick('encryptionKey', 'nxCloudEncryptionKey'),
     url: pick('url', 'nxCloudUrl'),
-    cloudId: typeof (json as any).nxCloudId === 'string' ? (json as any).nxCloudId : ''
+    cloudId: typeof json.nxCloudId === 'string' ? json.nxCloudId : '',
+    // Nx's isNxCloudDisabled: `process.env.NX_NO_CLOUD === 'true' || nxJson.neverConnectToCloud` (truthy).
+    neverConnectToCloud: Boolean(json.neverConnectToCloud),
+    committedTokens: committedTokensOf(json, path)
   }
+}
+
+export function parseNxJson(text: string, path = 'nx.json'): NxConfig {
+  const json = readNxJsonObject(text, path)
+  const config = nxConfigOf(json, path)
+  return typeof json.extends === 'string' && json.extends !== '' ? { ...config, extends: json.extends } : config
+}
+
+/**
+ * nx.json merged over the file its `extends` names, as Nx's readNxJson merges them: one level
+ * (the base's own `extends` is not followed by Nx, so not here either), top-level keys of nx.json
+ * replacing the base's whole. Every token committed in either file is kept for the premises.
+ */
+export function extendNxJson(
+  child: { json: Record<string, unknown>; path: string },
+  base: { json: Record<string, unknown>; path: string }
+): NxConfig {
+  const merged = nxConfigOf({ ...base.json, ...child.json }, child.path)
+  return {
+    ...merged,
+    extends: typeof child.json.extends === 'string' ? child.json.extends : undefined,
+    extendsFile: base.path,
+    ...(typeof base.json.extends === 'string' && base.json.extends !== '' ? { baseExtends: base.json.extends } : {}),
+    committedTokens: [...committedTokensOf(child.json, child.path), ...committedTokensOf(base.json, base.path)]
+  }
+}
+
+/** Every Nx Cloud access token an nx.json object commits: `nxCloudAccessToken` and each runner's `options.accessToken`. */
+export function committedTokensOf(json: Record<string, unknown>, path: string): CommittedNxToken[] {
+  const out: CommittedNxToken[] = []
+  if (typeof json.nxCloudAccessToken === 'string' && json.nxCloudAccessToken !== '') {
+    out.push({ file: path, key: 'nxCloudAccessToken', value: json.nxCloudAccessToken })
+  }
+  const runners = (json as any).tasksRunnerOptions
+  if (runners !== null && typeof runners === 'object') {
+    for (const [name, runner] of Object.entries(runners as Record<string, any>)) {
+      const v = runner?.options?.accessToken
+      if (typeof v === 'string' && v !== '') out.push({ file: path, key: `tasksRunnerOptions.${name}.options.accessToken`, value: v })
+    }
+  }
+  return out
 }
 
 /** Deeper than this, nx.json is malformed (real ones nest a handful of levels). */

@@ -4,6 +4,7 @@
 // The contract is docs/POLICY.md (#setups, #decision, #no-token, #exports, #encryption).
 
 import { picomatch } from './lazy-packages.js'
+import { envFileSetting, nxCloudEnvToken, nxEnvironment, readWriteEnvFileTokens } from './env-files.js'
 import type { Env } from './inputs.js'
 import { tokenLevel } from './nx-config.js'
 import {
@@ -39,6 +40,9 @@ export function secretsOf(inputValues: readonly string[], nx: NxConfig, ambient:
     nx.accessToken,
     nx.encryptionKey,
     ...(nx.envFileTokens ?? []).map(t => t.value),
+    ...(nx.committedTokens ?? []).map(t => t.value),
+    ...(nx.envFiles ? readWriteEnvFileTokens(nx.envFiles).map(t => t.value) : []),
+    nx.envFiles ? (nxEnvironment(nx.envFiles, ambient).NX_CLOUD_ENCRYPTION_KEY ?? '') : '',
     ...TOKEN_VARIABLES.map(v => ambient[v] ?? ''),
     ambient.NX_CLOUD_ENCRYPTION_KEY ?? ''
   ].filter((s, i, all) => s !== '' && all.indexOf(s) === i)
@@ -241,14 +245,21 @@ function truthful(choice: TokenChoice): TokenChoice {
 /** The setup's premises, checked on the tokens themselves (legacy tokens decode to their level). */
 function checkPremises(config: Config, facts: RunFacts, nx: NxConfig, warnings: string[]): void {
   const nxLevel = tokenLevel(nx.accessToken)
-  if ((config.setup === 'main-only' || config.setup === 'ci-read-write') && nxLevel === 'read-write') {
-    throw new PolicyError(
-      `Input 'setup' is ${config.setup}, but ${nx.path ?? 'nx.json'} commits a read-write Nx Cloud token: anyone who can read the repository can write to the cache. Accepted: a read-only token in nx.json (keep the read-write one in a secret), or setup shared-read-write.`
-    )
-  }
   if (config.setup === 'main-only' || config.setup === 'ci-read-write') {
-    for (const t of nx.envFileTokens ?? []) {
+    // Wherever Nx reads it: nx.json in either layout, the file its `extends` names, the env files.
+    const committed = nx.committedTokens ?? [{ file: nx.path ?? 'nx.json', key: 'nxCloudAccessToken', value: nx.accessToken }]
+    for (const t of committed) {
       if (tokenLevel(t.value) !== 'read-write') continue
+      const via =
+        t.file === (nx.path ?? 'nx.json') ? '' : ` (the file ${nx.path ?? 'nx.json'} extends, which Nx merges into it on every run)`
+      throw new PolicyError(
+        `Input 'setup' is ${config.setup}, but ${t.file}${via} commits a read-write Nx Cloud token: anyone who can read the repository can write to the cache. Accepted: a read-only token in nx.json (keep the read-write one in a secret), or setup shared-read-write.`
+      )
+    }
+    const inFiles = nx.envFiles
+      ? readWriteEnvFileTokens(nx.envFiles)
+      : (nx.envFileTokens ?? []).filter(t => tokenLevel(t.value) === 'read-write')
+    for (const t of inFiles) {
       throw new PolicyError(
         `Input 'setup' is ${config.setup}, but ${t.file} sets ${t.name} to a read-write Nx Cloud token: Nx reads that file on every run of the workspace, so every run could write, pull requests included. Accepted: no Nx Cloud token in the workspace's env files (keep the read-write token in a secret, passed as read-write-token).`
       )
@@ -341,11 +352,16 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
   checkPremises(config, facts, nx, warnings)
   const grant = writeGrant(config, facts)
   let token = offWhereNxWouldNotDoIt(config, nx, ambient, truthful(chooseToken(config, facts, nx, grant, warnings)), warnings)
-  const encryption = chooseEncryption(config, facts, nx, token.access, ambient, notices, warnings)
+  // The key Nx sees: the job's NX_CLOUD_ENCRYPTION_KEY, or the env files' where the job leaves it empty.
+  const keyEnv = nx.envFiles
+    ? { ...ambient, NX_CLOUD_ENCRYPTION_KEY: nxEnvironment(nx.envFiles, ambient).NX_CLOUD_ENCRYPTION_KEY }
+    : ambient
+  const encryption = chooseEncryption(config, facts, nx, token.access, keyEnv, notices, warnings)
   if (encryption.withheld !== undefined) token = withoutKey(token, encryption.withheld, facts, notices)
   workspaceNotes(config, nx, notices, warnings)
 
   const exports = remoteCacheExports(config, token, nx, ambient, notices)
+  refuseAServerTheKitDidNotChoose(nx, ambient, exports)
   if (encryption.exportKey !== '') exports.NX_CLOUD_ENCRYPTION_KEY = encryption.exportKey
   if (skipCache) exports.NX_SKIP_NX_CACHE = 'true'
 
@@ -381,10 +397,30 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
 }
 
 /**
+ * What Nx runs with once it has loaded the workspace's env files over the job's environment
+ * (core/env-files.ts mirrors Nx's loadRootEnvFiles and Nx Cloud's environment.js).
+ */
+function nxView(nx: NxConfig, job: Env): { env: Env; token: string; tokenFrom: string } {
+  const env = nx.envFiles ? nxEnvironment(nx.envFiles, job) : { ...job }
+  const files = nx.envFiles ?? { root: [], cloud: null }
+  const fromEnv = nxCloudEnvToken(files, env)
+  if (fromEnv.value !== '') {
+    const name = fromEnv.name
+    const file = fromEnv.cloudFile ?? ((job[name] ?? '') === '' ? (envFileSetting(files, name)?.file ?? null) : null)
+    return { env, token: fromEnv.value, tokenFrom: file !== null ? `${file} sets ${name}` : `${name} is set in the job's environment` }
+  }
+  // Only the env files' tokens are in play here: nx.json's is the kit's choice already.
+  const fileToken = (nx.envFiles ? [] : (nx.envFileTokens ?? [])).find(t => (job[t.name] ?? '') === '')
+  if (fileToken) return { env, token: fileToken.value, tokenFrom: `${fileToken.file} sets ${fileToken.name}` }
+  return { env, token: '', tokenFrom: '' }
+}
+
+/**
  * A run given Nx Cloud access that Nx would not use as chosen gets none, with a warning, so that
  * `access` says what Nx does: NX_NO_CLOUD=true in the job's environment (an opt-out the action
- * does not override), or a read through nxCloudId with no token while an env file of the workspace
- * sets a token (Nx would take the file's token: an empty variable does not hide it).
+ * does not override) or in an env file of the workspace, `neverConnectToCloud` in nx.json (Nx 24's
+ * isNxCloudDisabled), or a read through nxCloudId with no token while the env files give Nx a
+ * token (Nx would take it: an empty variable does not hide it).
  */
 function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, token: TokenChoice, warnings: string[]): TokenChoice {
   if (config.setup === 'off' || config.selfHostedCacheUrl !== '' || token.access === 'none') return token
@@ -396,27 +432,64 @@ function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, toke
     short: `but ${but}, so no remote cache is used`,
     fix
   })
+  const could = token.access === 'read-write' ? 'write' : 'read'
   // Nx turns Nx Cloud off for exactly 'true', nothing else.
   if (ambient.NX_NO_CLOUD === 'true') {
     warnings.push(
-      `NX_NO_CLOUD=true is set in the job's environment (workflow- or job-level env:), so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${token.access === 'read-write' ? 'write' : 'read'}. Remove it from env: to use Nx Cloud, or use setup: off to say so.`
+      `NX_NO_CLOUD=true is set in the job's environment (workflow- or job-level env:), so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${could}. Remove it from env: to use Nx Cloud, or use setup: off to say so.`
     )
     return off(
       "NX_NO_CLOUD=true in the job's environment turns Nx Cloud off",
       "Remove NX_NO_CLOUD from the workflow's or job's env: to use Nx Cloud, or use setup: off to say so."
     )
   }
-  const fileToken = (nx.envFileTokens ?? [])[0]
-  if (token.value === '' && fileToken !== undefined) {
+  if (nx.neverConnectToCloud) {
     warnings.push(
-      `${fileToken.file} sets ${fileToken.name}: Nx would use that token instead of reading through nxCloudId with no token, and the kit cannot know its level, so this run gets no remote cache. Keep Nx Cloud tokens out of the workspace's env files.`
+      `${nx.path ?? 'nx.json'} sets neverConnectToCloud, so Nx never connects to Nx Cloud and this run gets no remote cache, although it could ${could}. Remove it from nx.json to use Nx Cloud, or use setup: off to say so.`
     )
     return off(
-      `${fileToken.file} sets ${fileToken.name}, which Nx would use instead`,
-      `Remove ${fileToken.name} from ${fileToken.file}: keep Nx Cloud tokens out of the workspace's env files.`
+      `${nx.path ?? 'nx.json'} sets neverConnectToCloud, which turns Nx Cloud off`,
+      `Remove neverConnectToCloud from ${nx.path ?? 'nx.json'} to use Nx Cloud, or use setup: off to say so.`
+    )
+  }
+  const blank = token.value === '' ? { NX_CLOUD_ACCESS_TOKEN: '', NX_CLOUD_AUTH_TOKEN: '' } : { NX_CLOUD_ACCESS_TOKEN: token.value }
+  const view = nxView(nx, { ...ambient, ...blank })
+  if (view.env.NX_NO_CLOUD === 'true') {
+    const file = nx.envFiles ? envFileSetting(nx.envFiles, 'NX_NO_CLOUD')?.file : undefined
+    warnings.push(
+      `${file ?? 'An env file of the workspace'} sets NX_NO_CLOUD=true, and Nx loads it into every run, so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${could}. Remove it from that file to use Nx Cloud, or use setup: off to say so.`
+    )
+    return off(
+      `${file ?? 'an env file'} sets NX_NO_CLOUD=true, which turns Nx Cloud off`,
+      `Remove NX_NO_CLOUD from ${file ?? "the workspace's env files"} to use Nx Cloud, or use setup: off to say so.`
+    )
+  }
+  if (token.value === '' && view.token !== '') {
+    warnings.push(
+      `${view.tokenFrom}: Nx would use that token instead of reading through nxCloudId with no token, and the kit cannot know its level, so this run gets no remote cache. Keep Nx Cloud tokens out of the workspace's env files and the job's env:.`
+    )
+    return off(
+      `${view.tokenFrom}, which Nx would use instead`,
+      `Remove that token (${view.tokenFrom}): keep Nx Cloud tokens out of the workspace's env files and the job's env:.`
     )
   }
   return token
+}
+
+/**
+ * Nx uses a self-hosted remote cache wherever NX_SELF_HOSTED_REMOTE_CACHE_SERVER is set and Nx Cloud
+ * is not (nx tasks-runner/cache.js getHttpCache), so a server the env files give Nx, where the kit
+ * exported none, would serve every run (pull requests included) with whatever token sits beside it,
+ * while `access` says otherwise. An empty export does not hide it: refused.
+ */
+function refuseAServerTheKitDidNotChoose(nx: NxConfig, ambient: Env, exports: Record<string, string>): void {
+  if (!nx.envFiles || (exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER ?? '') !== '') return
+  const name = 'NX_SELF_HOSTED_REMOTE_CACHE_SERVER'
+  if ((nxEnvironment(nx.envFiles, { ...ambient, ...exports })[name] ?? '') === '') return
+  const file = envFileSetting(nx.envFiles, name)?.file ?? "the workspace's env files"
+  throw new PolicyError(
+    `${file} sets ${name}: Nx loads that file into every run and would use that remote cache, pull requests included, which this step does not choose. Accepted: no remote cache settings in the workspace's env files (give the server to input 'self-hosted-cache-url' and its tokens as secrets).`
+  )
 }
 
 /** No key, because GitHub withholds secrets from this run: no remote cache, rather than a failure. */
@@ -439,6 +512,11 @@ function workspaceNotes(config: Config, nx: NxConfig, notices: string[], warning
   if (config.workspaceIdAccess === 'read-only' && nx.cloudId === '' && config.setup !== 'off') {
     notices.push(
       `Input 'workspace-id-access' is read-only, but ${nx.path ?? 'nx.json'} has no nxCloudId: Nx has no workspace ID to connect with, so this input changes nothing.`
+    )
+  }
+  if (nx.baseExtends !== undefined) {
+    warnings.push(
+      `${nx.extendsFile} (which ${nx.path ?? 'nx.json'} extends) has its own extends '${nx.baseExtends}', which Nx reads no further than one level, so neither Nx nor the kit reads it: move what it holds into ${nx.extendsFile} or nx.json.`
     )
   }
   if (nx.path === null && nx.lookedAt !== undefined) {
@@ -467,10 +545,15 @@ function remoteCacheExports(config: Config, token: TokenChoice, nx: NxConfig, am
     chosen.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token.value
   } else if (token.value !== '') {
     chosen.NX_CLOUD_ACCESS_TOKEN = token.value
-    // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: an ambient one, or one an env file
-    // of the workspace would fill in, carries the choice too.
-    const authInFile = (nx.envFileTokens ?? []).some(t => t.name === 'NX_CLOUD_AUTH_TOKEN')
-    if ((ambient.NX_CLOUD_AUTH_TOKEN ?? '') !== '' || authInFile) chosen.NX_CLOUD_AUTH_TOKEN = token.value
+    // Nx prefers NX_CLOUD_AUTH_TOKEN over NX_CLOUD_ACCESS_TOKEN: when the job's environment or the
+    // env files (loaded and expanded together, as Nx loads them) would give Nx another token, the
+    // choice goes in NX_CLOUD_AUTH_TOKEN too, which a non-empty job value makes Nx's.
+    if (
+      (ambient.NX_CLOUD_AUTH_TOKEN ?? '') !== '' ||
+      nxView(nx, { ...ambient, NX_CLOUD_ACCESS_TOKEN: token.value }).token !== token.value
+    ) {
+      chosen.NX_CLOUD_AUTH_TOKEN = token.value
+    }
   }
   // Without a token no self-hosted server is set: Nx 24 aborts the whole run on a 401 from the cache.
   for (const name of REMOTE_CACHE_VARIABLES) {

@@ -1,6 +1,8 @@
 // The plain data that flows through the kit: inputs → Config, GitHub → RunFacts,
 // nx.json → NxConfig, and decide() → Decision. No behaviour lives here.
 
+import type { WorkspaceEnv } from './env-files.js'
+
 export const SETUPS = ['main-only', 'ci-read-write', 'shared-read-write', 'off'] as const
 export type Setup = (typeof SETUPS)[number]
 
@@ -92,6 +94,28 @@ export interface NxConfig {
    * the job's environment leaves that variable empty.
    */
   envFileTokens?: EnvFileToken[]
+  /** nx.json's `neverConnectToCloud`: Nx 24 then never connects, as under NX_NO_CLOUD=true. */
+  neverConnectToCloud?: boolean
+  /** nx.json's `extends` as written, when it has one. */
+  extends?: string
+  /** The file that `extends` named, read and merged under nx.json as Nx merges it. */
+  extendsFile?: string
+  /** That file's own `extends`, which Nx 24 does not follow (one level only), nor the kit. */
+  baseExtends?: string
+  /** Every Nx Cloud token committed in nx.json or the file it extends, used or not (absent: nx.json's accessToken). */
+  committedTokens?: CommittedNxToken[]
+  /**
+   * The workspace's env files, parsed (core/env-files.ts): what Nx's environment becomes is worked
+   * out from them and the job's. Absent: none were read.
+   */
+  envFiles?: WorkspaceEnv
+}
+
+export interface CommittedNxToken {
+  file: string
+  /** Where in the file: `nxCloudAccessToken`, `tasksRunnerOptions.default.options.accessToken`. */
+  key: string
+  value: string
 }
 
 export interface EnvFileToken {

@@ -18,6 +18,17 @@
 //   the run summary                   `Cache:  2/3 hit (67%)`
 //   the closing line                  `Nx read the output from the cache instead of running the command for 2 out of 3 tasks.`
 //   --output-style=summary's headline `NX   3 tasks: 3 succeeded, 2 cached`
+//
+// Signs of Nx Cloud, any one of which makes the rebuild unverifiable (the step runs the command
+// with NX_NO_CLOUD=true, so Nx never hands it to the Nx Cloud client, the part of Nx Cloud that
+// decides whether tasks run on Nx Agents, whose cache use need not show in this job's output):
+//   what Nx 24 itself prints when it handed a command to the client and the client could not run
+//     `Nx Cloud was not used for this command.`, `Nx Cloud will not be used for this command.`,
+//     `No existing Nx Cloud client and failed to download new version`
+//   what Nx Cloud clients print of distribution and of their run pages (known phrases; no real
+//   client runs offline, so these are read but not exercised against one)
+//     `Starting distributed command execution`, `… distributed task(s) execution …`,
+//     `See run details at …`, a `…nx.app/runs/…` link
 
 const CACHE_MARKERS = ['local cache', 'remote cache', 'existing outputs match the cache, left as is'] as const
 
@@ -42,7 +53,19 @@ export interface RebuildReport {
   summaryHits: number
   /** The summary lines that counted a hit, as printed. */
   summaryLines: string[]
+  /** Lines that show Nx Cloud took part in the command (see CLOUD_SIGNS). */
+  cloud: { line: number; text: string }[]
 }
+
+/** Nx handed the command to the Nx Cloud client, or a client printed its distribution or run page. */
+const CLOUD_SIGNS: readonly RegExp[] = [
+  /Nx Cloud (?:was|will) not (?:be )?used for this command/,
+  /No existing Nx Cloud client and failed to download/,
+  /Starting distributed command execution/,
+  /distributed tasks? execution/i,
+  /See run details at /,
+  /\bnx\.app\/runs\//
+]
 
 // CSI sequences (colours, cursor moves), OSC sequences (hyperlinks) and lone two-byte escapes.
 // eslint-disable-next-line no-control-regex
@@ -71,12 +94,14 @@ export function analyseRebuildOutput(text: string): RebuildReport {
   const ran: string[] = []
   const cached: CachedTask[] = []
   const summaryLines: string[] = []
+  const cloud: { line: number; text: string }[] = []
   let summaryHits = 0
   let headlineFresh = 0
   // A carriage return rewrites a line on a terminal: treat it as a line break, so nothing hides.
   const lines = stripAnsi(text).split(/\r\n|\r|\n/)
   lines.forEach((raw, i) => {
     const line = raw.trim()
+    if (CLOUD_SIGNS.some(sign => sign.test(line))) cloud.push({ line: i + 1, text: line })
     const marker = MARKER.exec(line)
     if (marker) {
       cached.push({ task: TASK_ANYWHERE.exec(line)?.[1] ?? null, marker: marker[1], line: i + 1 })
@@ -107,7 +132,7 @@ export function analyseRebuildOutput(text: string): RebuildReport {
   })
   const cachedTasks = new Set(cached.map(c => c.task))
   const fresh = ran.filter(t => !cachedTasks.has(t))
-  return { ran: fresh, unnamed: Math.max(0, headlineFresh - fresh.length), cached, summaryHits, summaryLines }
+  return { ran: fresh, unnamed: Math.max(0, headlineFresh - fresh.length), cached, summaryHits, summaryLines, cloud }
 }
 
 /** How many tasks ran fresh: those named and those only counted. */
@@ -124,5 +149,20 @@ export function cacheUseError(r: RebuildReport): string | null {
   return (
     `The pre-deploy rebuild was not built fresh, so nothing of it may be deployed: ${evidence}. ` +
     'Something overrode NX_SKIP_NX_CACHE=true (the command sets it, or a tool ignores it): remove the override, or pass --skip-nx-cache.'
+  )
+}
+
+/**
+ * One line for `::error::` when the output shows Nx Cloud took part, or null. The step runs the
+ * command with Nx Cloud off; a sign of it means the command turned it back on, and then the Nx
+ * Cloud client, not this job, decides where the tasks run.
+ */
+export function cloudUseError(r: RebuildReport): string | null {
+  if (r.cloud.length === 0) return null
+  const shown = r.cloud.slice(0, 3).map(c => `line ${c.line}: "${c.text.length > 120 ? `${c.text.slice(0, 117)}...` : c.text}"`)
+  return (
+    `The pre-deploy rebuild cannot be verified, so nothing of it may be deployed: its output shows Nx Cloud took part (${shown.join('; ')}). ` +
+    "With Nx Cloud on, its client decides whether tasks run on Nx Agents, and an agent's cache use need not show in this job's output. " +
+    'The step runs the command with NX_NO_CLOUD=true and NX_CLOUD_DISTRIBUTED_EXECUTION=false: remove whatever turns Nx Cloud back on in the command (NX_NO_CLOUD=false, nx-cloud record, start-ci-run).'
   )
 }

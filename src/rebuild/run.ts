@@ -1,5 +1,6 @@
 // The rebuild step's check: reads the output the rebuild command printed (captured by the
-// composite step through tee) and fails the step if any task came from a cache. Its own bundle
+// composite step through tee) and fails the step if any task came from a cache, or if the output
+// shows Nx Cloud took part (then Nx Agents may have run the tasks, out of this output's sight). Its own bundle
 // (dist/rebuild/index.js), so the token step does not grow.
 //
 // Environment: NCA_REBUILD_LOG, the captured output's path. Outputs: `rebuilt`, the tasks that ran,
@@ -7,7 +8,7 @@
 
 import * as core from '../action-io/core.js'
 import { readFileSync } from 'node:fs'
-import { analyseRebuildOutput, cacheUseError, freshCount } from './output.js'
+import { analyseRebuildOutput, cacheUseError, cloudUseError, freshCount } from './output.js'
 import { rebuildFailureSummary, rebuildSummary } from './summary.js'
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -23,7 +24,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     return
   }
   const report = analyseRebuildOutput(text)
-  const error = cacheUseError(report)
+  // Cache evidence first: it names what a deploy would ship. Either fails the step.
+  const error = cacheUseError(report) ?? cloudUseError(report)
   core.setOutput('rebuilt', report.ran.join(' '))
   if (error !== null) core.setFailed(error)
   else if (freshCount(report) === 0) {

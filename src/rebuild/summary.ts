@@ -2,8 +2,8 @@
 // (core/markdown.ts): the step's name, the verdict, the cause, what to fix, then the tasks. Pure.
 // Nx 24 writes its own "Nx Run Report" into the same step's summary first ("### ✅ All tasks
 // succeeded", which is true of a rebuild served from a cache too), so the kit's part says after it,
-// under its own h2, whether the build may be deployed: ❌ on a failure, ✅ on a pass, ⚠️ when
-// nothing could be verified.
+// under its own h2, whether the build may be deployed: ❌ on a failure (a cache served a task, or
+// the output shows Nx Cloud took part), ✅ on a pass, ⚠️ when nothing could be verified.
 
 import { type Inline, type SummarySection, renderStepSummary } from '../core/markdown.js'
 import { freshCount, type RebuildReport } from './output.js'
@@ -21,8 +21,20 @@ export function rebuildSummary(r: RebuildReport, error: string | null): string {
     const sections: SummarySection[] = [
       { heading: 'Served from a cache', items: r.cached.map(c => [{ code: c.task ?? `line ${c.line}` }, ` [${c.marker}]`]) },
       { heading: "Counted as cache hits by Nx's run summary", items: r.cached.length > 0 ? [] : r.summaryLines },
+      { heading: 'Signs of Nx Cloud in the output', items: r.cloud.map(c => [`line ${c.line}: `, { code: c.text }]) },
       { heading: 'Built fresh', items: fresh }
     ]
+    if (served === 0) {
+      // No cache hit, but Nx Cloud took part: its client, not this job, decided where the tasks ran.
+      return renderStepSummary({
+        title: REBUILD_TITLE,
+        verdict: '❌ Not verified: Nx Cloud took part, deploy nothing',
+        cause:
+          "The output shows Nx Cloud took part: its client decides whether tasks run on Nx Agents, and an agent's cache use need not show in this job's output.",
+        fix: 'Remove whatever turns Nx Cloud back on in the command (NX_NO_CLOUD=false, nx-cloud record, start-ci-run): the step runs it with NX_NO_CLOUD=true and NX_CLOUD_DISTRIBUTED_EXECUTION=false.',
+        sections
+      })
+    }
     return renderStepSummary({
       title: REBUILD_TITLE,
       verdict: `❌ Failed: ${tasks(served)} served from a cache, deploy nothing`,
@@ -43,7 +55,8 @@ export function rebuildSummary(r: RebuildReport, error: string | null): string {
   return renderStepSummary({
     title: REBUILD_TITLE,
     verdict: `✅ Passed: ${tasks(n)} built fresh, none from a cache`,
-    cause: 'No task was served from a cache (NX_SKIP_NX_CACHE=true for the rest of the job).',
+    cause:
+      'No task was served from a cache (NX_SKIP_NX_CACHE=true for the rest of the job), and every task ran on this runner (Nx Cloud off for the rebuild: NX_NO_CLOUD=true, NX_CLOUD_DISTRIBUTED_EXECUTION=false).',
     sections: [{ heading: 'Built fresh', items: fresh }]
   })
 }

@@ -15,8 +15,9 @@ export async function run(env: Env = process.env): Promise<void> {
     // Mask raw secrets before anything can print them, even ones the parser will reject.
     mask(secrets)
     const config = readInputs(env)
-    const nx = readNxConfig(resolve(env.GITHUB_WORKSPACE || process.cwd(), config.workingDirectory))
-    secrets.push(nx.accessToken, nx.encryptionKey)
+    const checkout = resolve(env.GITHUB_WORKSPACE || process.cwd())
+    const nx = readNxConfig(resolve(checkout, config.workingDirectory), checkout)
+    secrets.push(nx.accessToken, nx.encryptionKey, ...(nx.committedTokens ?? []).map(t => t.value))
     mask([nx.accessToken, nx.encryptionKey])
     const facts = await runFactsFromEnv(config, env)
     await apply(decide(config, facts, nx, env), nx.encryptionKey !== '')

@@ -2465,7 +2465,7 @@ function addLength (str) {
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 exports.extract = __webpack_require__(5763)
-/* unused reexport */ __webpack_require__(861)
+exports.pack = __webpack_require__(861)
 
 
 /***/ }),

@@ -3,7 +3,6 @@
 // start leaves Nx without a remote cache, with a warning. Bad inputs fail, as in the token step.
 
 import * as core from '../../action-io/core.js'
-import { saveSaveSettings } from '../post/settings.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
@@ -12,6 +11,7 @@ import { dirname, join } from 'node:path'
 import { fail, mask } from '../../action-io/runner.js'
 import { type Env, getInput } from '../../core/inputs.js'
 import { runFactsFromEnv } from '../../action-io/run-facts.js'
+import type { RunFacts } from '../../core/types.js'
 import { type CacheDecision, decideCache, readCacheInputs } from '../decision.js'
 import { type ServerHandoff, actionsVariables, serverEnv } from '../server-launch.js'
 import { type StartedServer, saveHandoff } from '../state.js'
@@ -27,14 +27,19 @@ export function stageDir(env: Env): string {
 
 export async function run(env: Env = process.env): Promise<void> {
   let decision: CacheDecision
-  let limits: { maxEntries: number; maxEntrySize: number }
+  let facts: RunFacts
+  let limits: { maxEntries: number; maxEntrySize: number; saveConcurrency: number; saveTimeLimit: number }
   try {
     mask([getInput(env, 'github-token')])
     const cfg = readCacheInputs(env)
-    const facts = await runFactsFromEnv(cfg.policy, env)
+    facts = await runFactsFromEnv(cfg.policy, env)
     decision = decideCache(cfg, facts, env)
-    limits = { maxEntries: cfg.maxEntries, maxEntrySize: cfg.maxEntrySize }
-    saveSaveSettings(core, cfg)
+    limits = {
+      maxEntries: cfg.maxEntries,
+      maxEntrySize: cfg.maxEntrySize,
+      saveConcurrency: cfg.saveConcurrency,
+      saveTimeLimit: cfg.saveTimeLimit
+    }
   } catch (e) {
     fail(e)
     return
@@ -49,7 +54,18 @@ export async function run(env: Env = process.env): Promise<void> {
     core.setSecret(token)
     const stage = stageDir(env)
     try {
-      const { pid, port } = await startServer({ stage, token, write: decision.write, ...limits }, env)
+      const { pid, port } = await startServer(
+        {
+          stage,
+          token,
+          write: decision.write,
+          maxEntries: limits.maxEntries,
+          maxEntrySize: limits.maxEntrySize,
+          scope: decision.scope,
+          readScopes: readScopes(facts)
+        },
+        env
+      )
       server = { pid, port, stage, write: decision.write }
       decision.exports.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = `http://127.0.0.1:${port}`
       decision.exports.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token
@@ -63,10 +79,12 @@ export async function run(env: Env = process.env): Promise<void> {
   const failed = decision.server && server === null
   const access = failed ? 'none' : decision.access
   const reason = failed ? `${decision.reason} But the Nx cache server did not start, so Nx runs without a remote cache.` : decision.reason
-  saveHandoff(core, { access, reason, server, ...limits })
+  const scope = server?.write ? decision.scope : ''
+  saveHandoff(core, { access, reason, server, ...limits, scope, scopeKind: scope === '' ? 'none' : decision.scopeKind })
   for (const [name, value] of Object.entries(decision.exports)) core.exportVariable(name, value)
   core.setOutput('access', access)
   core.setOutput('reason', reason)
+  core.setOutput('scope', scope)
   core.info(`nx-cloud-access cache: ${access}. ${reason}`)
 }
 
@@ -83,13 +101,41 @@ interface ServerLaunch {
   write: boolean
   maxEntries: number
   maxEntrySize: number
+  /** The scope this run writes to ('' none). */
+  scope: string
+  readScopes: string[]
+}
+
+/**
+ * The scopes whose packs a run looks for, in the order GitHub lets it read them: its own ref, its
+ * pull request's base branch, the default branch. Only where to look: the service decides what the
+ * run may read.
+ */
+function readScopes(facts: RunFacts): string[] {
+  const refs = [facts.ref]
+  if (facts.pullRequest?.base) refs.push(`refs/heads/${facts.pullRequest.base}`)
+  if (facts.defaultBranch) refs.push(`refs/heads/${facts.defaultBranch}`)
+  return [...new Set(refs.filter(r => /^refs\/(heads|pull)\//.test(r)))]
+}
+
+/**
+ * The server holds the Actions cache credentials in memory. A later step of the job runs as the
+ * same user and may raise a process's soft core-size limit up to its hard limit (prlimit) and make
+ * it dump: so the server starts with a hard limit of 0, which only a privileged process can raise.
+ * Through `sh -c 'ulimit -c 0; exec …'` (both limits), where there is a POSIX shell; the exec keeps
+ * the process and its command line the server's own. On Windows there is no such limit to set.
+ */
+function withoutCoreDumps(node: string, entry: string): [string, string[]] {
+  if (process.platform === 'win32') return [node, [entry]]
+  return ['/bin/sh', ['-c', 'ulimit -c 0 && exec "$0" "$@"', node, entry]]
 }
 
 export function startServer(launch: ServerLaunch, env: Env, timeoutMs = 20000): Promise<{ pid: number; port: number }> {
   const { stage } = launch
   mkdirSync(stage, { recursive: true })
   const log = openSync(join(stage, 'server.log'), 'a')
-  const child = spawn(process.execPath, [serverEntry()], {
+  const [command, args] = withoutCoreDumps(process.execPath, serverEntry())
+  const child = spawn(command, args, {
     cwd: stage,
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],

@@ -1,16 +1,15 @@
 // The save queue: what `post` does with the uploads the server kept. Saves up to `concurrency`
 // entries at once (each classified on its own, see actions-store.ts), at most `maxEntries`, none
-// over `maxEntrySize`. After a 429 every worker stops and one warning gives the count not saved;
+// over `maxEntrySize`. A 429 with Retry-After pauses every worker for that long (when the deadline
+// allows) and the entry is tried again; a 429 without one, or one that would outlast the deadline,
+// stops every worker and one warning gives the count not saved;
 // after a refused write (a read-only cache token) likewise, with a notice; after a few failures
 // in a row it stops rather than hold the job up; at `deadline` it stops waiting and reports what
 // was not saved. Nothing here throws: the build never fails because of the cache.
 
-export type SaveOutcome =
-  | { kind: 'saved' }
-  | { kind: 'exists'; message: string }
-  | { kind: 'rate-limited'; message: string }
-  | { kind: 'denied'; message: string }
-  | { kind: 'failed'; message: string }
+import type { SaveOutcome } from '../adapter/actions-cache.js'
+
+export type { SaveOutcome }
 
 export interface QueueEntry {
   hash: string
@@ -38,6 +37,10 @@ export interface QueueResult {
   savedBytes: number
   /** Entries another job had saved already. */
   existed: number
+  /** Saves tried again after a 429 with Retry-After. */
+  retried: number
+  /** Packs saved (set by post; the queue saves entries one each). */
+  packs: number
   failed: number
   skippedTooLarge: number
   skippedOverCap: number
@@ -61,6 +64,10 @@ interface QueueState {
   readonly maxFailures: number
   /** Index in `todo` of the next entry to start. */
   next: number
+  /** Date.now() before which no save starts: the service's Retry-After. */
+  pausedUntil: number
+  /** Tries so far per hash, for entries tried again after a 429. */
+  tries: Map<string, number>
   /** Entries whose outcome is counted. */
   settled: number
   failuresInARow: number
@@ -78,6 +85,8 @@ export async function saveQueue(
     result,
     maxFailures: opts.maxConsecutiveFailures ?? 3,
     next: 0,
+    pausedUntil: 0,
+    tries: new Map(),
     settled: 0,
     failuresInARow: 0,
     stop: null
@@ -91,6 +100,8 @@ function emptyResult(): QueueResult {
     saved: 0,
     savedBytes: 0,
     existed: 0,
+    retried: 0,
+    packs: 0,
     failed: 0,
     skippedTooLarge: 0,
     skippedOverCap: 0,
@@ -121,7 +132,7 @@ async function runWorkers(state: QueueState, save: (hash: string) => Promise<Sav
   if (opts.deadline === undefined) return void (await workers)
   await untilDeadline(workers, opts.deadline)
   // Saves still in flight at the deadline are not waited for.
-  if (state.settled < state.todo.length && state.stop === null) state.stop = { by: 'deadline', message: '' }
+  if (state.settled < distinct(state) && state.stop === null) state.stop = { by: 'deadline', message: '' }
 }
 
 /** Resolves when `work` does, or at `deadline` (a Date.now() value), whichever comes first. */
@@ -141,11 +152,44 @@ async function worker(state: QueueState, save: (hash: string) => Promise<SaveOut
       state.stop ??= { by: 'deadline', message: '' }
       break
     }
+    if (state.pausedUntil > Date.now()) {
+      // The service asked to wait (Retry-After): every worker waits, within the deadline.
+      await new Promise(r => setTimeout(r, Math.min(state.pausedUntil, opts.deadline ?? Infinity) - Date.now()))
+      continue
+    }
     const entry = state.todo[state.next++]
     const outcome = await saveOutcome(save, entry.hash)
     if (stoppedByDeadline(state)) return // reported as not saved already
+    if (retryLater(state, entry, outcome, opts)) continue
     record(state, entry, outcome, opts)
   }
+}
+
+/** Entries in the queue, each once (an entry tried again is in `todo` again). */
+function distinct(state: QueueState): number {
+  return state.todo.length - state.result.retried
+}
+
+/** Tries of one entry at most, when the service keeps answering 429 with a Retry-After. */
+const MAX_TRIES = 5
+
+/**
+ * A 429 with a Retry-After that ends before the deadline: every worker pauses until then and the
+ * entry goes back in the queue (the service asked to be asked again, not to be given up on).
+ */
+function retryLater(state: QueueState, entry: QueueEntry, outcome: SaveOutcome, opts: QueueOptions): boolean {
+  if (outcome.kind !== 'rate-limited' || outcome.retryAfter === undefined) return false
+  const until = Date.now() + outcome.retryAfter * 1000
+  const tries = (state.tries.get(entry.hash) ?? 0) + 1
+  if (tries >= MAX_TRIES || (opts.deadline !== undefined && until >= opts.deadline)) return false
+  state.tries.set(entry.hash, tries)
+  if (until > state.pausedUntil) {
+    state.pausedUntil = until
+    opts.info(`The Actions cache asked to wait ${outcome.retryAfter} s (429, Retry-After): saving goes on after that.`)
+  }
+  state.result.retried++
+  state.todo.push(entry)
+  return true
 }
 
 /** (A function, so the check reads the state as it is after the await, not as narrowed before it.) */
@@ -197,11 +241,11 @@ function finish(state: QueueState, opts: QueueOptions): QueueResult {
   const { result, stop } = state
   if (stop === null) return result
   // The last entries failing in a row stop nothing: there was nothing left to try.
-  if (stop.by === 'failures' && state.settled === state.todo.length) return result
+  if (stop.by === 'failures' && state.settled === distinct(state)) return result
 
   // Saves still in flight when the queue stopped are not waited for (deadline) or are counted as
   // they end (the others): everything not settled is not saved.
-  result.notTried = state.todo.length - state.settled
+  result.notTried = distinct(state) - state.settled
   result.stoppedBy = stop.by
   reportStop(stop, result, state.failuresInARow, opts)
   return result

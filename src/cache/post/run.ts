@@ -2,18 +2,30 @@
 // say what happened: outputs and a job summary. Never fails the job: every failure is a warning.
 
 import * as core from '../../action-io/core.js'
-import { readFileSync, statSync } from 'node:fs'
+import { lstatSync, readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../../core/html.js'
-import { ENTRY_DIR, enterStage, saveEntry } from '../actions-store.js'
+import { ENTRY_DIR, type SaveOutcome, enterStage, isEntryHash, saveEntry } from '../adapter/actions-cache.js'
+import { type PackIndex, mergeIndex, packKeys, parseIndex, planPacks, savePack } from '../adapter/packs.js'
 import { type QueueEntry, type QueueResult, saveQueue } from './queue.js'
-import { readSaveSettings } from './settings.js'
-import { STATS_PATH, type ServerReport, type ServerStats, readUploadsFile } from '../server/http.js'
-import { REJECTED_FILE, STATS_FILE, UPLOADS_FILE, readHandoff } from '../state.js'
+import {
+  PACKS_FILE,
+  REJECTED_FILE,
+  STATS_FILE,
+  STATS_PATH,
+  type ScopeKind,
+  type ServerReport,
+  type ServerStats,
+  UPLOADS_FILE,
+  readHandoff,
+  readUploadsFile
+} from '../state.js'
 
 interface PostReport {
   access: string
   reason: string
+  scope: string
+  scopeKind: ScopeKind
   started: boolean
   stats: ServerStats | null
   queue: QueueResult | null
@@ -31,8 +43,8 @@ export async function run(): Promise<void> {
 /** `t0`: when post began; its time limit (save-time-limit) counts from there. */
 async function post(t0: number): Promise<PostReport> {
   const handoff = readHandoff(core)
-  const { access, reason, server } = handoff
-  if (server === null) return { access, reason, started: false, stats: null, queue: null }
+  const { access, reason, server, scope, scopeKind } = handoff
+  if (server === null) return { access, reason, scope: '', scopeKind: 'none', started: false, stats: null, queue: null }
   const { stage, pid, port, write } = server
 
   // Asked before it is stopped: on Windows the signal ends the server at once, with no stats.json.
@@ -53,33 +65,155 @@ async function post(t0: number): Promise<PostReport> {
   let queue: QueueResult | null = null
   if (write && uploads.length > 0) {
     enterStage(stage)
-    const entries: QueueEntry[] = []
-    for (const hash of uploads) {
-      try {
-        entries.push({ hash, size: statSync(join(stage, ENTRY_DIR, hash)).size })
-      } catch {
-        // Written and then lost: nothing to save.
-      }
-    }
+    const entries = stagedEntries(stage, uploads)
     const runnerOs = process.env.RUNNER_OS ?? ''
-    const { concurrency, timeLimit } = readSaveSettings(core)
-    const timeLimitMs = timeLimit * 1000
-    core.info(`Saving ${entries.length} Nx cache entries to the Actions cache, ${concurrency} at a time.`)
-    queue = await saveQueue(entries, hash => saveEntry(hash, runnerOs), {
+    const concurrency = handoff.saveConcurrency
+    const timeLimitMs = handoff.saveTimeLimit * 1000
+    const deadline = t0 + timeLimitMs
+    const fitting = entries.filter(e => e.size <= handoff.maxEntrySize).slice(0, handoff.maxEntries)
+    const packed = scope === '' ? null : await savePacks(stage, fitting, scope, runnerOs, deadline)
+    const rest = packed === null ? entries : [...entries.filter(e => !fitting.includes(e)), ...packed.rest]
+    if (rest.length > 0) core.info(`Saving ${rest.length} Nx cache entries to the Actions cache one entry each, ${concurrency} at a time.`)
+    queue = await saveQueue(rest, hash => saveEntry(hash, runnerOs), {
       maxEntries: handoff.maxEntries,
       maxEntrySize: handoff.maxEntrySize,
       concurrency,
-      deadline: t0 + timeLimitMs,
+      deadline,
       timeLimitMs,
       warning: m => core.warning(m),
       notice: m => core.notice(m),
       info: m => core.info(m)
     })
+    if (packed !== null) {
+      queue.saved += packed.saved
+      queue.savedBytes += packed.savedBytes
+      queue.packs = packed.packs
+      queue.retried += packed.retried
+    }
   } else if (!write && uploads.length > 0) {
     // Cannot happen: a read-only server keeps nothing. Said rather than saved, should it ever.
     core.warning(`${uploads.length} uploads were kept on a read-only run; none is saved.`)
   }
-  return { access, reason, started: true, stats: answer?.stats ?? null, queue }
+  return {
+    access,
+    reason,
+    scope: write ? scope : '',
+    scopeKind: write ? scopeKind : 'none',
+    started: true,
+    stats: answer?.stats ?? null,
+    queue
+  }
+}
+
+/** Waits `ms`, or until `deadline` (a Date.now() value), whichever is sooner. */
+const pause = (ms: number, deadline: number): Promise<void> =>
+  new Promise(r => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))))
+
+/**
+ * Saves the run's entries as a few packs (see adapter/packs.ts), one after another, each carrying
+ * the index of this run's packs and of those it inherited from the newest pack of its own scope.
+ * A 429 with Retry-After is waited out when the deadline allows; the entries of a pack that is not
+ * saved are left for per-hash entries (`rest`), as are those past the packs' size.
+ */
+async function savePacks(
+  stage: string,
+  entries: QueueEntry[],
+  scope: string,
+  runnerOs: string,
+  deadline: number
+): Promise<{ saved: number; savedBytes: number; packs: number; retried: number; rest: QueueEntry[] }> {
+  const out = { saved: 0, savedBytes: 0, packs: 0, retried: 0, rest: [] as QueueEntry[] }
+  if (entries.length === 0) return out
+  const plan = planPacks(entries)
+  out.rest.push(...plan.rest)
+  let inherited: PackIndex = []
+  try {
+    inherited = parseIndex(readFileSync(join(stage, PACKS_FILE), 'utf8'))
+  } catch {
+    // No index restored: this pack starts the line.
+  }
+  const keys = packKeys(runnerOs, scope, plan.packs.length, {
+    id: process.env.GITHUB_RUN_ID ?? '',
+    attempt: process.env.GITHUB_RUN_ATTEMPT ?? ''
+  })
+  const index = mergeIndex(
+    plan.packs.map((p, i) => [keys[i], p.map(e => e.hash)]),
+    inherited
+  )
+  core.info(`Saving ${entries.length - plan.rest.length} Nx cache entries to the Actions cache as ${plan.packs.length} pack(s).`)
+  // A pack not saved by the deadline is not waited for: its entries go to the per-hash queue,
+  // which, past the deadline, counts them in its one warning as not saved.
+  const withinDeadline = (p: Promise<SaveOutcome>): Promise<SaveOutcome | 'deadline'> =>
+    Promise.race([p, pause(deadline - Date.now(), deadline).then(() => 'deadline' as const)])
+  for (const [i, pack] of plan.packs.entries()) {
+    const hashes = pack.map(e => e.hash)
+    let outcome: SaveOutcome | 'deadline' =
+      Date.now() >= deadline ? 'deadline' : await withinDeadline(savePack(stage, keys[i], hashes, index))
+    for (
+      let tries = 1;
+      outcome !== 'deadline' && outcome.kind === 'rate-limited' && outcome.retryAfter !== undefined && tries < 5;
+      tries++
+    ) {
+      if (Date.now() + outcome.retryAfter * 1000 >= deadline) break
+      core.info(`The Actions cache asked to wait ${outcome.retryAfter} s (429, Retry-After) before the next pack.`)
+      out.retried++
+      await pause(outcome.retryAfter * 1000, deadline)
+      outcome = await withinDeadline(savePack(stage, keys[i], hashes, index))
+    }
+    if (outcome === 'deadline') {
+      out.rest.push(...pack)
+      continue
+    }
+    if (outcome.kind === 'saved') {
+      out.packs++
+      out.saved += pack.length
+      out.savedBytes += pack.reduce((n, e) => n + e.size, 0)
+    } else {
+      core.info(`Pack ${keys[i]} was not saved (${outcome.message}): its ${pack.length} entries are saved one entry each.`)
+      out.rest.push(...pack)
+    }
+  }
+  return out
+}
+
+/**
+ * The uploads to save, from the names the server reported: only regular files directly in the
+ * staging folder's entries folder, named as the kit names entries. The report and the folder can
+ * be written by any later step of the job, so a name that is a path (`../…`, absolute), a symlink,
+ * or an entries folder that is not a real folder inside the stage is never saved, with a warning.
+ */
+function stagedEntries(stage: string, uploads: unknown[]): QueueEntry[] {
+  const entries: QueueEntry[] = []
+  const refused: string[] = []
+  const dir = join(stage, ENTRY_DIR)
+  let real = false
+  try {
+    real = lstatSync(dir).isDirectory() && realpathSync(dir) === join(realpathSync(stage), ENTRY_DIR)
+  } catch {
+    // No entries folder: nothing to save.
+  }
+  for (const hash of new Set(uploads)) {
+    if (typeof hash !== 'string' || !isEntryHash(hash) || !real) {
+      refused.push(String(hash))
+      continue
+    }
+    try {
+      const st = lstatSync(join(dir, hash))
+      if (st.isFile()) entries.push({ hash, size: st.size })
+      else refused.push(hash)
+    } catch {
+      // Written and then lost: nothing to save.
+    }
+  }
+  if (refused.length > 0) {
+    core.warning(
+      `${refused.length} names in the cache server's report are not entries of its staging folder (${refused
+        .slice(0, 3)
+        .map(n => JSON.stringify(n.slice(0, 80)))
+        .join(', ')}${refused.length > 3 ? ', …' : ''}): not saved. Something else in this job wrote to ${stage}.`
+    )
+  }
+  return entries
 }
 
 /** The entries the server would not restore (see server-main.ts), each key once. */
@@ -166,6 +300,7 @@ function postOutputs(r: PostReport): Record<string, string> {
   const s = r.stats
   return {
     access: r.access,
+    scope: r.scope,
     hits: String(s?.hits ?? 0),
     misses: String(s?.misses ?? 0),
     saved: String(r.queue?.saved ?? 0),
@@ -175,12 +310,23 @@ function postOutputs(r: PostReport): Record<string, string> {
   }
 }
 
+/** Which Actions cache scope this run wrote to, in words. */
+function scopeWords(r: PostReport): string {
+  if (r.scopeKind === 'pull-request') {
+    return `${r.scope}: this pull request's own scope, read only by its later runs (never by the default branch)`
+  }
+  if (r.scopeKind === 'branch')
+    return `${r.scope}: this branch's scope, read by its later runs and by branches and pull requests based on it`
+  return 'none: this run saves nothing'
+}
+
 function postSummaryRows(r: PostReport): [string, string][] {
   const s = r.stats
   const q = r.queue
   const rows: [string, string][] = [
     ['Access', r.access],
-    ['Why', r.reason || '(not recorded)']
+    ['Why', r.reason || '(not recorded)'],
+    ['Scope written', scopeWords(r)]
   ]
   if (!r.started) {
     rows.push(['Server', 'not started'])
@@ -204,7 +350,7 @@ function postSummaryRows(r: PostReport): [string, string][] {
   }
   if (q) {
     rows.push(
-      ['Entries saved', `${q.saved} (${q.savedBytes} bytes)`],
+      ['Entries saved', `${q.saved} (${q.savedBytes} bytes${q.packs > 0 ? `; ${q.packs} pack(s), the rest one entry each` : ''})`],
       ['Not saved', `${q.failed + q.notTried} (${q.existed} existed already${q.stoppedBy ? `; stopped by ${q.stoppedBy}` : ''})`]
     )
   } else {

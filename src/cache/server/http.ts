@@ -18,23 +18,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { EntryStore, type RefusalKind, type ServerStats, type StoreOptions, type UploadOutcome, isEntryHash, isRefusal } from './store.js'
+import { isEntryHash } from '../adapter/names.js'
+import { STATS_PATH, type ServerReport, type ServerStats } from '../state.js'
+import { EntryStore, type RefusalKind, type StoreOptions, type UploadOutcome, isRefusal } from './store.js'
 
-export { type EntrySource, type ServerStats, emptyStats, readUploadsFile, resetUploadsFile } from './store.js'
+export type { EntrySource } from './store.js'
 
 interface ServerOptions extends StoreOptions {
   /** The bearer token Nx must send (random per job, a secret). */
   token: string
 }
-
-/** What the server reports: on its stats path, and in stats.json when it is stopped. */
-export interface ServerReport {
-  stats: ServerStats
-  uploads: string[]
-}
-
-/** The one path this kit answers besides Nx's own (same bearer token): the statistics so far. */
-export const STATS_PATH = '/v1/nx-cloud-access/stats'
 
 /** Every refusal of a PUT is one Nx accepts silently: 409 where the entry is (or will be) there. */
 const REFUSAL_STATUS: Record<RefusalKind, 403 | 409> = {

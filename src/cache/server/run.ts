@@ -3,13 +3,23 @@
 // every error is logged and survived. It is started with no secret in its environment or command
 // line, and handed its settings over IPC (see server-launch.ts); its log keeps no secret (redact.ts).
 
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ENTRY_DIR, UnsafeEntryError, enterStage, prepareRestore, restoreEntry } from '../actions-store.js'
+import { ENTRY_DIR, UnsafeEntryError, enterStage, prepareRestore, restoreEntry } from '../adapter/actions-cache.js'
+import { type PackIndex, packPrefix, restorePack } from '../adapter/packs.js'
 import { createRedactor, redactStream } from '../redact.js'
 import { CREDENTIALS, type ServerHandoff, isHandoff } from '../server-launch.js'
-import { type EntrySource, type ServerReport, createNxCacheServer, resetUploadsFile } from './http.js'
-import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_ENTRY_SIZE, REJECTED_FILE, STATS_FILE, UPLOADS_FILE } from '../state.js'
+import { type EntrySource, createNxCacheServer } from './http.js'
+import {
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_ENTRY_SIZE,
+  PACKS_FILE,
+  REJECTED_FILE,
+  STATS_FILE,
+  type ServerReport,
+  UPLOADS_FILE,
+  resetUploadsFile
+} from '../state.js'
 
 /** How long the server waits for `main` to hand it its settings. */
 const HANDOFF_TIMEOUT_MS = 15000
@@ -63,6 +73,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     resetUploadsFile(uploadsFile)
     rmSync(join(stage, STATS_FILE), { force: true })
     rmSync(join(stage, REJECTED_FILE), { force: true })
+    rmSync(join(stage, PACKS_FILE), { force: true })
     const server = createNxCacheServer({
       token,
       write: handoff.write,
@@ -70,7 +81,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       uploadsFile,
       maxEntries: handoff.maxEntries || DEFAULT_MAX_ENTRIES,
       maxEntrySize: handoff.maxEntrySize || DEFAULT_MAX_ENTRY_SIZE,
-      source: actionsSource(stage, runnerOs),
+      source: actionsSource(stage, runnerOs, handoff.maxEntrySize || DEFAULT_MAX_ENTRY_SIZE, handoff.readScopes, log),
       log
     })
     const port = await server.listen(0)
@@ -97,25 +108,96 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 }
 
 /**
- * The Actions cache as the server's entry source. An entry whose archive is not what the kit saves
- * (an UnsafeEntryError) is a miss, recorded once in rejected.txt for `post` to warn about, and not
- * downloaded again in this job.
+ * The Actions cache as the server's entry source: packs first, then per-hash entries. At start,
+ * the newest pack of each scope in `readScopes` is restored whole (with the other packs of the
+ * same run), so a fresh runner restores a run's outputs as one archive; a hash an index names in
+ * an older pack restores that pack whole; any other hash is asked for by its own entry. An entry or
+ * pack whose archive is not what the kit saves (an UnsafeEntryError) is a miss, recorded once in
+ * rejected.txt for `post` to warn about, and not downloaded again in this job. The index of the
+ * run's own scope goes to packs.json, for post to carry into the pack it saves.
  */
-function actionsSource(stage: string, runnerOs: string): EntrySource {
+function actionsSource(
+  stage: string,
+  runnerOs: string,
+  maxEntrySize: number,
+  readScopes: string[],
+  log: (line: string) => void
+): EntrySource {
   const rejected = new Set<string>()
+  /** hash → the pack that holds it, from the indexes restored. */
+  const packOf = new Map<string, string>()
+  const packs = new Map<string, Promise<void>>()
+  const reject = (e: unknown): void => {
+    if (!(e instanceof UnsafeEntryError)) return
+    try {
+      appendFileSync(join(stage, REJECTED_FILE), `${JSON.stringify({ key: e.key, why: e.why })}\n`)
+    } catch {
+      // The server log still says it.
+    }
+  }
+  const fetchPack = (key: string): Promise<void> => {
+    let p = packs.get(key)
+    if (!p) {
+      p = restorePack(stage, { key, prefix: false }, maxEntrySize).then(
+        got => log(got ? `restored pack ${key}: ${got.hashes.length} entries` : `pack ${key} is gone`),
+        e => {
+          reject(e)
+          log(`pack ${key} not restored: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      )
+      packs.set(key, p)
+    }
+    return p
+  }
+  const ready = (async () => {
+    let own: PackIndex = []
+    for (const [n, ref] of readScopes.entries()) {
+      try {
+        const got = await restorePack(stage, { key: packPrefix(runnerOs, ref), prefix: true }, maxEntrySize)
+        if (got === null) continue
+        packs.set(got.key, Promise.resolve())
+        log(`restored the newest pack of ${ref}, ${got.key}: ${got.hashes.length} entries`)
+        if (n === 0) own = got.index
+        for (const [key, hashes] of got.index) for (const h of hashes) if (!packOf.has(h)) packOf.set(h, key)
+        // The run's other packs (its outputs past one pack's size) come with it.
+        const stem = got.key.replace(/-\d+$/, '-')
+        await Promise.all(got.index.filter(([key]) => key !== got.key && key.startsWith(stem)).map(([key]) => fetchPack(key)))
+      } catch (e) {
+        reject(e)
+        log(`the newest pack of ${ref} was not restored: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
+    try {
+      writeFileSync(join(stage, PACKS_FILE), JSON.stringify(own))
+    } catch {
+      // Post then starts a new line of packs.
+    }
+  })()
+  const local = (hash: string): Buffer | null => {
+    try {
+      return readFileSync(join(stage, ENTRY_DIR, hash))
+    } catch {
+      return null
+    }
+  }
   return {
     async restore(hash) {
       if (rejected.has(hash)) return null
+      await ready
+      const placed = local(hash)
+      if (placed !== null) return placed
+      const key = packOf.get(hash)
+      if (key !== undefined) {
+        await fetchPack(key)
+        const fromPack = local(hash)
+        if (fromPack !== null) return fromPack
+      }
       try {
-        return await restoreEntry(stage, hash, runnerOs)
+        return await restoreEntry(stage, hash, runnerOs, maxEntrySize)
       } catch (e) {
         if (e instanceof UnsafeEntryError) {
           rejected.add(hash)
-          try {
-            appendFileSync(join(stage, REJECTED_FILE), `${JSON.stringify({ key: e.key, why: e.why })}\n`)
-          } catch {
-            // The server log still says it (the server logs the failed restore).
-          }
+          reject(e)
         }
         throw e
       }

@@ -9,8 +9,9 @@
 // - an upload in flight: it streams into a hidden temporary file, renamed to `<hash>` only once
 //   whole. One that fails or is aborted removes its temporary file and frees its reservation.
 
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { type ServerStats, emptyStats } from '../state.js'
 
 /** Where entries come from when this job has not seen them: the Actions cache, in production. */
 export interface EntrySource {
@@ -39,58 +40,6 @@ export interface StoreOptions {
   restoreTimeoutMs?: number
   maxRestoreTimeouts?: number
   log?: (line: string) => void
-}
-
-export interface ServerStats {
-  /** GETs answered 200. */
-  hits: number
-  /** GETs answered 404. */
-  misses: number
-  /** Of the misses, how many were failed restores (answered as misses). */
-  restoreErrors: number
-  /** Of the misses, how many outlasted restoreTimeoutMs. */
-  restoreTimeouts: number
-  /** PUTs kept for saving (200). */
-  stored: number
-  /** PUTs answered 403 because this run may not write. */
-  refused: number
-  /** PUTs answered 403 for being over max-entry-size. */
-  tooLarge: number
-  /** PUTs answered 403 for being over max-entries. */
-  overCap: number
-  /** PUTs answered 409: the entry was already there. */
-  conflicts: number
-  /** PUTs answered 403 because the body could not be written. */
-  storeErrors: number
-  /** Requests answered 401. */
-  unauthorized: number
-  bytesServed: number
-  bytesStored: number
-}
-
-export function emptyStats(): ServerStats {
-  return {
-    hits: 0,
-    misses: 0,
-    restoreErrors: 0,
-    restoreTimeouts: 0,
-    stored: 0,
-    refused: 0,
-    tooLarge: 0,
-    overCap: 0,
-    conflicts: 0,
-    storeErrors: 0,
-    unauthorized: 0,
-    bytesServed: 0,
-    bytesStored: 0
-  }
-}
-
-/** Nx task hashes are decimal strings today; accept what can safely name a file, nothing else. */
-const HASH = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
-
-export function isEntryHash(hash: string): boolean {
-  return HASH.test(hash)
 }
 
 /** Why an upload is not taken: before it starts (a refusal) or while it streams (a failure). */
@@ -310,23 +259,4 @@ export class EntryStore {
 
 export function isRefusal(r: Reservation | Refusal): r is Refusal {
   return 'refused' in r
-}
-
-/** The uploads file as `post` reads it when the server could not be asked (it died). */
-export function readUploadsFile(path: string): string[] {
-  try {
-    return [
-      ...new Set(
-        readFileSync(path, 'utf8')
-          .split('\n')
-          .filter(h => HASH.test(h))
-      )
-    ]
-  } catch {
-    return []
-  }
-}
-
-export function resetUploadsFile(path: string): void {
-  writeFileSync(path, '')
 }

@@ -1,8 +1,9 @@
 // `audit [DIR]`: read nx.json and .github/workflows/*.yml of a checkout and report findings.
 // Exit 0 when nothing is at or above --fail-on, 1 otherwise, 2 on bad usage.
 
-import { lstatSync, readdirSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
+import { resolveExtends } from '../../action-io/nx-json.js'
 import { parseArgs } from 'node:util'
 import { parseSetup } from '../../core/inputs.js'
 import { parseNxJson } from '../../core/nx-config.js'
@@ -96,6 +97,15 @@ function lazyFiles(root: string): Files {
       const text = r.ok ? r.text : null
       cache.set(rel, text)
       return text
+    },
+    resolveExtends(spec: string, dir: string): string | null {
+      try {
+        return relative(realpathSync(root), resolveExtends(spec, join(root, dir), root))
+          .split(sep)
+          .join('/')
+      } catch {
+        return null
+      }
     }
   }
 }

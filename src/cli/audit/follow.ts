@@ -13,6 +13,11 @@ import { type Action, type Job, type Step, readAction } from './workflow.js'
 /** The repository's files, read lazily by path relative to the root; null when absent or unreadable. */
 export interface Files {
   read(rel: string): string | null
+  /**
+   * The file nx.json's `extends` names, as Nx resolves it from the workspace folder `dir`, relative
+   * to the root; null when it does not resolve or leaves the repository. Absent: not followed.
+   */
+  resolveExtends?(spec: string, dir: string): string | null
 }
 
 // `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.

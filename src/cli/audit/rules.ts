@@ -5,7 +5,7 @@
 
 import { TOKEN_VARIABLES } from '../../core/policy.js'
 import { parseSetup } from '../../core/inputs.js'
-import { ENV_FILES, envFileTokensOf } from '../../core/env-files.js'
+import { committedReadWriteTokens } from './workspace.js'
 import { parseNxJson, tokenLevel } from '../../core/nx-config.js'
 import type { NxConfig, Setup } from '../../core/types.js'
 import { findNodeAtLocation, parseTree } from 'jsonc-parser'
@@ -847,36 +847,18 @@ function nxJsonFindings(ctx: Context, setups: Set<Setup>, opts: Options): Findin
  * nx.json's under setups 1 and 2.
  */
 function envFileTokenFindings(ctx: Context, nx: Workspace, strict: Setup[], opts: Options): Finding[] {
-  const out: Finding[] = []
-  const dir = posix.dirname(nx.file)
-  for (const name of ENV_FILES) {
-    const file = dir === '.' ? name : `${dir}/${name}`
-    const text = ctx.files.read(file)
-    if (text === null) continue
-    for (const { name: variable, value } of envFileTokensOf(text, file)) {
-      if (tokenLevel(value) !== 'read-write') continue
-      // The last assignment wins, as in dotenv.
-      const assigns = new RegExp(`^\\s*(?:export\\s+)?${variable}\\s*[=:]`)
-      const lines = text.split(/\r\n|\r|\n/)
-      let line = 0
-      lines.forEach((l, i) => {
-        if (assigns.test(l)) line = i + 1
-      })
-      out.push({
-        rule: 'nx-json-read-write-token',
-        severity: 'high',
-        file,
-        line: line > 0 ? line : 1,
-        message: `${file} sets ${variable} to a token that decodes as read-write, and Nx loads that file into every run of the workspace: anyone who can read the repository can write to the cache${
-          strict.length > 0
-            ? ` (under setup ${strict.join(' and ')}${ctx.kit ? ', the kit fails such runs' : ', the kit would refuse to run'})`
-            : ''
-        }${opts.public && strict.length === 0 ? ', in a public repository' : ''}.`,
-        fix: `Revoke this token in Nx Cloud and remove it from ${file}; keep the read-write token in a secret given to the kit's read-write-token input (developers use personal access tokens, npx nx login).`
-      })
-    }
-  }
-  return out
+  return committedReadWriteTokens(ctx.files, nx.file, nx.text, nx.config.accessToken).map(t => ({
+    rule: 'nx-json-read-write-token',
+    severity: 'high',
+    file: t.file,
+    line: t.line,
+    message: `${t.file} ${t.what}: anyone who can read the repository can write to the cache${
+      strict.length > 0
+        ? ` (under setup ${strict.join(' and ')}${ctx.kit ? ', the kit fails such runs' : ', the kit would refuse to run'})`
+        : ''
+    }${opts.public && strict.length === 0 ? ', in a public repository' : ''}.`,
+    fix: `Revoke this token in Nx Cloud and remove it from ${t.file}; keep the read-write token in a secret given to the kit's read-write-token input (developers use personal access tokens, npx nx login).`
+  }))
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   entryKey,
   restoreEntry,
   saveEntry
-} from '../../src/cache/actions-store.js'
+} from '../../src/cache/adapter/actions-cache.js'
 import { type ActionsCacheService, startActionsCacheService } from '../helpers/actions-cache-service.js'
 import { entryArchive, entryVersion } from '../helpers/entry-archive.js'
 
@@ -53,11 +53,11 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256))
     writeFileSync(join(a, ENTRY_DIR, '8877'), bytes)
     expect(await saveEntry('8877', 'Linux')).toEqual({ kind: 'saved' })
-    expect(svc.entries.get(entryKey('8877', 'Linux'))?.finalized).toBe(true)
+    expect(svc.entry(entryKey('8877', 'Linux'))?.finalized).toBe(true)
 
     const b = freshStage()
     expect(b).not.toBe(a)
-    const restored = await restoreEntry(b, '8877', 'Linux')
+    const restored = await restoreEntry(b, '8877', 'Linux', 1024 * 1024)
     expect(restored).toEqual(bytes)
   })
 
@@ -66,8 +66,8 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     writeFileSync(join(a, ENTRY_DIR, '5555'), 'x')
     expect((await saveEntry('5555', 'Linux')).kind).toBe('saved')
     const b = freshStage()
-    expect(await restoreEntry(b, '4444', 'Linux')).toBeNull()
-    expect(await restoreEntry(b, '5555', 'Windows')).toBeNull()
+    expect(await restoreEntry(b, '4444', 'Linux', 1024 * 1024)).toBeNull()
+    expect(await restoreEntry(b, '5555', 'Windows', 1024 * 1024)).toBeNull()
   })
 
   it('does not take an entry whose key only starts with the hash', async () => {
@@ -76,10 +76,10 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     expect((await saveEntry('12345', 'Linux')).kind).toBe('saved')
     // The real service matches the version (a hash of the path, so of the hash) exactly, and so
     // never hands 12345 to 1234; restoreEntry's own exact-key check must hold without it too.
-    expect(await restoreEntry(freshStage(), '1234', 'Linux')).toBeNull()
+    expect(await restoreEntry(freshStage(), '1234', 'Linux', 1024 * 1024)).toBeNull()
     svc.ignoreVersion = true
     try {
-      expect(await restoreEntry(freshStage(), '1234', 'Linux')).toBeNull()
+      expect(await restoreEntry(freshStage(), '1234', 'Linux', 1024 * 1024)).toBeNull()
     } finally {
       svc.ignoreVersion = false
     }
@@ -120,7 +120,27 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
     } finally {
       svc.rateLimitAfter = Infinity
     }
-    expect(svc.entries.has(entryKey('7000', 'Linux'))).toBe(false)
+    expect(svc.entry(entryKey('7000', 'Linux')) !== undefined).toBe(false)
+  })
+
+  it("reads a 429's Retry-After from the service's own answer (the library only prints it)", async () => {
+    const a = freshStage()
+    writeFileSync(join(a, ENTRY_DIR, '7001'), 'seven')
+    svc.createsPerWindow = 0
+    try {
+      expect(await saveEntry('7001', 'Linux')).toMatchObject({ kind: 'rate-limited', retryAfter: 60 })
+    } finally {
+      svc.createsPerWindow = 200
+    }
+    // Without one (a hard stop), none is made up.
+    svc.rateLimitAfter = 0
+    try {
+      const outcome = await saveEntry('7001', 'Linux')
+      expect(outcome.kind).toBe('rate-limited')
+      expect('retryAfter' in outcome).toBe(false)
+    } finally {
+      svc.rateLimitAfter = Infinity
+    }
   })
 
   it('tells a write the service refuses (a read-only cache token) apart', async () => {
@@ -155,7 +175,7 @@ describe('saveEntry and restoreEntry with @actions/cache', () => {
       svc.latencyMs = 0
       svc.keyFaults.clear()
     }
-    expect(svc.entries.get(entryKey('7306', 'Linux'))?.finalized).toBe(true)
+    expect(svc.entry(entryKey('7306', 'Linux'))?.finalized).toBe(true)
   })
 
   it('is refused by ACTIONS_CACHE_MODE read without a request', async () => {
@@ -188,7 +208,7 @@ describe('restoreEntry takes only the layout the kit saves (never `tar -P` on wh
   }
 
   async function expectRejected(stage: string, hash: string, why: RegExp): Promise<void> {
-    const err = await restoreEntry(stage, hash, 'Linux').then(
+    const err = await restoreEntry(stage, hash, 'Linux', 1024 * 1024).then(
       () => null,
       (e: unknown) => e
     )
@@ -241,12 +261,12 @@ describe('restoreEntry takes only the layout the kit saves (never `tar -P` on wh
     const src = source('8105', 'clean bytes')
     svc.seed(entryKey('8105', 'Linux'), entryVersion('8105'), entryArchive(src, ['nx-cache/8105']))
     const stage = freshStage()
-    expect((await restoreEntry(stage, '8105', 'Linux'))?.toString()).toBe('clean bytes')
+    expect((await restoreEntry(stage, '8105', 'Linux', 1024 * 1024))?.toString()).toBe('clean bytes')
     expect(readdirSync(join(stage, ENTRY_DIR))).toEqual(['8105'])
     expect(leftovers(stage)).toEqual([])
 
     const withDir = source('8106', 'with its folder')
     svc.seed(entryKey('8106', 'Linux'), entryVersion('8106'), entryArchive(withDir, ['--no-recursion', 'nx-cache', 'nx-cache/8106']))
-    expect((await restoreEntry(freshStage(), '8106', 'Linux'))?.toString()).toBe('with its folder')
+    expect((await restoreEntry(freshStage(), '8106', 'Linux', 1024 * 1024))?.toString()).toBe('with its folder')
   })
 })

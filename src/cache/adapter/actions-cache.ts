@@ -13,26 +13,29 @@
 // overlap and each is classified on its own. What the library prints during a save is attributed
 // to that save through an AsyncLocalStorage and demoted to debug lines (see saveEntry).
 
-import * as core from '../action-io/core.js'
+import * as core from '../../action-io/core.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs'
+import { createReadStream, createWriteStream, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
-import type { SaveOutcome } from './post/queue.js'
-import { HANDED_OVER } from './server-launch.js'
+import { HANDED_OVER } from '../server-launch.js'
+import { ENTRY_DIR, entryKey } from './names.js'
 
-export const ENTRY_DIR = 'nx-cache'
-const KEY_PREFIX = 'nx-cloud-access-v1'
+export { ENTRY_DIR, entryKey, isEntryHash } from './names.js'
+
+/** How one save ended, judged from its own calls (classifySaveError). */
+export type SaveOutcome =
+  | { kind: 'saved' }
+  | { kind: 'exists'; message: string }
+  | { kind: 'rate-limited'; message: string; /** Seconds the service asked to wait (Retry-After), if it said. */ retryAfter?: number }
+  | { kind: 'denied'; message: string }
+  | { kind: 'failed'; message: string }
 
 function entryPath(hash: string): string {
   return `${ENTRY_DIR}/${hash}`
-}
-
-export function entryKey(hash: string, runnerOs: string): string {
-  return `${KEY_PREFIX}-${runnerOs || process.platform}-${hash}`
 }
 
 /** Makes the process's working folder and GITHUB_WORKSPACE the staging folder (see above). */
@@ -46,22 +49,22 @@ export function enterStage(stageDir: string): void {
 // restoreCache itself uses (one copy in the bundle), pinned by the lock file; the tests run them
 // against the loopback service, so a change of the library's insides fails there first.
 interface CacheInternals {
-  tar: typeof import('../../node_modules/@actions/cache/lib/internal/tar.js')
-  utils: typeof import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js')
-  config: typeof import('../../node_modules/@actions/cache/lib/internal/config.js')
-  http: typeof import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js')
-  twirp: typeof import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
+  tar: typeof import('../../../node_modules/@actions/cache/lib/internal/tar.js')
+  utils: typeof import('../../../node_modules/@actions/cache/lib/internal/cacheUtils.js')
+  config: typeof import('../../../node_modules/@actions/cache/lib/internal/config.js')
+  http: typeof import('../../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js')
+  twirp: typeof import('../../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js')
   httpClient: typeof import('@actions/http-client')
 }
 let internals: Promise<CacheInternals> | null = null
 function cacheInternals(): Promise<CacheInternals> {
   // One after another: Jest's ESM loader fails concurrent imports sharing a module (@actions/core).
   internals ??= (async () => ({
-    tar: await import('../../node_modules/@actions/cache/lib/internal/tar.js'),
-    utils: await import('../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
-    config: await import('../../node_modules/@actions/cache/lib/internal/config.js'),
-    http: await import('../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
-    twirp: await import('../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js'),
+    tar: await import('../../../node_modules/@actions/cache/lib/internal/tar.js'),
+    utils: await import('../../../node_modules/@actions/cache/lib/internal/cacheUtils.js'),
+    config: await import('../../../node_modules/@actions/cache/lib/internal/config.js'),
+    http: await import('../../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'),
+    twirp: await import('../../../node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js'),
     httpClient: await import('@actions/http-client')
   }))()
   return internals
@@ -82,6 +85,26 @@ async function compressionMethod(): Promise<Compression> {
  */
 export async function prepareRestore(): Promise<void> {
   await compressionMethod()
+  await tarStream()
+}
+
+let tarReader: Promise<typeof import('tar-stream')> | null = null
+/**
+ * tar-stream, loaded once. The server loads it in prepareRestore, before it is handed any
+ * credential: a module loaded later is read from the action's folder on disk, which a later step
+ * of the job can rewrite, and would run with the runtime token in process.env.
+ */
+function tarStream(): Promise<typeof import('tar-stream')> {
+  tarReader ??= import('tar-stream')
+  return tarReader
+}
+
+/** An entry larger than max-entry-size: a miss, not restored (and not a tampered archive). */
+export class TooLargeEntryError extends Error {
+  constructor(key: string, limit: number) {
+    super(`the Actions cache entry ${key} is over max-entry-size (${limit} bytes): not restored, answered as a miss`)
+    this.name = 'TooLargeEntryError'
+  }
 }
 
 type TwirpClient = ReturnType<CacheInternals['twirp']['internalCacheTwirpClient']>
@@ -120,6 +143,44 @@ async function findEntry(i: CacheInternals, request: { key: string; restoreKeys:
   }
 }
 
+/**
+ * Finds the entry under `key` (exactly) or, with `prefix`, the newest whose key starts with it, in
+ * the scopes this run may read (the service goes through them in order), and downloads its archive
+ * into a new temporary folder. `null` on a miss or a failure (a warning, as restoreCache gives).
+ */
+export async function download(
+  request: { key: string; prefix: boolean; paths: string[] },
+  accept: (matchedKey: string) => boolean
+): Promise<{ key: string; archive: string; method: string; cleanup: () => void } | null> {
+  const i = await cacheInternals()
+  const { utils, config, http } = i
+  if (!config.isCacheReadable(config.getCacheMode())) return null
+  const method = await compressionMethod()
+  let found: { ok: boolean; signedDownloadUrl: string; matchedKey: string }
+  try {
+    found = await findEntry(i, {
+      key: request.key,
+      restoreKeys: request.prefix ? [request.key] : [],
+      version: utils.getCacheVersion(request.paths, method, false)
+    })
+  } catch (e) {
+    core.warning(`Failed to restore: ${e instanceof Error ? e.message : String(e)}`)
+    return null
+  }
+  if (!found.ok || !accept(found.matchedKey)) return null
+  const tmp = await utils.createTempDirectory()
+  const cleanup = (): void => rmSync(tmp, { recursive: true, force: true })
+  const archive = join(tmp, utils.getCacheFileName(method))
+  try {
+    await http.downloadCache(found.signedDownloadUrl, archive, { useAzureSdk: true })
+  } catch (e) {
+    cleanup()
+    core.warning(`Failed to restore: ${e instanceof Error ? e.message : String(e)}`)
+    return null
+  }
+  return { key: found.matchedKey, archive, method, cleanup }
+}
+
 /** An Actions cache entry under the kit's key that does not hold what the kit saves. */
 export class UnsafeEntryError extends Error {
   constructor(
@@ -142,50 +203,28 @@ export class UnsafeEntryError extends Error {
  * alone are written, to a path chosen here. Anything else throws an UnsafeEntryError (a miss for
  * the server) and nothing of the archive is kept.
  */
-export async function restoreEntry(stageDir: string, hash: string, runnerOs: string): Promise<Buffer | null> {
-  const i = await cacheInternals()
-  const { utils, config, http } = i
-  // As restoreCache: ACTIONS_CACHE_MODE write-only (or none) allows no reads.
-  if (!config.isCacheReadable(config.getCacheMode())) return null
+export async function restoreEntry(stageDir: string, hash: string, runnerOs: string, maxEntrySize: number): Promise<Buffer | null> {
   const key = entryKey(hash, runnerOs)
-  const method = await compressionMethod()
-  let found: { ok: boolean; signedDownloadUrl: string; matchedKey: string }
-  try {
-    found = await findEntry(i, {
-      key,
-      restoreKeys: [],
-      version: utils.getCacheVersion([entryPath(hash)], method, false)
-    })
-  } catch (e) {
-    // As restoreCache: a service that fails (or denies reads) is a miss, with a warning.
-    core.warning(`Failed to restore: ${e instanceof Error ? e.message : String(e)}`)
-    return null
-  }
   // Only the exact key: the service matches keys by prefix, and a hash is content-addressed.
-  if (!found.ok || found.matchedKey !== key) return null
-
-  const tmp = await utils.createTempDirectory()
+  const got = await download({ key, prefix: false, paths: [entryPath(hash)] }, matched => matched === key)
+  if (got === null) return null
   const target = join(stageDir, ENTRY_DIR, hash)
   const part = join(stageDir, ENTRY_DIR, `.${hash}.${process.pid}.restore`)
   try {
-    const archive = join(tmp, utils.getCacheFileName(method))
-    try {
-      await http.downloadCache(found.signedDownloadUrl, archive, { useAzureSdk: true })
-    } catch (e) {
-      core.warning(`Failed to restore: ${e instanceof Error ? e.message : String(e)}`)
-      return null
-    }
-    await readEntryArchive(archive, method, entryPath(hash), part, key)
+    // The compressed archive is never much larger than what it holds: one far over the limit is not read.
+    if (statSync(got.archive).size > maxEntrySize + 1024 * 1024) throw new TooLargeEntryError(key, maxEntrySize)
+    rmSync(part, { force: true })
+    await readEntryArchive(got.archive, got.method, entryPath(hash), part, key, maxEntrySize)
     renameSync(part, target)
     return readFileSync(target)
   } finally {
     rmSync(part, { force: true })
-    rmSync(tmp, { recursive: true, force: true })
+    got.cleanup()
   }
 }
 
 /** Printable, short: a member name comes from whoever wrote the archive. */
-function quoted(name: string): string {
+export function quoted(name: string): string {
   return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name)
 }
 
@@ -200,12 +239,27 @@ function refusal(header: { name: string; type?: string | null }, member: string)
   return null
 }
 
+/** A member of an archive as its header names it (the header comes from whoever wrote the archive). */
+export interface ArchiveMember {
+  name: string
+  type?: string | null
+  size?: number | null
+}
+
 /**
- * Reads the (compressed) tar archive, decompressing as @actions/cache does, and writes the bytes of
- * its one member `member` to `dest`; throws an UnsafeEntryError for any other layout.
+ * What to do with one member: skip it (a folder entry), or write its bytes to `dest`, at most
+ * `maxSize` of them (else `tooLarge` is thrown). Throw to refuse the whole archive.
  */
-async function readEntryArchive(archive: string, method: string, member: string, dest: string, key: string): Promise<void> {
-  const { extract } = await import('tar-stream')
+export type Placement = 'skip' | { dest: string; maxSize: number; tooLarge: () => Error }
+
+/**
+ * Reads a (compressed) tar archive, decompressing as @actions/cache does, never extracting it with
+ * tar: `place` judges every member, and only the bytes of the members it places are written, to
+ * the paths it chose. The size limit holds by the header and by the bytes as they stream (a header
+ * can lie), so nothing larger reaches the disk or memory.
+ */
+export async function readArchive(archive: string, method: string, place: (m: ArchiveMember) => Placement): Promise<void> {
+  const { extract } = await tarStream()
   let source: Readable
   let zstd: ChildProcess | null = null
   let zstdErr = ''
@@ -235,20 +289,25 @@ async function readEntryArchive(archive: string, method: string, member: string,
   const tar = extract()
   source.on('error', e => tar.destroy(e))
   source.pipe(tar)
-  let written = false
   try {
     for await (const entry of tar) {
-      const why = refusal(entry.header, member)
-      if (why !== null) throw new UnsafeEntryError(key, why)
-      if (entry.header.type === 'directory') {
+      const where = place(entry.header)
+      if (where === 'skip') {
         entry.resume()
         continue
       }
-      if (written) throw new UnsafeEntryError(key, `it holds ${member} twice`)
-      written = true
-      await pipeline(async function* () {
-        for await (const chunk of entry) yield chunk as Buffer
-      }, createWriteStream(dest))
+      if ((entry.header.size ?? 0) > where.maxSize) throw where.tooLarge()
+      let size = 0
+      await pipeline(
+        async function* () {
+          for await (const chunk of entry) {
+            size += (chunk as Buffer).length
+            if (size > where.maxSize) throw where.tooLarge()
+            yield chunk as Buffer
+          }
+        },
+        createWriteStream(where.dest, { flags: 'wx' })
+      )
     }
   } catch (e) {
     // Read no further: the archive is deleted by the caller.
@@ -259,6 +318,26 @@ async function readEntryArchive(archive: string, method: string, member: string,
   }
   const code = await zstdExit
   if (code !== 0) throw new Error(`zstd could not decompress the archive (exit ${code}): ${zstdErr.trim()}`)
+}
+
+/** Reads an entry's archive: exactly one regular file `member`, written to `dest`; an UnsafeEntryError for any other layout. */
+async function readEntryArchive(
+  archive: string,
+  method: string,
+  member: string,
+  dest: string,
+  key: string,
+  maxSize: number
+): Promise<void> {
+  let written = false
+  await readArchive(archive, method, header => {
+    const why = refusal(header, member)
+    if (why !== null) throw new UnsafeEntryError(key, why)
+    if (header.type === 'directory') return 'skip'
+    if (written) throw new UnsafeEntryError(key, `it holds ${member} twice`)
+    written = true
+    return { dest, maxSize, tooLarge: () => new TooLargeEntryError(key, maxSize) }
+  })
   if (!written) throw new UnsafeEntryError(key, `it holds no ${member}`)
 }
 
@@ -340,21 +419,44 @@ export async function saveEntry(hash: string, runnerOs: string): Promise<SaveOut
 }
 
 async function saveOne(hash: string, runnerOs: string): Promise<SaveOutcome> {
+  return saveArchive(entryKey(hash, runnerOs), [entryPath(hash)], null)
+}
+
+/**
+ * Saves the listed paths (relative to `workdir`, else to GITHUB_WORKSPACE, the stage) as the entry
+ * `key`: tar, reserve, upload, finalize, each step's answer this save's own. A 429 carries the
+ * seconds the service asked to wait (its Retry-After), read from the reservation's own answer.
+ */
+export async function saveArchive(key: string, paths: string[], workdir: string | null): Promise<SaveOutcome> {
   const { tar, utils, config, http, twirp } = await cacheInternals()
   const mode = config.getCacheMode()
   if (!config.isCacheWritable(mode)) {
     return { kind: 'denied', message: `the effective cache-mode '${mode}' does not permit writes` }
   }
-  const key = entryKey(hash, runnerOs)
   const method = await compressionMethod()
-  const paths = [entryPath(hash)]
   const tmp = await utils.createTempDirectory()
+  let retryAfter: number | undefined
   try {
     const archive = join(tmp, utils.getCacheFileName(method))
-    await tar.createTar(tmp, paths, method)
+    const workspace = process.env.GITHUB_WORKSPACE
+    if (workdir !== null) process.env.GITHUB_WORKSPACE = workdir
+    try {
+      // createTar reads GITHUB_WORKSPACE as it starts; the archive is made before it is set back.
+      await tar.createTar(tmp, paths, method)
+    } finally {
+      if (workdir !== null) process.env.GITHUB_WORKSPACE = workspace
+    }
     const size = utils.getArchiveFileSizeInBytes(archive)
     const version = utils.getCacheVersion(paths, method, false)
     const client = twirp.internalCacheTwirpClient()
+    // The library reads a 429's Retry-After only to print it: it is read here from the answer itself.
+    const rpc = (client as unknown as { rpc: { httpClient: { post: (...a: unknown[]) => Promise<HttpAnswer> } } }).rpc
+    const post = rpc.httpClient.post.bind(rpc.httpClient)
+    rpc.httpClient.post = async (...a: unknown[]) => {
+      const answer = await post(...a)
+      if (answer.message.statusCode === 429) retryAfter = retryAfterSeconds(answer.message.headers['retry-after'])
+      return answer
+    }
     const reserved = await client.CreateCacheEntry({ key, version })
     if (!reserved.ok) return classifySaveError(reserved.message || 'the service did not reserve the entry')
     // As saveCache: the Azure SDK, 64 MiB blocks, 8 in flight (one shot up to 128 MiB).
@@ -367,7 +469,20 @@ async function saveOne(hash: string, runnerOs: string): Promise<SaveOutcome> {
     const done = await client.FinalizeCacheEntryUpload({ key, version, sizeBytes: String(size) })
     if (!done.ok) return classifySaveError(done.message || `the service did not finalize ${key}`)
     return { kind: 'saved' }
+  } catch (e) {
+    const outcome = classifySaveError(e instanceof Error ? e.message : String(e))
+    return outcome.kind === 'rate-limited' && retryAfter !== undefined ? { ...outcome, retryAfter } : outcome
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }
+}
+
+interface HttpAnswer {
+  message: { statusCode?: number; headers: Record<string, string | string[] | undefined> }
+}
+
+/** Retry-After in whole seconds (GitHub sends seconds); `undefined` when absent or not a positive number. */
+export function retryAfterSeconds(value: string | string[] | undefined): number | undefined {
+  const n = Number(Array.isArray(value) ? value[0] : value)
+  return Number.isFinite(n) && n > 0 ? Math.ceil(n) : undefined
 }
