@@ -217,7 +217,7 @@ describe('what multiplies across steps, jobs, callers and findings: judged, not 
 
   it('200,000 findings print as text (no spread of them as arguments, which overflows the stack)', () => {
     const findings = Array.from({ length: 200000 }, (_, i) => ({
-      rule: 'unpinned-action',
+      rule: 'unpinned-action' as const,
       severity: 'high' as const,
       file: `${W}/f${i % 20}.yml`,
       line: i + 1,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { formatText } from '../../src/cli/audit/format.js'
 import { deployCommand, scriptCall } from '../../src/cli/audit/follow.js'
-import { type Finding, auditRepo, runsNx, workflowSetup } from '../../src/cli/audit/rules.js'
+import { type Finding, auditRepo, runsNx, workflowSetup } from '../../src/cli/audit/engine.js'
 import { readWorkflow } from '../../src/cli/audit/workflow.js'
 import type { Io } from '../../src/cli/common.js'
 import { parseNxJson } from '../../src/core/nx-config.js'
@@ -158,7 +158,7 @@ describe('reading a workflow', () => {
 })
 
 describe('text output colour', () => {
-  const finding = { rule: 'step-env-token', severity: 'high' as const, file: 'a.yml', line: 3, message: 'Why.', fix: 'Fix.' }
+  const finding = { rule: 'step-env-token' as const, severity: 'high' as const, file: 'a.yml', line: 3, message: 'Why.', fix: 'Fix.' }
   const io = (color: boolean): Io => ({ out: () => {}, err: () => {}, color, cwd: '.' })
   it('colours severities on a terminal, and nothing otherwise', () => {
     expect(formatText([finding], { workflows: 1, failOn: 'high' }, io(true))).toContain('\u001b[31mhigh')
@@ -175,60 +175,6 @@ function auditOne(workflow: string, nxJson: Record<string, string>): Finding[] {
     { setup: null, public: false }
   )
 }
-
-// docs/POLICY.md#no-token: with nxCloudId and no token, Nx connects at the workspace ID access level.
-describe('workspace-id-access: pull requests that run Nx with no token', () => {
-  const ID = { nxCloudId: '65f0c0ffee0000000000beef' }
-  const RO = Buffer.from('5f1e2d3c-4b5a-4697-8877-665544332211|read-only').toString('base64')
-  const wf = (on: string, env: string, steps: string): string =>
-    `on: ${on}\n${env ? `env:\n  ${env}\n` : ''}jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n${steps}`
-  const nxStep = '      - run: npm ci\n      - run: npx nx affected -t build\n'
-  const rule = (fs: Finding[]): Finding[] => fs.filter(f => f.rule === 'workspace-id-access')
-
-  it('a token from a secret is empty on a fork pull_request: one finding at the Nx step, and it is medium', () => {
-    const fs = rule(auditOne(wf('pull_request', 'NX_CLOUD_ACCESS_TOKEN: ${{ secrets.NX_CLOUD }}', nxStep), ID))
-    expect(fs.map(f => [f.severity, f.file, f.line])).toEqual([['medium', '.github/workflows/ci.yml', 9]])
-    expect(fs[0].message).toContain("job 'build' runs Nx on pull requests (pull_request)")
-  })
-
-  it('no finding when a pull request has a token, or the workspace has no nxCloudId, or only pushes run Nx', () => {
-    expect(rule(auditOne(wf('pull_request', '', nxStep), ID))).toHaveLength(1)
-    // A token written out reaches every run; pull_request_target runs get secrets.
-    expect(rule(auditOne(wf('pull_request', `NX_CLOUD_ACCESS_TOKEN: ${RO}`, nxStep), ID))).toEqual([])
-    expect(rule(auditOne(wf('pull_request_target', 'NX_CLOUD_ACCESS_TOKEN: ${{ secrets.NX_CLOUD }}', nxStep), ID))).toEqual([])
-    // nx.json's token is what Nx uses before nxCloudId.
-    expect(rule(auditOne(wf('pull_request', '', nxStep), { ...ID, nxCloudAccessToken: RO }))).toEqual([])
-    expect(rule(auditOne(wf('pull_request', '', nxStep), { nxCloudAccessToken: RO }))).toEqual([])
-    expect(rule(auditOne(wf('[push, merge_group]', '', nxStep), ID))).toEqual([])
-    expect(rule(auditOne(wf('pull_request', '', '      - run: npx nx build --skip-nx-cache\n'), ID))).toEqual([])
-    expect(rule(auditOne(wf('pull_request', 'NX_NO_CLOUD: true', nxStep), ID))).toEqual([])
-  })
-
-  it('the kit run before Nx decides such runs; Nx before the kit is still a finding, whose fix names the input', () => {
-    const kit = '      - uses: acme/nx-cloud-access@de0fac2e4500dabe0009e67214ff5f5447ce83dd\n'
-    expect(rule(auditOne(wf('pull_request', '', kit + nxStep), ID))).toEqual([])
-    const [f] = rule(auditOne(wf('pull_request', '', nxStep + kit), ID))
-    expect(f.fix).toContain('set its workspace-id-access: read-only')
-    const [bare] = rule(auditOne(wf('pull_request', '', nxStep), ID))
-    expect(bare.fix).toContain('read-only or none')
-    expect(bare.fix).not.toContain('set its workspace-id-access')
-  })
-
-  it('a key kept only in a secret: the fix says fork and Dependabot pull requests cannot read with it; a committed key: not', () => {
-    const secretKey = wf('pull_request', 'NX_CLOUD_ENCRYPTION_KEY: ${{ secrets.NX_KEY }}', nxStep)
-    expect(rule(auditOne(secretKey, ID))[0].fix).toContain('GitHub withholds from pull requests from forks and from Dependabot')
-    expect(rule(auditOne(secretKey, { ...ID, nxCloudEncryptionKey: 'k' }))[0].fix).not.toContain('Dependabot')
-  })
-})
-
-describe('no-encryption-key', () => {
-  it('its fix says what a key kept only in a secret means for fork and Dependabot pull requests', () => {
-    const fs = auditOne('on: pull_request\njobs:\n  b:\n    steps:\n      - run: npx nx build\n', { nxCloudId: 'x' })
-    const f = fs.find(x => x.rule === 'no-encryption-key')
-    expect(f?.fix).toContain('withheld from pull requests from forks and from Dependabot')
-    expect(f?.fix).toContain('commit it in nx.json')
-  })
-})
 
 // The audit judges each workflow as it is read and lets it go: its heap after many files is about
 // its heap after a few. Each file here carries 40 KB of its own text; kept, 300 files are 12 MB.

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, normalize, posix } from 'node:path'
 import picomatch from 'picomatch'
-import { RULES } from '../../src/cli/audit/rules.js'
+import { RULES } from '../../src/cli/audit/registry.js'
 import { anchors, codeSpans, linkTargets, markdownFiles, readRepoFile, repoFiles } from '../helpers/markdown.js'
 import { REPO_ROOT } from '../helpers/run-action.js'
 

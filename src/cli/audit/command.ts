@@ -2,7 +2,7 @@
 // Exit 0 when nothing is at or above --fail-on, 1 otherwise, 2 on bad usage.
 
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { resolveExtends } from '../../action-io/nx-json.js'
 import { parseArgs } from 'node:util'
 import { parseSetup } from '../../core/inputs.js'
@@ -10,7 +10,7 @@ import { parseNxJson } from '../../core/nx-config.js'
 import type { Setup } from '../../core/types.js'
 import { type Io, UsageError, asUsage } from '../common.js'
 import { atLeast, formatJson, formatSarif, formatText } from './format.js'
-import { type Repo, SEVERITIES, type Severity, auditRepo } from './rules.js'
+import { type Repo, SEVERITIES, type Severity, auditRepo } from './engine.js'
 import type { Files } from './follow.js'
 import { MAX_FILE_BYTES, readRepoFile } from './read.js'
 import { type Workflow, readWorkflow, unreadableWorkflow } from './workflow.js'
@@ -84,9 +84,27 @@ function loadRepo(root: string): Repo & { workflows: Iterable<Workflow>; count: 
 /** The other files audit follows, read when first asked for (a missing or unreadable one is null). */
 function lazyFiles(root: string): Files {
   const cache = new Map<string, string | null>()
+  let realRoot: string | null = null
+  /** Is the folder a file sits in inside the repository, once its symlinks are resolved? */
+  const folderInside = (rel: string): boolean => {
+    try {
+      realRoot ??= realpathSync(root)
+      const dir = realpathSync(dirname(join(root, rel)))
+      const r = relative(realRoot, dir)
+      return r === '' || (!r.startsWith('..') && !isAbsolute(r))
+    } catch {
+      return false
+    }
+  }
   return {
     read(rel: string): string | null {
       if (cache.has(rel)) return cache.get(rel) ?? null
+      // A symlinked folder leading out of the repository (.github/actions/x -> /etc) is not followed:
+      // the audit reads the repository, nothing of the machine it runs on.
+      if (!folderInside(rel)) {
+        cache.set(rel, null)
+        return null
+      }
       // Through the one safe reader: a symlink, FIFO or huge file is treated as absent. Nx and npm read
       // nx.json, package.json and the env files Nx loads, through a symlink that stays in the repository
       // (Nx follows it); GitHub reads an action's blob.
@@ -148,6 +166,18 @@ export async function audit(argv: string[], io: Io): Promise<number> {
     isDir = false
   }
   if (!isDir) throw new UsageError(`${positionals[0] ?? '.'} is not a directory.`)
+  const present = (rel: string): boolean => {
+    try {
+      lstatSync(join(root, rel))
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (!present('nx.json') && !present(join('.github', 'workflows')))
+    throw new UsageError(
+      `${positionals[0] ?? '.'} has neither nx.json nor .github/workflows: audit reads a repository's nx.json and .github/workflows/*.yml, so give it the repository's root.`
+    )
 
   const repo = loadRepo(root)
   const findings = auditRepo(repo, { setup, public: values.public === true })

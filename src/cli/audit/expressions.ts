@@ -131,3 +131,35 @@ export function interpolate(value: string, inputs: Record<string, string>): stri
   }
   return out + value.slice(at)
 }
+
+/** The github context's fields a run of a given kind fixes; any other makes a condition unknown. */
+const KNOWN_GITHUB = new Set(['event_name', 'ref', 'ref_name', 'ref_type', 'base_ref', 'head_ref'])
+
+/**
+ * A job's `if:` for a run of this kind: true or false when it reads only what the kind fixes
+ * (github.event_name, github.ref …), null when it cannot be known (other contexts, status
+ * functions, github.repository …), and then the caller assumes the run reaches the job.
+ */
+export function condition(expr: string, run: RunKind): boolean | null {
+  let body = expr.trim()
+  if (body === '') return true
+  const wrapped = /^\$\{\{([\s\S]*)\}\}$/.exec(body)
+  if (wrapped) body = wrapped[1]
+  else if (body.includes('${{')) return null
+  const code = body.replace(/'(?:[^']|'')*'/g, "''")
+  if (contextsRead(body).some(c => c !== 'github')) return null
+  if (/\b[A-Za-z_]\w*\s*\(/.test(code.replace(/\b(?:contains|startsWith|endsWith|format|join|fromJSON|toJSON)\s*\(/g, ''))) return null
+  for (const m of code.matchAll(/\bgithub\s*(?:\.\s*([A-Za-z_][\w-]*)|\[)/g)) if (!m[1] || !KNOWN_GITHUB.has(m[1])) return null
+  try {
+    const lexed = new Lexer(body).lex()
+    const parsed = new Parser(lexed.tokens, CONTEXTS, []).parse()
+    const result = new Evaluator(parsed, toData(runContext(run, [], {})) as data.Dictionary).evaluate()
+    if (result instanceof data.BooleanData) return result.value
+    if (result instanceof data.Null) return false
+    if (result instanceof data.NumberData) return result.value !== 0 && !Number.isNaN(result.value)
+    if (result instanceof data.StringData) return result.value !== ''
+    return true
+  } catch {
+    return null
+  }
+}

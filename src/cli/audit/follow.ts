@@ -20,11 +20,12 @@ export interface Files {
   resolveExtends?(spec: string, dir: string): string | null
 }
 
-// `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`.
+// `nx …`, `nx-cloud …`, `npx [-y] nx@21 …`, `pnpm [exec|dlx] nx`, `yarn nx`, `npm exec [--] nx`, `node_modules/.bin/nx`,
+// and `./nx`, the wrapper `nx init` commits in a repository without package.json.
 // An npx flag stops at a shell separator: were it `-\S+`, a flag list could run across the next
 // `;npx`, and every npx of a hostile line would rescan the rest of it (quadratic).
 const NX_COMMAND =
-  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
+  /(?:^|[\s;&|(`])(?:(?:npx|pnpx|bunx)\s+(?:-[^\s;&|()`]+\s+)*|(?:pnpm|yarn|bun)\s+(?:exec\s+|dlx\s+)?|npm\s+exec\s+(?:--\s+)?|(?:\.\/)?node_modules\/\.bin\/|\.\/)?nx(?:-cloud)?(?:@\S+)?(?=$|[\s;&|)`])/
 
 /** A script's commands: lines continued with a trailing backslash are one command. */
 export function commandLines(run: string): string[] {
@@ -170,15 +171,61 @@ function deployScript(words: string[]): boolean {
   return /^(?:node|tsx|ts-node|bash|sh|python3?)$/.test(words[i] ?? '') && named(base(words[i + 1]))
 }
 
-const DEPLOY_ACTIONS: [RegExp, string][] = [
-  [/^actions\/deploy-pages@/i, 'deploys GitHub Pages'],
-  [/^(?:peaceiris\/actions-gh-pages|JamesIves\/github-pages-deploy-action)@/i, 'deploys GitHub Pages'],
-  [/^(?:JS-DevTools\/npm-publish)@/i, 'publishes to a registry'],
-  [
-    /^(?:cloudflare\/(?:wrangler-action|pages-action)|amondnet\/vercel-action|nwtgck\/actions-netlify|azure\/(?:webapps-deploy|static-web-apps-deploy|functions-action)|aws-actions\/amazon-ecs-deploy-task-definition|google-github-actions\/deploy-[\w-]+|FirebaseExtended\/action-hosting-deploy)@/i,
-    'deploys with a deploy action'
-  ]
+/**
+ * Actions that ship what the job built, as data: matched by the end of the action's repository name, whatever its owner
+ * (a fork or a renamed copy of a known action ships the same way), each with why it is here and,
+ * for an action that ships only with some inputs, what decides it.
+ */
+export const DEPLOY_ACTIONS: { name: RegExp; why: string; when?: (step: Step) => boolean; reason: string }[] = [
+  { name: /\/deploy-pages$/i, why: 'deploys GitHub Pages', reason: 'actions/deploy-pages publishes the uploaded Pages artifact' },
+  {
+    name: /\/(?:actions-gh-pages|github-pages-deploy-action|gh-pages(?:-action)?|ghaction-github-pages)$/i,
+    why: 'deploys GitHub Pages',
+    reason: 'pushes a folder to the gh-pages branch, which GitHub Pages serves'
+  },
+  {
+    name: /\/github-push-action$/i,
+    why: 'pushes a built folder to a Pages branch',
+    when: s => /pages|deploy|dist|site|docs/i.test(s.with.get('branch')?.value ?? ''),
+    reason: 'ad-m/github-push-action and its copies push commits to a branch; to gh-pages (or a deploy branch) that is a deploy'
+  },
+  { name: /\/npm-publish$/i, why: 'publishes to a registry', reason: 'JS-DevTools/npm-publish and its copies run npm publish' },
+  {
+    name: /\/(?:wrangler-action|pages-action|vercel-action|actions-netlify|netlify-actions?|webapps-deploy|static-web-apps-deploy|functions-action|amazon-ecs-deploy-task-definition|deploy-[\w-]+|action-hosting-deploy|firebase-action)$/i,
+    why: 'deploys with a deploy action',
+    reason: "hosting providers' deploy actions upload the built site or app"
+  },
+  {
+    name: /\/build-push-action$/i,
+    why: 'pushes a container image',
+    when: s => truthyInput(s, 'push'),
+    reason: 'docker/build-push-action (and copies) push the image when push: is true, or an expression that is on some runs'
+  },
+  {
+    name: /changesets?[-_/]action$/i,
+    why: 'publishes with a changesets action',
+    when: s => (s.with.get('publish')?.value ?? '').trim() !== '',
+    reason: 'changesets/action (and forks such as dotansimha/changesets-action) run their publish: input, which publishes'
+  }
 ]
+
+/** An input that is `true`, or an expression that may be (push: ${{ github.ref == 'refs/heads/main' }}). */
+function truthyInput(step: Step, name: string): boolean {
+  const v = (step.with.get(name)?.value ?? '').trim()
+  return /^true$/i.test(v) || v.includes('${{')
+}
+
+/** The inputs of an action that are commands it runs (changesets' publish:). */
+function commandInputs(step: Step): string[] {
+  if (!/changesets?[-_/]action$/i.test(actionName(step.uses))) return []
+  const publish = step.with.get('publish')?.value ?? ''
+  return publish.trim() === '' ? [] : [publish]
+}
+
+/** An action's repository without its ref and path: `ad-m/github-push-action@v1` → ad-m/github-push-action. */
+function actionName(uses: string): string {
+  return uses.trim().split('@', 1)[0].split('/').slice(0, 2).join('/')
+}
 
 /** Words without which no command deploys: most commands are ruled out by this one test. */
 const DEPLOY_WORDS = /publish|release|deploy|push|gh-pages|kubectl|helm|aws|gcloud|\baz\b|surge|upload|vercel|\bfly/
@@ -187,9 +234,11 @@ export function deployCommand(command: string): string | null {
   const c = command.trim()
   if (!DEPLOY_WORDS.test(c)) return null
   if (/\bpkg-pr-new\b/.test(c)) return null
+  // A rehearsal ships nothing: --dry-run (npm, pnpm, yarn, changeset, nx release).
+  if (/\s--dry-run(?:=true)?(?=$|\s)/.test(c)) return null
   // `nx release` and `nx release publish` publish; `nx release version|changelog|plan` do not.
   const release = /\bnx\s+release\b(.*)$/.exec(c)
-  if (release && !/^\s*(?:version|changelog|plan)\b/.test(release[1])) return 'runs nx release'
+  if (release && !/^\s*(?:version|changelog|plan)\b/.test(release[1]) && !/\s--skip-publish\b/.test(release[1])) return 'runs nx release'
   const words = c.split(/\s+/)
   for (const [test, why] of DEPLOY_COMMANDS) if (test(c, words)) return why
   return null
@@ -197,11 +246,9 @@ export function deployCommand(command: string): string | null {
 
 function deployAction(step: Step): string | null {
   const uses = step.uses.trim()
-  if (/^changesets\/action@/i.test(uses))
-    return (step.with.get('publish')?.value ?? '').trim() !== '' ? 'publishes with changesets/action' : null
-  if (/^docker\/build-push-action@/i.test(uses))
-    return /^\s*true\s*$/i.test(step.with.get('push')?.value ?? '') ? 'pushes a container image' : null
-  for (const [re, why] of DEPLOY_ACTIONS) if (re.test(uses)) return why
+  if (uses === '' || uses.startsWith('./') || uses.startsWith('docker://')) return null
+  const name = actionName(uses)
+  for (const a of DEPLOY_ACTIONS) if (a.name.test(name) && (a.when?.(step) ?? true)) return a.why
   return null
 }
 
@@ -214,11 +261,13 @@ export interface Use {
   /** Artifacts it uploads and downloads (names; '*' when unnamed). */
   uploads: string[]
   downloads: string[]
+  /** actions/cache entries it saves or restores (path and key), to follow a build handed over through a cache. */
+  caches: string[]
 }
 
 const plain = (inputs: Record<string, string>): boolean => Object.keys(inputs).length === 0
 
-const empty = (): Use => ({ nx: [], deploys: [], uploads: [], downloads: [] })
+const empty = (): Use => ({ nx: [], deploys: [], uploads: [], downloads: [], caches: [] })
 
 /**
  * Adds what `from` runs to `into`, each thing once: a script or local action called ten times at
@@ -233,7 +282,7 @@ function merge(into: Use, from: Use): Use {
     seen.add(key)
     into.nx.push({ ...n })
   }
-  for (const list of ['deploys', 'uploads', 'downloads'] as const) {
+  for (const list of ['deploys', 'uploads', 'downloads', 'caches'] as const) {
     const have = new Set(into[list])
     for (const x of from[list]) {
       if (have.has(x)) continue
@@ -393,7 +442,15 @@ export class Follower {
     if (run.trim() !== '') merge(use, this.runUse(run, here))
     const deploy = deployAction(step)
     if (deploy) use.deploys.push(deploy)
+    // An action input that is a command (changesets' publish:) runs as a run: script would.
+    for (const command of commandInputs(step)) merge(use, this.runUse(command, here))
     const uses = step.uses.trim()
+    if (/^actions\/cache(?:\/(?:save|restore))?@/i.test(uses)) {
+      const path = (step.with.get('path')?.value ?? '').trim()
+      // A cache of dependencies or tools hands over no build.
+      if (path !== '' && !/node_modules|\.npm\b|pnpm|yarn|\.cache\/|ms-playwright|Cypress|pip|\.gradle|\.m2|NODE_MODULES/i.test(path))
+        use.caches.push(`${path}\u0000${step.with.get('key')?.value ?? ''}`)
+    }
     if (/^actions\/upload-(?:pages-)?artifact@/i.test(uses)) use.uploads.push(step.with.get('name')?.value || '*')
     if (/^actions\/download-artifact@/i.test(uses)) use.downloads.push(step.with.get('name')?.value || '*')
     const path = uses.startsWith('./') && depth < 8 ? folder('.', uses.slice(2)) : null

@@ -3,9 +3,26 @@
 
 import type { Log } from 'sarif'
 import { type Io, paint } from '../common.js'
-import { type Finding, RULES, SEVERITIES, type Severity } from './rules.js'
+import { RULES } from './registry.js'
+import { type Finding, SEVERITIES, type Severity } from './rule.js'
 
 const COLOUR = { high: 'red', medium: 'yellow', low: 'blue', info: 'gray' } as const
+
+/**
+ * Workflow text made safe for a log: the audit prints names and values a pull request wrote, and
+ * the job that runs it reads its own output for workflow commands (`::error::`, `::add-mask::`,
+ * `::stop-commands::`) and a terminal reads escape sequences. Control characters (line breaks
+ * included, so nothing starts a line of its own) are written as \\u escapes, and `::` as `: :`, so
+ * no command can be formed.
+ */
+export function safeText(text: string): string {
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(/::/g, ': :')
+  )
+}
 
 export function formatText(findings: Finding[], summary: { workflows: number; failOn: Severity }, io: Io): string {
   if (findings.length === 0) {
@@ -23,12 +40,12 @@ export function formatText(findings: Finding[], summary: { workflows: number; fa
     lineWidth = Math.max(lineWidth, String(f.line).length)
   }
   for (const [file, list] of byFile) {
-    lines.push(paint(io, 'bold', file))
+    lines.push(paint(io, 'bold', safeText(file)))
     for (const f of list) {
       const sev = paint(io, COLOUR[f.severity], f.severity.padEnd(6))
       lines.push(`  ${String(f.line).padStart(lineWidth)}  ${sev}  ${paint(io, 'cyan', f.rule)}`)
-      lines.push(`  ${' '.repeat(lineWidth)}  ${f.message}`)
-      lines.push(`  ${' '.repeat(lineWidth)}  ${paint(io, 'gray', `Fix: ${f.fix}`)}`)
+      lines.push(`  ${' '.repeat(lineWidth)}  ${safeText(f.message)}`)
+      lines.push(`  ${' '.repeat(lineWidth)}  ${paint(io, 'gray', `Fix: ${safeText(f.fix)}`)}`)
     }
     lines.push('')
   }
@@ -80,6 +97,8 @@ export function formatSarif(findings: Finding[]): string {
               id: r.id,
               name: r.id.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase()),
               shortDescription: { text: r.title },
+              fullDescription: { text: r.description },
+              helpUri: r.helpUri,
               defaultConfiguration: { level: LEVEL[r.severity] },
               properties: r.varies
                 ? { tags: ['security', 'nx-cloud'] }

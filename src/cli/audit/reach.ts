@@ -5,7 +5,7 @@
 // (`github.ref == 'refs/heads/main' && secrets.RW || secrets.RO`) is evaluated for each kind of run.
 
 import { tokenLevel } from '../../core/nx-config.js'
-import { type RunKind, secretsFor } from './expressions.js'
+import { type RunKind, condition, secretsFor } from './expressions.js'
 import type { Trigger, Workflow } from './workflow.js'
 
 type Rating = 'high' | 'medium' | 'low'
@@ -120,7 +120,8 @@ export function callerRuns(w: Workflow, callers: Callers, secret: (name: string)
   const calls = (callers.get(w.file) ?? []).filter(c => c.caller !== w)
   for (const { caller, job } of calls) {
     const passes = job.secretsInherit !== null || job.secrets.some(e => secret(e.name) && e.value.includes('secrets.'))
-    if (passes) out.push(...runsOf(caller.on ?? []))
+    // The caller's if: decides which of its runs reach the callee.
+    if (passes) out.push(...runsOf(caller.on ?? []).filter(r => condition(job.if ?? '', r) !== false))
   }
   if (calls.length === 0)
     out.push({ event: 'workflow_call', ref: MAIN, words: 'callers in other repositories (workflow_call)', rating: 'low' })

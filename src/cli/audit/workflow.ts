@@ -41,6 +41,10 @@ export interface Step {
   env: Entry[]
   /** The step's own `working-directory:` ('' when none). */
   workingDirectory?: string
+  /** Its `if:` ('' when none). */
+  if?: string
+  /** Nx Cloud token variables its run: writes to $GITHUB_ENV: the steps after it in the job get them. */
+  githubEnv?: Entry[]
   /** Where the step starts (its first key; an aliased step: its anchor). */
   loc?: Loc
 }
@@ -63,6 +67,8 @@ export interface Job {
   with?: Map<string, Entry>
   /** A reusable workflow this job calls. */
   uses: string
+  /** Its `if:` ('' when none). */
+  if?: string
   secretsInherit: Loc | null
   secrets: Entry[]
 }
@@ -288,6 +294,43 @@ function lineOf(r: Reader, offset: number): number {
 }
 
 /**
+ * GitHub's reader accepts a flow collection whose closing `]` or `}` sits at (or left of) the
+ * indentation of its key, as many workflows write it; js-yaml, following the spec to the letter,
+ * refuses it ("deficient indentation"). Such a closer is moved right with spaces, which changes no
+ * line and no meaning (inside a flow collection indentation does not count), and nothing else.
+ */
+export function flowClosersIndented(source: string): string {
+  if (!/^[ \t]*[\]}]/m.test(source)) return source
+  let depth = 0
+  let out = ''
+  let quote: string | null = null
+  let comment = false
+  let lineStart = true
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]
+    if (c === '\n' || c === '\r') {
+      comment = false
+      lineStart = true
+      out += c
+      continue
+    }
+    if (lineStart && depth > 0 && quote === null && (c === ']' || c === '}')) out += ' '.repeat(64)
+    if (c !== ' ' && c !== '\t') lineStart = false
+    out += c
+    if (comment) continue
+    if (quote !== null) {
+      if (c === quote && !(quote === '"' && source[i - 1] === '\\')) quote = null
+      continue
+    }
+    if (c === '#' && (i === 0 || /\s/.test(source[i - 1]))) comment = true
+    else if ((c === '"' || c === "'") && depth > 0) quote = c
+    else if ((c === '[' || c === '{') && (depth > 0 || /[:\-,\s[{]\s*$|^\s*$/.test(source.slice(Math.max(0, i - 2), i)))) depth++
+    else if ((c === ']' || c === '}') && depth > 0) depth--
+  }
+  return out
+}
+
+/**
  * A YAML file read into what `build` makes of its tree, or, when the file is not valid YAML, holds
  * more than one document or expands past MAX_STEPS, what `unreadable` makes of its first error.
  */
@@ -297,9 +340,11 @@ function readYaml<T>(
   build: (r: Reader, root: YNode | null) => T,
   unreadable: (error: { line: number; message: string; tooLarge?: true }) => T
 ): T {
-  const r: Reader = { file, source, lineStarts: null, steps: 0, entries: 0 }
+  // The text read, with flow closers moved right: the same lines, so line numbers hold.
+  const text = flowClosersIndented(source)
+  const r: Reader = { file, source: text, lineStarts: null, steps: 0, entries: 0 }
   try {
-    return build(r, parseTree(source))
+    return build(r, parseTree(text))
   } catch (e) {
     if (e instanceof YamlError)
       return unreadable({ line: lineOf(r, e.offset), message: e.reason, ...(e.tooLarge ? { tooLarge: true } : {}) })
@@ -413,8 +458,10 @@ function workflowOf(r: Reader, root: YNode | null): Workflow {
       id: j.key,
       name: text(get(j.value, 'name')),
       loc: loc(r, j.keyNode),
-      env: entries(r, get(j.value, 'env')),
+      // A job container's env: is the job's environment too (its steps run inside it).
+      env: [...entries(r, get(j.value, 'env')), ...entries(r, get(get(j.value, 'container'), 'env'))],
       steps: readSteps(r, get(j.value, 'steps')),
+      if: text(get(j.value, 'if')),
       environment: env !== undefined && (isMap(env.value) || text(env.value) !== ''),
       uses: text(get(j.value, 'uses')),
       secretsInherit: inherit && secrets ? loc(r, secrets.keyNode) : null,
@@ -466,7 +513,8 @@ function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[]
   const steps: Step[] = []
   if (!isSeq(node) || depth > 8) return steps
   for (const s of node.items) {
-    const group = has(s, 'parallel')
+    // A `parallel:` group, and a `background:` group, run their steps in the same job environment.
+    const group = has(s, 'parallel') ?? (isSeq(get(s, 'background')) ? has(s, 'background') : undefined)
     if (group) {
       steps.push(...readSteps(r, group.value, depth + 1))
       continue
@@ -488,11 +536,41 @@ function readSteps(r: Reader, node: YNode | null | undefined, depth = 0): Step[]
       usesLoc: uses ? loc(r, uses.keyNode) : null,
       run: text(get(s, 'run')),
       with: withMap,
-      env: entries(r, get(s, 'env')),
-      workingDirectory: text(get(s, 'working-directory'))
+      env: [...entries(r, get(s, 'env')), ...inlineTokens(r, get(s, 'run'), 'inline')],
+      githubEnv: inlineTokens(r, get(s, 'run'), 'github-env'),
+      workingDirectory: text(get(s, 'working-directory')),
+      if: text(get(s, 'if'))
     })
   }
   return steps
+}
+
+const TOKEN_NAMES =
+  /\b(NX_CLOUD_ACCESS_TOKEN|NX_CLOUD_AUTH_TOKEN|NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN)=(\$\{\{[^}\n]*\}\}|"[^"\n]*"|'[^'\n]*'|[^\s;&|>]*)/g
+
+/**
+ * Token variables a run: script sets itself: inline before a command (`NX_CLOUD_ACCESS_TOKEN=${{
+ * secrets.X }} npx nx build`, or exported), or written to $GITHUB_ENV for the steps after it
+ * (`echo "NX_CLOUD_ACCESS_TOKEN=…" >> $GITHUB_ENV`). Each at the line it is set on.
+ */
+function inlineTokens(r: Reader, node: YNode | null | undefined, kind: 'inline' | 'github-env'): Entry[] {
+  if (node?.kind !== 'scalar' || !/NX_(?:CLOUD|SELF_HOSTED)/.test(node.text)) return []
+  const out: Entry[] = []
+  const startLine = lineOf(r, node.offset)
+  const lines = node.text.split('\n')
+  // A block scalar (run: |) starts on the line after its key.
+  const first = r.source.slice(node.offset, node.offset + 1) === '|' || r.source.slice(node.offset, node.offset + 1) === '>' ? 1 : 0
+  lines.forEach((l, i) => {
+    const toEnv = /GITHUB_ENV/.test(l)
+    if ((kind === 'github-env') !== toEnv) return
+    for (const m of l.matchAll(TOKEN_NAMES)) {
+      const value = m[2].replace(/^["']|["']$/g, '')
+      if (value.trim() === '' || (value.startsWith('$') && !value.startsWith('${{'))) continue
+      const line = startLine + i + first
+      out.push({ name: m[1], value, loc: { file: r.file, line, offset: node.offset + i } })
+    }
+  })
+  return out
 }
 
 /** A local composite action (`.github/actions/x/action.yml`): its steps, read as a job's are. */

@@ -5,9 +5,9 @@
 // reports them.
 
 import { posix } from 'node:path'
-import { ENV_FILES, parseEnvFiles, readWriteEnvFileTokens } from '../../core/env-files.js'
-import { committedTokensOf, readNxJsonObject, tokenLevel } from '../../core/nx-config.js'
-import type { Files } from './follow.js'
+import { ENV_FILES, parseEnvFiles, readWriteEnvFileTokens } from '../../../core/env-files.js'
+import { committedTokensOf, readNxJsonObject, tokenLevel } from '../../../core/nx-config.js'
+import type { Files } from '../follow.js'
 
 export interface CommittedReadWriteToken {
   file: string
