@@ -22,7 +22,9 @@ describe('audit: a deeply nested nx.json', () => {
     const r = runCli(['audit', dir])
     expect(r.status).toBe(2)
     expect(r.stderr).toContain('nx.json is malformed')
-    expect(r.stderr).toContain("Input 'working-directory' points at a malformed nx.json (nested deeper than 256 levels")
+    expect(r.stderr).toContain('nx.json is malformed (nested deeper than 256 levels')
+    // The command line has flags, not the action's inputs.
+    expect(r.stderr).not.toContain('working-directory')
     expect(r.stderr).not.toMatch(/Maximum call stack|RangeError|\n\s+at /)
     expect(r.stderr.trim().split('\n')[0]).toMatch(/^nx-cloud-access: .*nx\.json is malformed/)
   })

@@ -45,8 +45,11 @@ describe('explain --nx-json: a fork or Dependabot PR of an nxCloudId workspace, 
   ])('%s reads through nxCloudId with workspace-id-access read-only', (_name, run, withheld) => {
     const out = json([...run, '--nx-json', ID_AND_KEY, ...READ_ONLY])
     expect(out).toMatchObject({ access: 'read-only', tokenSource: 'nx.json', viaNxCloudId: true, trusted: false })
-    expect(out.reason).toContain("connects through nx.json's nxCloudId with no token")
-    expect(out.reason).toContain('the workspace ID access level set in Nx Cloud decides')
+    // Short in `reason`, as the action's output; the whole chain in `detail`.
+    expect(out.reason).toContain("so it reads through nx.json's nxCloudId with no token (workspace-id-access: read-only)")
+    expect(out.detail).toContain("connects through nx.json's nxCloudId with no token")
+    expect(out.detail).toContain('the workspace ID access level set in Nx Cloud decides')
+    expect(out.fix).toBeNull()
     // No secret is assumed for it: GitHub gives it none.
     expect(out.secretsWithheld).toBe(withheld)
     expect(out.assumed).toEqual([])
@@ -63,8 +66,21 @@ describe('explain --nx-json: a fork or Dependabot PR of an nxCloudId workspace, 
       const out = json([...run, '--nx-json', ID_AND_KEY, ...wia])
       expect(out).toMatchObject({ access: 'none', tokenSource: 'none', viaNxCloudId: false, workspaceIdAccess: 'none' })
       expect(out.exports.NX_NO_CLOUD).toBe('true')
-      expect(out.reason).toContain('set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only')
+      expect(out.reason).toMatch(/is untrusted, and no read-only token is set \(GitHub gives [^)]*\), so no remote cache is used\.$/)
+      expect(out.fix).toContain('Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only')
     }
+  })
+
+  it('text: a run left with no remote cache gets a To fix line under its reason, as the job summary does', () => {
+    const r = runCli(['explain', ...FORK, '--nx-json', ID_AND_KEY])
+    expect(r.status).toBe(0)
+    const lines = r.stdout.split('\n')
+    expect(lines[0]).toBe('pull_request refs/pull/1/merge under main-only: none')
+    expect(lines[1]).toMatch(/^ {2}main-only: a pull request from the fork mallory\/monorepo is untrusted, and no read-only token is set/)
+    expect(lines[2]).toBe(
+      "  To fix: Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only, to let such runs read through nx.json's nxCloudId."
+    )
+    expect(r.stdout).toMatch(/^ {2}Rule {10}main-only: [^\n]*so it may only read, but no read-only token is set/m)
   })
 
   it('text: the access reads "read-only (id)", the token source names nxCloudId, no secret assumed', () => {

@@ -30,14 +30,23 @@ function refused(args: string[], message: string, cwd = tmp): void {
 }
 
 describe('--event: a GitHub Actions workflow trigger, or refused', () => {
-  it.each([['pul_request'], ['Push'], ['pull-request'], ['dynamic']])('%s is refused, listing the accepted events', event => {
-    refused(['--event', event], `--event '${event}' is not a GitHub Actions event. Accepted: ${EVENTS}.`)
+  it.each([
+    ['pul_request', 'pull_request'],
+    ['Push', 'push'],
+    ['pull-request', 'pull_request'],
+    ['workflow-dispatch', 'workflow_dispatch']
+  ])('%s is refused, naming the closest event (%s)', (event, near) => {
+    refused(['--event', event], `--event '${event}' is not a GitHub Actions event: did you mean ${near}?`)
+  })
+
+  it('an event near none is refused, listing the accepted events', () => {
+    refused(['--event', 'dynamic'], `--event 'dynamic' is not a GitHub Actions event. Accepted: ${EVENTS}.`)
   })
 
   it('with --payload too', () => {
     const file = join(tmp, 'payload.json')
     writeFileSync(file, JSON.stringify({ ref: 'refs/heads/main' }))
-    refused(['--event', 'pussh', '--payload', file], `--event 'pussh' is not a GitHub Actions event. Accepted: ${EVENTS}.`)
+    refused(['--event', 'pussh', '--payload', file], `--event 'pussh' is not a GitHub Actions event: did you mean push?`)
   })
 
   it.each([['push'], ['image_version'], ['workflow_call'], ['check_run'], ['gollum']])('%s is accepted', event => {
@@ -51,15 +60,26 @@ describe('--event: a GitHub Actions workflow trigger, or refused', () => {
 describe('--input: an input of action.yml, or refused', () => {
   const ACCEPTED = ACTION_INPUTS.join(', ')
 
-  it.each([['write-brnches'], ['read_write_token'], ['workspace-id'], ['max-entries']])('%s is refused, listing the inputs', name => {
+  it.each([
+    ['write-brnches', 'write-branches'],
+    ['read_write_token', 'read-write-token'],
+    ['workspace-id', 'workspace-id-access']
+  ])('%s is refused, naming the closest input (%s)', (name, near) => {
     refused(
       ['--event', 'push', '--input', `${name}=x`],
-      `--input '${name}' is not an input of the action (action.yml). Accepted: ${ACCEPTED}.`
+      `--input '${name}' is not an input of the action (action.yml): did you mean ${near}?`
+    )
+  })
+
+  it('an input near none (the cache action has max-entries, the token step not) is refused, listing the inputs', () => {
+    refused(
+      ['--event', 'push', '--input', 'max-entries=x'],
+      `--input 'max-entries' is not an input of the action (action.yml). Accepted: ${ACCEPTED}.`
     )
   })
 
   it('under --all too, and before anything is printed', () => {
-    refused(['--all', '--input', 'setpu=2'], `--input 'setpu' is not an input of the action (action.yml). Accepted: ${ACCEPTED}.`)
+    refused(['--all', '--input', 'setpu=2'], `--input 'setpu' is not an input of the action (action.yml): did you mean setup?`)
   })
 
   it("the accepted inputs are exactly action.yml's inputs, in its order", () => {
@@ -78,20 +98,31 @@ describe('an nx.json the action would refuse is bad usage: exit 2, naming the fl
   const bad = mkdtempSync(join(tmp, 'bad-'))
   writeFileSync(join(bad, 'nx.json'), '{\n  "nxCloudId": "x"\n  "nxCloudEncryptionKey": "k"\n}\n')
   const path = join(bad, 'nx.json')
-  const malformed = (flag: string): string =>
-    `${flag} points at a malformed ${path} (CommaExpected at line 3, column 3). Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
+  // In words, not jsonc-parser's code (CommaExpected); never the action's input 'working-directory'.
+  const malformed = `${path} is malformed (a comma is missing at line 3, column 3). Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
 
   it('--dir', () => {
-    refused(['--event', 'push', '--dir', bad], malformed('--dir'))
-    refused(['--all', '--dir', bad], malformed('--dir'))
+    refused(['--event', 'push', '--dir', bad], malformed)
+    refused(['--all', '--dir', bad], malformed)
   })
 
   it('the current folder (no --dir)', () => {
-    refused(['--event', 'push'], malformed('--dir'), bad)
+    refused(['--event', 'push'], malformed, bad)
   })
 
   it('--nx-json', () => {
-    refused(['--event', 'push', '--nx-json', path], malformed('--nx-json'))
+    refused(['--event', 'push', '--nx-json', path], `--nx-json: ${malformed}`)
+  })
+
+  it('a --dir that does not exist, or is a file, is named by the flag', () => {
+    refused(
+      ['--event', 'push', '--dir', join(tmp, 'nowhere')],
+      `--dir ${join(tmp, 'nowhere')} names ${join(tmp, 'nowhere')}, which does not exist. Accepted: the folder of an Nx workspace (where nx.json is).`
+    )
+    refused(
+      ['--event', 'push', '--dir', path],
+      `--dir ${path} names ${path}, which is not a folder. Accepted: the folder of an Nx workspace (where nx.json is).`
+    )
   })
 
   it("--dir with input 'working-directory'", () => {
@@ -100,7 +131,7 @@ describe('an nx.json the action would refuse is bad usage: exit 2, naming the fl
     writeFileSync(join(root, 'apps', 'nx.json'), '[1, 2]')
     refused(
       ['--event', 'push', '--dir', root, '--input', 'working-directory=apps'],
-      `--dir with input 'working-directory' points at a malformed ${join(root, 'apps', 'nx.json')}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
+      `${join(root, 'apps', 'nx.json')} is malformed. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
     )
   })
 })

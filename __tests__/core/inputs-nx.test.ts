@@ -147,7 +147,18 @@ describe('nx.json', () => {
   })
 
   test('a malformed nx.json names where it broke', () => {
-    expect(() => parseNxJson('{\n  "a": 1\n  "b": 2\n}')).toThrow(/malformed nx\.json \(CommaExpected at line 3, column 3\)/)
+    expect(() => parseNxJson('{\n  "a": 1\n  "b": 2\n}')).toThrow(/malformed nx\.json \(a comma is missing at line 3, column 3\)/)
+    // Every jsonc-parser code in words: a few breaks, each said without the parser's code name.
+    for (const text of ['{"a" 1}', '{"a": }', '{a: 1}', '{"a": 1} x', '{"a": "b', '{"a": [1}', '{"a": 01}', '/* x']) {
+      let message = ''
+      try {
+        parseNxJson(text)
+      } catch (e) {
+        message = (e as Error).message
+      }
+      expect(message).toMatch(/^Input 'working-directory' points at a malformed nx\.json \([a-z]/)
+      expect(message).not.toMatch(/\b[A-Z][a-z]+[A-Z][A-Za-z]+\b/) // no CamelCase code such as CommaExpected
+    }
     expect(() => parseNxJson('[]')).toThrow('malformed')
   })
 

@@ -32,7 +32,7 @@ describe('the shared run table, through decide() directly', () => {
     )
     expect([d.access, d.tokenSource]).toEqual([c.expect.access, c.expect.tokenSource])
     expect(d.exports.NX_CLOUD_ACCESS_TOKEN).toBe(expectedToken(c))
-    if (c.reason !== undefined) expect(d.reason).toContain(c.reason)
+    if (c.reason !== undefined) expect(d.detail).toContain(c.reason)
   })
 })
 
@@ -279,7 +279,8 @@ describe('access reports what the exported token can do', () => {
   test('setup 3 with a read-only token in nx.json is read-only, and the reason says so', async () => {
     const d = decide(config({ setup: 'shared-read-write', 'encryption-key': KEY }), await pushMain(), nx({ accessToken: RO }), {})
     expect([d.access, d.tokenSource, d.exports.NX_CLOUD_ACCESS_TOKEN]).toEqual(['read-only', 'nx.json', RO])
-    expect(d.reason).toBe(
+    expect(d.reason).toBe("shared-read-write: every run may write, but nx.json's token decodes as read-only, so it reads only.")
+    expect(d.detail).toBe(
       "shared-read-write: every run may write, with nx.json's token, but nx.json's token decodes as read-only, so it reads only."
     )
     expect(d.warnings.join(' ')).toContain('nobody can write')
@@ -378,8 +379,8 @@ export const TOKENLESS_TABLE: Row[] = [
   ['push to main', 'read-only', 'nxCloudId', 'key in nx.json', 'read-write', 'read-write-token', 'cloud', ''],
   ['push to main', 'read-only', 'nxCloudId', 'key in a secret', 'read-write', 'read-write-token', 'cloud', ''],
   ['push to main', 'read-only', 'no nxCloudId', 'key in a secret', 'read-write', 'read-write-token', 'cloud', 'changes nothing'],
-  ['same-repo PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
-  ['same-repo PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['same-repo PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'Set the workspace ID access level to read-only'],
+  ['same-repo PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'Set the workspace ID access level to read-only'],
   ['same-repo PR', 'none', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', ''],
   [
     'same-repo PR',
@@ -402,7 +403,7 @@ export const TOKENLESS_TABLE: Row[] = [
     'the workspace ID access level set in Nx Cloud decides'
   ],
   ['same-repo PR', 'read-only', 'no nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
-  ['fork PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['fork PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'Set the workspace ID access level to read-only'],
   ['fork PR', 'none', 'nxCloudId', 'key in a secret', 'none', 'none', 'NX_NO_CLOUD', 'GitHub gives a pull request from a fork no secrets'],
   [
     'fork PR',
@@ -436,7 +437,7 @@ export const TOKENLESS_TABLE: Row[] = [
     'the workspace ID access level set in Nx Cloud decides'
   ],
   ['fork PR', 'read-only', 'no nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'changes nothing'],
-  ['Dependabot PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'set the workspace ID access level to read-only'],
+  ['Dependabot PR', 'none', 'nxCloudId', 'key in nx.json', 'none', 'none', 'NX_NO_CLOUD', 'Set the workspace ID access level to read-only'],
   [
     'Dependabot PR',
     'none',
@@ -488,7 +489,7 @@ describe('tokenless runs: the decision table', () => {
           expect(d.exports[v]).toBe('')
       }
       if (access !== 'read-write') expect(Object.values(d.exports)).not.toContain(RW)
-      if (words !== '') expect([d.reason, ...d.notices].join(' ')).toContain(words)
+      if (words !== '') expect([d.detail, d.fix, ...d.notices].join(' ')).toContain(words)
     }
   )
 
@@ -627,5 +628,76 @@ describe('the read-write secret on a run that may not write (docs/POLICY.md#read
   test('a run that may not write and was given no read-write-token says nothing of it', async () => {
     const d = decide(config({ 'read-only-token': RO, 'encryption-key': KEY }), await facts(runOf('same-repo PR')), nx(), {})
     expect(exposed(d.warnings)).toEqual([])
+  })
+})
+
+describe('the reason (output and log) is short, and says what the run gets', () => {
+  /** Every tokenless run of the table, under each setup that reads, with and without an nxCloudId. */
+  const runs = async (): Promise<{ name: string; d: ReturnType<typeof decide> }[]> => {
+    const out: { name: string; d: ReturnType<typeof decide> }[] = []
+    for (const setup of ['main-only', 'ci-read-write', 'shared-read-write'])
+      for (const origin of ['same-repo PR', 'fork PR', 'Dependabot PR'] as Origin4[])
+        for (const cloudId of ['', CLOUD_ID])
+          for (const wia of ['none', 'read-only']) {
+            const secrets: Record<string, string> = secretless(origin) ? {} : { 'read-write-token': RW }
+            const d = decide(
+              config({ setup, 'workspace-id-access': wia, ...secrets }),
+              await facts({ actor: 'octocat', ...runOf(origin) }),
+              nx({ cloudId, encryptionKey: KEY }),
+              {}
+            )
+            out.push({ name: `${setup}, ${origin}, ${cloudId === '' ? 'no nxCloudId' : 'nxCloudId'}, workspace-id-access ${wia}`, d })
+          }
+    return out
+  }
+
+  test('a run with no remote cache is never said to read, and every reason is at most 45 words', async () => {
+    const all = await runs()
+    expect(all.some(r => r.d.access === 'none')).toBe(true)
+    const wrong = all
+      .filter(({ d }) => (d.access === 'none' && /\b(?:it reads|reads only)\b/.test(d.reason)) || d.reason.split(/\s+/).length > 45)
+      .map(r => `${r.name}: ${r.d.reason}`)
+    expect(wrong).toEqual([])
+  })
+
+  test("a fork pull request with no token: the reason ends in 'no remote cache', the fix is in fix, the whole chain in detail", async () => {
+    const d = decide(config({}), await facts(runOf('fork PR')), nx({ cloudId: CLOUD_ID, encryptionKey: KEY }), {})
+    expect(d.access).toBe('none')
+    expect(d.reason).toBe(
+      'main-only: a pull request from the fork mallory/monorepo is untrusted, and no read-only token is set (GitHub gives a pull request from a fork no secrets), so no remote cache is used.'
+    )
+    expect(d.fix).toBe(
+      "Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only, to let such runs read through nx.json's nxCloudId."
+    )
+    expect(d.detail).toContain("so it may only read, but no read-only token is set ('read-only-token' or nx.json;")
+    expect(d.detail).not.toContain('reads only')
+  })
+
+  test('a run that gets what the setup gives it has nothing to fix', async () => {
+    const push = decide(
+      config({ 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }),
+      await facts({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }),
+      nx(),
+      {}
+    )
+    expect([push.access, push.fix, push.detail]).toEqual(['read-write', null, push.reason])
+    const pr = decide(
+      config({ 'read-write-token': RW, 'read-only-token': RO, 'encryption-key': KEY }),
+      await facts(runOf('same-repo PR')),
+      nx(),
+      {}
+    )
+    expect([pr.access, pr.fix]).toEqual(['read-only', null])
+  })
+
+  test("a write run whose 'read-write-token' is empty: the fix names it", async () => {
+    const d = decide(
+      config({ 'read-only-token': RO, 'encryption-key': KEY }),
+      await facts({ event: 'push', ref: 'refs/heads/main', payload: pushPayload('refs/heads/main') }),
+      nx(),
+      {}
+    )
+    expect(d.access).toBe('read-only')
+    expect(d.fix).toMatch(/^Pass the read-write CI access token as 'read-write-token'/)
   })
 })

@@ -26,6 +26,8 @@ import { runCompositeStep } from '../helpers/composite-step.js'
 import { baseNxEnv, makeWorkspace, REPO_ROOT, type Workspace } from '../helpers/nx-workspace.js'
 import { runAction } from '../helpers/run-action.js'
 import { stripAnsi } from '../../src/rebuild/output.js'
+import { REBUILD_TITLE } from '../../src/rebuild/summary.js'
+import { parseSummary } from '../helpers/step-summary.js'
 
 jest.setTimeout(180_000)
 
@@ -183,7 +185,10 @@ describe('the rebuild step with distribution configured', () => {
     expect(run.status).toBe(1)
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toMatch(/cannot be verified.*Nx Cloud took part.*Nx Cloud was not used for this command/)
-    expect(run.summary).toMatch(/<h1>❌ Pre-deploy rebuild not verified: Nx Cloud took part, deploy nothing<\/h1>/)
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.verdict).toBe('❌ Not verified: Nx Cloud took part, deploy nothing')
+    const signs = summary.sections.find(s => s.heading === 'Signs of Nx Cloud in the output')
+    expect(signs?.items).toEqual(expect.arrayContaining([expect.stringMatching(/^line \d+: Nx Cloud was not used for this command/)]))
   })
 
   it('(the limit) a command that turns Nx Cloud back on reaches an installed client, told not to distribute', async () => {

@@ -14,6 +14,8 @@ import { compositeStep, runCompositeStep } from '../helpers/composite-step.js'
 import { baseNxEnv, makeWorkspace, type Workspace } from '../helpers/nx-workspace.js'
 import { runAction } from '../helpers/run-action.js'
 import { stripAnsi } from '../../src/rebuild/output.js'
+import { REBUILD_TITLE } from '../../src/rebuild/summary.js'
+import { parseSummary } from '../helpers/step-summary.js'
 
 jest.setTimeout(180_000)
 
@@ -115,7 +117,7 @@ describe('action.yml rebuild step', () => {
     expect(run.errors).toEqual([])
     expect(run.status).toBe(0)
     expect(run.outputs.rebuilt).toBe(TASKS.join(' '))
-    for (const t of TASKS) expect(run.summary).toContain(`<code>${t}</code>`)
+    expect(parseSummary(run.summary, REBUILD_TITLE).sections).toEqual([{ heading: 'Built fresh', rows: {}, items: TASKS }])
     // Nx's own output streamed to the log (tee), not only into the captured file.
     expect(stripAnsi(run.log)).toMatch(/Successfully ran target build for 3 projects/)
     expect(server.requests.length).toBe(before)
@@ -137,17 +139,18 @@ describe('action.yml rebuild step', () => {
     expect(run.outputs.rebuilt).toBe(tasks.join(' '))
   })
 
-  it("puts the kit's verdict after Nx's own run report, as the step's only first-level heading", async () => {
+  it("puts the kit's verdict after Nx's own run report, under the step's own h2", async () => {
     const pass = await rebuild(REBUILD)
     expect(pass.summary).toMatch(/^## Nx Run Report — `run-many -t build`\n\n### ✅ All tasks succeeded/)
-    const h1 = [...pass.summary.matchAll(/<h1>(.*?)<\/h1>/g)].map(m => m[1])
-    expect(h1).toEqual(['✅ Pre-deploy rebuild passed: 3 tasks built fresh, none from a cache'])
+    expect(pass.summary).toContain(`\n## ${REBUILD_TITLE}\n\n**✅ Passed: 3 tasks built fresh, none from a cache**\n`)
+    expect(parseSummary(pass.summary, REBUILD_TITLE).verdict).toBe('✅ Passed: 3 tasks built fresh, none from a cache')
     const fail = await rebuild(`NX_SKIP_NX_CACHE=false ${REBUILD}`)
     expect(fail.status).toBe(1)
-    // Nx's report says all succeeded (they did, from the cache); the kit's heading says otherwise.
+    // Nx's report says all succeeded (they did, from the cache); the kit's verdict says otherwise.
     expect(fail.summary).toMatch(
-      /### ✅ All tasks succeeded[\s\S]*<h1>❌ Pre-deploy rebuild failed: 3 tasks served from a cache, deploy nothing<\/h1>/
+      /### ✅ All tasks succeeded[\s\S]*\n## Nx Cloud Access: pre-deploy rebuild\n\n\*\*❌ Failed: 3 tasks served/
     )
+    expect(parseSummary(fail.summary, REBUILD_TITLE).verdict).toBe('❌ Failed: 3 tasks served from a cache, deploy nothing')
   })
 
   it('catches a command that turns the local cache back on, naming the cached tasks', async () => {
@@ -180,6 +183,11 @@ describe('action.yml rebuild step', () => {
     expect(run.errors).toEqual(['The pre-deploy rebuild command failed (exit status 1): deploy nothing from this job.'])
     expect(run.log).toMatch(/build of lib-b failed/)
     expect(run.outputs.rebuilt).toBeUndefined() // the check never ran
+    // The step's summary says so, in the shape of the kit's other summaries.
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.verdict).toBe('❌ Failed: the rebuild command failed, deploy nothing')
+    expect(summary.cause).toBe(run.errors[0])
+    expect(summary.fix).toMatch(/^Fix the build/)
   })
 
   it('keeps the exit status through the pipe, and fails on any failing line of a multi-line command', async () => {

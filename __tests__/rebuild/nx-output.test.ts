@@ -10,7 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { analyseRebuildOutput, cacheUseError, freshCount } from '../../src/rebuild/output.js'
-import { rebuildSummary } from '../../src/rebuild/summary.js'
+import { Lexer, type Tokens } from 'marked'
+import { REBUILD_TITLE, rebuildSummary } from '../../src/rebuild/summary.js'
+import { parseSummary, plain } from '../helpers/step-summary.js'
 import { REPO_ROOT, runAction } from '../helpers/run-action.js'
 
 const DIR = join(REPO_ROOT, '__tests__', 'fixtures', 'nx-output')
@@ -29,9 +31,13 @@ const captures = manifest.captures.filter(c => c.file.endsWith('.log'))
 const text = (c: Capture): string => readFileSync(join(DIR, c.file), 'utf8')
 const check = (log: string, env: Record<string, string> = {}) =>
   runAction({ entry: 'dist/rebuild/index.js', event: 'push', ref: 'refs/heads/main', env: { NCA_REBUILD_LOG: log, ...env } })
-/** The first heading of an HTML summary, and every heading's level. */
-const headings = (html: string): { level: number; text: string }[] =>
-  [...html.matchAll(/<h([1-6])>(.*?)<\/h\1>|^(#{1,6}) (.*)$/gm)].map(m => ({ level: Number(m[1] ?? m[3].length), text: m[2] ?? m[4] }))
+/** Every heading of a markdown summary, as GitHub renders it, with its level. */
+const headings = (markdown: string): { level: number; text: string }[] =>
+  new Lexer()
+    .lex(markdown)
+    .filter((t): t is Tokens.Heading => t.type === 'heading')
+    .map(h => ({ level: h.depth, text: plain(h.tokens) }))
+const kitPart = (markdown: string) => parseSummary(markdown, REBUILD_TITLE)
 
 describe('the captures', () => {
   it('are real Nx 24 output, cover every output style, and hold the runner-only forms', () => {
@@ -71,16 +77,14 @@ describe.each(captures.map(c => [c.file, c] as const))('%s', (_file, c) => {
     if (c.cached.length === 0) {
       expect(r.cached).toEqual([])
       expect(error).toBeNull()
-      expect(rebuildSummary(r, error)).toMatch(new RegExp(`^<h1>✅ Pre-deploy rebuild passed: ${c.ran.length} tasks built fresh`))
+      expect(kitPart(rebuildSummary(r, error)).verdict).toBe(`✅ Passed: ${c.ran.length} tasks built fresh, none from a cache`)
     } else {
       expect(error).not.toBeNull()
       if (c.named) {
         expect(r.cached.map(x => x.task)).toEqual(c.cached)
         for (const t of c.cached) expect(error).toContain(`${t} [${c.marker}]`)
       } else expect(error).toMatch(new RegExp(`counts ${c.cached.length} task\\(s\\) from the cache`))
-      expect(rebuildSummary(r, error)).toMatch(
-        new RegExp(`^<h1>❌ Pre-deploy rebuild failed: ${c.cached.length} tasks served from a cache`)
-      )
+      expect(kitPart(rebuildSummary(r, error)).verdict).toBe(`❌ Failed: ${c.cached.length} tasks served from a cache, deploy nothing`)
     }
   })
 })
@@ -96,7 +100,7 @@ describe('the bundled check (dist/rebuild/index.js) over the captures', () => {
       expect(run.status).toBe(0)
       expect(run.errors).toEqual([])
       expect(run.warnings).toEqual([])
-      for (const t of c.ran) if (c.named) expect(run.summary).toContain(`<code>${t}</code>`)
+      if (c.named) expect(kitPart(run.summary).sections).toEqual([{ heading: 'Built fresh', rows: {}, items: c.ran }])
       if (!c.named) expect(run.notices.join('\n')).toMatch(/counted 3 task\(s\) built fresh without naming them/)
     } else {
       expect(run.status).toBe(1)
@@ -119,44 +123,53 @@ describe("the rebuild's job summary, after Nx's own report", () => {
 
   it("Nx's report says all tasks succeeded, whatever the cache did", () => {
     expect(headings(nxReport)).toEqual([
-      { level: 2, text: 'Nx Run Report — `run-many -t build`' },
+      { level: 2, text: 'Nx Run Report — run-many -t build' },
       { level: 3, text: '✅ All tasks succeeded' },
       { level: 3, text: 'Performance' }
     ])
   })
 
-  it('a failed rebuild: the kit part opens with the only first-level heading, ❌, and never reads as a success', async () => {
+  it("a failed rebuild: the kit's part, under its own h2 after Nx's report, opens with ❌ and never reads as a success", async () => {
     const { run, all, kit } = await summaryAfterNx('static.local.colour.log')
     expect(run.status).toBe(1)
     expect(all.startsWith(nxReport)).toBe(true) // appended, Nx's report untouched
-    const h = headings(kit)
-    expect(h[0]).toEqual({ level: 1, text: '❌ Pre-deploy rebuild failed: 3 tasks served from a cache, deploy nothing' })
-    expect(kit.trimStart().startsWith('<h1>❌')).toBe(true)
-    expect(headings(all).filter(x => x.level === 1)).toEqual([h[0]]) // above every heading of Nx's
+    expect(headings(kit)).toEqual([
+      { level: 2, text: REBUILD_TITLE },
+      { level: 3, text: 'Served from a cache' }
+    ])
+    expect(kit.trimStart().startsWith(`## ${REBUILD_TITLE}\n\n**❌`)).toBe(true)
+    const summary = kitPart(all)
+    expect(summary.verdict).toBe('❌ Failed: 3 tasks served from a cache, deploy nothing')
     expect(kit).not.toMatch(/✅|passed|built fresh, none/)
-    expect(kit).toContain("Nx's own run report may say its tasks succeeded: they did, from a cache")
-    for (const t of ['lib-a:build', 'lib-b:build', 'app:build']) expect(kit).toContain(`<code>${t}</code> [local cache]`)
+    expect(summary.cause).toBe("Nx's own run report may say its tasks succeeded: they did, from a cache, not built by this job.")
+    expect(summary.fix).toMatch(/^Find what overrides NX_SKIP_NX_CACHE=true/)
+    expect(summary.sections[0].items).toEqual(['lib-a:build [local cache]', 'lib-b:build [local cache]', 'app:build [local cache]'])
+    expect(summary.other).toEqual([])
   })
 
   it('a passed rebuild: ✅ and the count, as the first heading of the kit part', async () => {
     const { run, all, kit } = await summaryAfterNx('static.fresh.colour.log')
     expect(run.status).toBe(0)
     expect(all.startsWith(nxReport)).toBe(true)
-    expect(headings(kit)[0]).toEqual({ level: 1, text: '✅ Pre-deploy rebuild passed: 3 tasks built fresh, none from a cache' })
-    expect(kit.trimStart().startsWith('<h1>✅')).toBe(true)
-    expect(kit).not.toMatch(/❌|failed/)
+    expect(headings(kit)[0]).toEqual({ level: 2, text: REBUILD_TITLE })
+    expect(kitPart(all).verdict).toBe('✅ Passed: 3 tasks built fresh, none from a cache')
+    expect(kit.trimStart().startsWith(`## ${REBUILD_TITLE}\n\n**✅`)).toBe(true)
+    expect(kit).not.toMatch(/❌|failed/i)
   })
 
   it('a mixed rebuild fails, naming what was served and what was built', async () => {
     const { run, kit } = await summaryAfterNx('static.mixed.colour.log')
     expect(run.status).toBe(1)
     expect(run.outputs.rebuilt).toBe('app:build')
-    expect(headings(kit)[0].text).toBe('❌ Pre-deploy rebuild failed: 2 tasks served from a cache, deploy nothing')
-    expect(kit).toMatch(/Built fresh:<\/p>\n<ul>\n<li><code>app:build<\/code><\/li>/)
+    const summary = kitPart(kit)
+    expect(summary.verdict).toBe('❌ Failed: 2 tasks served from a cache, deploy nothing')
+    expect(summary.sections.find(s => s.heading === 'Built fresh')?.items).toEqual(['app:build'])
   })
 
   it('a command that printed no Nx task: ⚠️, not a pass', () => {
     const r = analyseRebuildOutput('compiled 12 files\n')
-    expect(rebuildSummary(r, null)).toMatch(/^<h1>⚠️ Pre-deploy rebuild: nothing verified/)
+    const summary = kitPart(rebuildSummary(r, null))
+    expect(summary.verdict).toBe('⚠️ Nothing verified: the output names no Nx task')
+    expect(summary.fix).toMatch(/^Make rebuild-command an Nx command/)
   })
 })

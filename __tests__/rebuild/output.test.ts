@@ -1,13 +1,15 @@
 // The rebuild check's reading of Nx output: what ran, what a cache served. The texts below are
 // Nx 24.0.6's own output (colours included), captured from the test workspace; the real-Nx
-// end-to-end test (rebuild-e2e.test.ts) checks the same against live runs.
+// end-to-end test (e2e.test.ts) checks the same against live runs.
 
 import { describe, expect, it } from '@jest/globals'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { analyseRebuildOutput, cacheUseError, cloudUseError, stripAnsi } from '../../src/rebuild/output.js'
+import { REBUILD_TITLE } from '../../src/rebuild/summary.js'
 import { runAction } from '../helpers/run-action.js'
+import { parseSummary } from '../helpers/step-summary.js'
 
 const E = '\u001b'
 const line = (task: string, marker?: string): string =>
@@ -173,8 +175,10 @@ describe('the rebuild check bundle (dist/rebuild/index.js)', () => {
     expect(run.status).toBe(0)
     expect(run.errors).toEqual([])
     expect(run.outputs.rebuilt).toBe('lib-a:build lib-b:build app:build')
-    expect(run.summary).toMatch(/^<h1>✅ Pre-deploy rebuild passed: 3 tasks built fresh/)
-    for (const t of ['lib-a:build', 'lib-b:build', 'app:build']) expect(run.summary).toContain(`<code>${t}</code>`)
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.verdict).toBe('✅ Passed: 3 tasks built fresh, none from a cache')
+    expect(summary.fix).toBeNull()
+    expect(summary.sections).toEqual([{ heading: 'Built fresh', rows: {}, items: ['lib-a:build', 'lib-b:build', 'app:build'] }])
   })
 
   it('fails a cached run with one ::error:: line naming the tasks', async () => {
@@ -183,7 +187,13 @@ describe('the rebuild check bundle (dist/rebuild/index.js)', () => {
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toMatch(/^The pre-deploy rebuild was not built fresh.*app:build:production \[remote cache\]/)
     expect(run.outputs.rebuilt).toBe('lib-a:build')
-    expect(run.summary).toMatch(/served from a cache/)
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.verdict).toBe('❌ Failed: 1 task served from a cache, deploy nothing')
+    expect(summary.fix).toMatch(/^Find what overrides NX_SKIP_NX_CACHE=true/)
+    expect(summary.sections).toEqual([
+      { heading: 'Served from a cache', rows: {}, items: ['app:build:production [remote cache]'] },
+      { heading: 'Built fresh', rows: {}, items: ['lib-a:build'] }
+    ])
   })
 
   it('fails a run that shows Nx Cloud took part, with its own heading', async () => {
@@ -192,14 +202,35 @@ describe('the rebuild check bundle (dist/rebuild/index.js)', () => {
     expect(run.errors).toHaveLength(1)
     expect(run.errors[0]).toMatch(/cannot be verified/)
     expect(run.outputs.rebuilt).toBe('lib-a:build lib-b:build app:build')
-    expect(run.summary).toMatch(/^<h1>❌ Pre-deploy rebuild not verified: Nx Cloud took part, deploy nothing<\/h1>/)
-    expect(run.summary).toContain('line 12: <code>Nx Cloud was not used for this command.</code>')
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.headings[0]).toEqual({ depth: 2, text: REBUILD_TITLE })
+    expect(summary.verdict).toBe('❌ Not verified: Nx Cloud took part, deploy nothing')
+    expect(summary.fix).toMatch(/^Remove whatever turns Nx Cloud back on in the command/)
+    expect(summary.sections).toEqual([
+      {
+        heading: 'Signs of Nx Cloud in the output',
+        rows: {},
+        items: [
+          'line 2: NX   No existing Nx Cloud client and failed to download new version.',
+          'line 10: NX   No existing Nx Cloud client and failed to download new version',
+          'line 12: Nx Cloud was not used for this command.'
+        ]
+      },
+      { heading: 'Built fresh', rows: {}, items: ['lib-a:build', 'lib-b:build', 'app:build'] }
+    ])
+    // The sign shows as code: what Nx printed, not markup.
+    expect(run.summary).toContain('line 12: `Nx Cloud was not used for this command.`')
   })
 
   it('fails when the captured output is missing', async () => {
     const run = await check({ NCA_REBUILD_LOG: '/nonexistent/rebuild.log' })
     expect(run.status).toBe(1)
     expect(run.errors[0]).toMatch(/could not be read.*cannot be verified/)
+    // A failed check writes its summary too: what failed, and that nothing may be deployed.
+    const summary = parseSummary(run.summary, REBUILD_TITLE)
+    expect(summary.verdict).toBe('❌ Failed: the rebuild could not be verified, deploy nothing')
+    expect(summary.cause).toBe(run.errors[0])
+    expect(summary.fix).not.toBeNull()
     expect((await check({})).errors[0]).toMatch(/NCA_REBUILD_LOG is not set/)
   })
 

@@ -48,6 +48,9 @@ describe('decide() with rebuild-command', () => {
     expect(d.skipCache).toBe(true)
     expect(d.exports.NX_SKIP_NX_CACHE).toBe('true')
     expect(d.reason).toMatch(
+      /^ci-read-write: [^.]*\. The cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\), as rebuild-command is set\.$/
+    )
+    expect(d.detail).toMatch(
       /^ci-read-write: [^.]*; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\) because rebuild-command is set\.$/
     )
     // The token decision is untouched: the rebuild still reads and writes with the chosen token.
@@ -65,8 +68,9 @@ describe('decide() with rebuild-command', () => {
   it('keeps the plain skip-cache reason when only skip-cache is set', () => {
     const d = decide(config({ skipCache: true }), facts, NO_NX_JSON, {})
     expect(d.exports.NX_SKIP_NX_CACHE).toBe('true')
-    expect(d.reason).toMatch(/; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/)
-    expect(d.reason).not.toMatch(/rebuild-command/)
+    expect(d.reason).toMatch(/\. The cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/)
+    expect(d.detail).toMatch(/; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/)
+    expect(d.reason + d.detail).not.toMatch(/rebuild-command/)
   })
 
   it('works alone with setup off', () => {
@@ -78,6 +82,9 @@ describe('decide() with rebuild-command', () => {
     )
     expect(d.exports).toEqual({ NX_NO_CLOUD: 'true', NX_SKIP_NX_CACHE: 'true' })
     expect(d.reason).toBe(
+      'off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true). The cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true), as rebuild-command is set.'
+    )
+    expect(d.detail).toBe(
       'off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true); the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true) because rebuild-command is set.'
     )
   })
@@ -114,7 +121,7 @@ describe('token step bundle with rebuild-command', () => {
       expect(run.env.NX_SKIP_NX_CACHE).toBe('true')
       expect(run.outputs['skip-cache']).toBe('true')
       expect(run.outputs.access).toBe('read-write')
-      expect(run.outputs.reason).toMatch(/\(NX_SKIP_NX_CACHE=true\) because rebuild-command is set\.$/)
+      expect(run.outputs.reason).toMatch(/\(NX_SKIP_NX_CACHE=true\), as rebuild-command is set\.$/)
     }
   })
 

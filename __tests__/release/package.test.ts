@@ -1,17 +1,31 @@
 // The published package as a user gets it: `npm pack`, an offline install into an empty folder
-// (so nothing but the tarball can be installed), then `npx nx-cloud-access` and the action bundles
-// run from node_modules. And the package.json facts that make that true.
+// (so nothing but the tarball can be installed), then `npx nx-cloud-access` run from node_modules.
+// The package is the command line only: the action and the cache action are used from GitHub
+// (`uses: nx-cloud-access/nx-cloud-access@v1`), never from npm. And the package.json facts.
 
 import { execFileSync, spawnSync } from 'node:child_process'
 import { isBuiltin } from 'node:module'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { parse } from 'yaml'
-import { pushPayload } from '../fixtures/payloads.js'
-import { REPO_ROOT, runAction } from '../helpers/run-action.js'
+import { REPO_ROOT } from '../helpers/run-action.js'
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'))
+
+/**
+ * Everything `npx nx-cloud-access` needs, and nothing else: the CLI's bundle (one file: it loads no
+ * chunk), its `{"type":"module"}`, the licences of what it bundles, and the docs npm shows.
+ */
+const PACKAGE_FILES = [
+  'CHANGELOG.md',
+  'LICENSE',
+  'README.md',
+  'dist/cli/index.js',
+  'dist/cli/licenses.txt',
+  'dist/cli/package.json',
+  'package.json'
+]
 
 /** npm with no registry it could reach and a cache of its own: anything not in the tarball fails. */
 function npm(args: string[], cwd: string, cache: string): string {
@@ -44,29 +58,8 @@ describe('npm pack, then an offline install into an empty folder', () => {
     npm(['install', '--offline', '--no-audit', '--no-fund', join(root, packed.filename)], app, cache)
   }, 180_000)
 
-  test('the tarball holds the bundles, the action.yml files and the docs, and no sources or tests', () => {
-    const files = packed.files.map(f => f.path).sort()
-    for (const f of [
-      'action.yml',
-      'cache/action.yml',
-      'README.md',
-      'LICENSE',
-      'CHANGELOG.md',
-      'package.json',
-      'dist/index.js',
-      'dist/cli/index.js',
-      'dist/rebuild/index.js',
-      'cache/dist/main/index.js',
-      'cache/dist/server/index.js',
-      'cache/dist/post/index.js'
-    ]) {
-      expect(files).toContain(f)
-    }
-    expect(files.filter(f => !/^(dist|cache\/dist)\//.test(f)).sort()).toEqual(
-      // npm packs a README beside any file it packs, whatever `files` says: cache/README.md comes with cache/action.yml
-      ['CHANGELOG.md', 'LICENSE', 'README.md', 'action.yml', 'cache/README.md', 'cache/action.yml', 'package.json'].sort()
-    )
-    expect(files.filter(f => /^(src|__tests__|scripts)\/|\.ts$/.test(f))).toEqual([])
+  test('the tarball is the command line: dist/cli and the docs, no action bundle, no sources or tests', () => {
+    expect(packed.files.map(f => f.path).sort()).toEqual(PACKAGE_FILES)
   })
 
   test('node_modules holds this one package and nothing else', () => {
@@ -109,18 +102,59 @@ describe('npm pack, then an offline install into an empty folder', () => {
     expect(JSON.parse(json.stdout).findings.map((f: { rule: string }) => f.rule)).toContain('step-env-token')
   })
 
-  test('the token step bundle runs from the installed package', async () => {
-    const installed = join(app, 'node_modules', 'nx-cloud-access')
-    const run = await runAction({
-      entry: relative(REPO_ROOT, join(installed, 'dist', 'index.js')),
-      event: 'push',
-      ref: 'refs/heads/main',
-      payload: pushPayload('refs/heads/main'),
-      inputs: { 'read-write-token': 'rw-token', 'read-only-token': 'ro-token', 'require-encryption': 'false' }
-    })
-    expect(run.errors).toEqual([])
-    expect(run.outputs.access).toBe('read-write')
+  test('npx nx-cloud-access explain runs, loading what it loads only on some runs (jsonc-parser, picomatch)', () => {
+    // nx.json with a comment needs jsonc-parser; a write-branches glob needs picomatch.
+    const nxJson = join(root, 'nx.json')
+    writeFileSync(nxJson, '{\n  // the workspace\n  "nxCloudId": "65f0c0ffee0123456789abcd",\n}\n')
+    const out = npm(
+      [
+        'exec',
+        '--offline',
+        '--',
+        'nx-cloud-access',
+        'explain',
+        '--event',
+        'push',
+        '--ref',
+        'refs/heads/release/1.x',
+        '--input',
+        'write-branches=release/*',
+        '--nx-json',
+        nxJson,
+        '--json'
+      ],
+      app,
+      cache
+    )
+    expect(JSON.parse(out).access).toBe('read-write')
   })
+
+  test('the action is not in the package: it is used from GitHub (uses: nx-cloud-access/nx-cloud-access@v1)', () => {
+    const installed = join(app, 'node_modules', 'nx-cloud-access')
+    for (const f of ['action.yml', 'dist/index.js', 'dist/rebuild', 'cache']) expect(existsSync(join(installed, f))).toBe(false)
+  })
+})
+
+test('npm pack --dry-run: the package is the command line, about 100 KB to download (2.2 MB when it carried the action bundles)', () => {
+  const [dry] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_update_notifier: 'false' }
+    })
+  ) as { size: number; unpackedSize: number; files: { path: string }[] }[]
+  expect(dry.files.map(f => f.path).sort()).toEqual(PACKAGE_FILES)
+  // Limits with room for the CLI to grow, far below the 2,221,280 bytes (10,271,808 unpacked) of the
+  // package that carried the token step's and the cache action's bundles.
+  expect(dry.size).toBeLessThan(200_000)
+  expect(dry.unpackedSize).toBeLessThan(600_000)
+})
+
+test('dist/cli/index.js is one file: it has no chunk loader (the token step and the cache bundles do)', () => {
+  const loader = /__nccwpck_require__\.[eu]=/
+  expect(readFileSync(join(REPO_ROOT, 'dist/cli/index.js'), 'utf8')).not.toMatch(loader)
+  // The pattern finds a chunk loader where there is one, so its absence above means something.
+  expect(readFileSync(join(REPO_ROOT, 'dist/index.js'), 'utf8')).toMatch(loader)
 })
 
 test('package.json: publishable, no runtime dependencies, the one name everywhere', () => {

@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { type ActionRun, REPO_ROOT, runAction, unmaskedText } from '../helpers/run-action.js'
 import { prPayload, pushPayload, schedulePayload, workflowRunPayload } from '../fixtures/payloads.js'
 import { KEY, RO, RUN_CASES, RW, SHARED, expectedToken } from '../fixtures/run-cases.js'
+import { marked } from 'marked'
+import { parseSummary } from '../helpers/step-summary.js'
 
 const SECRETS = [RW, RO, KEY]
 const TOKEN_VARS = ['NX_CLOUD_ACCESS_TOKEN', 'NX_CLOUD_AUTH_TOKEN', 'NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN']
@@ -186,7 +188,7 @@ describe('exports', () => {
     expect(run.env.NX_SKIP_NX_CACHE).toBe('true')
     expect(run.outputs['skip-cache']).toBe('true')
     expect(run.outputs.reason).toMatch(
-      /^main-only: [^.]*read-write-token; the cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/
+      /^main-only: [^.]*read-write-token\. The cache is skipped for the rest of the job \(NX_SKIP_NX_CACHE=true\)\.$/
     )
   })
 
@@ -462,7 +464,13 @@ describe('bad input fails closed: one ::error:: line naming the input, nothing e
     expectNoSecretLeak(run, [...SECRETS, 'hunter2'])
     expect(run.stdout).not.toContain('Maximum call stack')
     expect(run.stderr).toBe('')
-    expect(run.summary).toBe('')
+    // The summary says what failed and what is accepted: the error line, cut at "Accepted:".
+    const summary = parseSummary(run.summary)
+    expect(summary.verdict).toBe('❌ Failed: nothing was exported')
+    expect(summary.cause).toContain(message.split(' Accepted: ')[0])
+    const [cause, accepted] = run.errors[0].split(' Accepted: ')
+    expect(summary.cause).toBe(cause)
+    expect(summary.fix).toBe(accepted === undefined ? null : `Use what is accepted: ${accepted}`)
   })
 })
 
@@ -506,8 +514,7 @@ describe('access tells the truth', () => {
     expect(run.env.NX_CLOUD_ACCESS_TOKEN).toBe(RO)
     expect(run.outputs.reason).toContain("nx.json's token decodes as read-only, so it reads only")
     expect(run.warnings.join('\n')).toContain('nobody can write')
-    expect(run.summary).toContain('Nx Cloud access: read-only')
-    expect(run.summary).not.toContain('<td>read-write</td>')
+    expect(parseSummary(run.summary).verdict).toBe('Nx Cloud access: read-only')
     expect(run.stdout).toContain('nx-cloud-access: read-only.')
     expectNoSecretLeak(run)
   })
@@ -587,41 +594,68 @@ describe('default branch', () => {
 })
 
 describe('summary', () => {
-  /** Every heading of the summary, in order, with its level. */
-  const headings = (html: string): { level: number; text: string }[] =>
-    [...html.matchAll(/<h([1-6])>(.*?)<\/h\1>/g)].map(m => ({ level: Number(m[1]), text: m[2] }))
-  /** The summary's table as row → cell. */
-  const rows = (html: string): Record<string, string> =>
-    Object.fromEntries([...html.matchAll(/<tr><th>(.*?)<\/th><td>(.*?)<\/td><\/tr>/g)].map(m => [m[1], m[2]]))
-
-  test('a pull request from a fork: the verdict first, the reason, then the pull request, the key and the exports', async () => {
+  test('a pull request from a fork: the step, the verdict, the reason, then the pull request, the key and the exports', async () => {
     const run = await runAction({
       event: 'pull_request',
       ref: 'refs/pull/104/merge',
       payload: prPayload({ fork: 'mallory/monorepo', headRef: 'fix-typo' }),
       inputs: TOKENS
     })
-    expect(headings(run.summary)).toEqual([{ level: 1, text: 'Nx Cloud access: read-only' }])
-    expect(
-      run.summary.startsWith(
-        '<h1>Nx Cloud access: read-only</h1>\n<p>main-only: a pull request from the fork mallory/monorepo is untrusted'
-      )
-    ).toBe(true)
-    expect(rows(run.summary)).toEqual({
+    const summary = parseSummary(run.summary)
+    // Markdown under the step's name, never raw HTML; h2 for the step, h3 for its sections.
+    expect(run.summary).not.toMatch(/<[a-z]+[ >]/)
+    expect(run.summary.startsWith('## Nx Cloud Access\n')).toBe(true)
+    expect(summary.headings).toEqual([
+      { depth: 2, text: 'Nx Cloud Access' },
+      { depth: 3, text: 'Details' }
+    ])
+    expect(summary.verdict).toBe('Nx Cloud access: read-only')
+    expect(summary.cause).toBe(
+      'main-only: a pull request from the fork mallory/monorepo is untrusted, so it reads only, with read-only-token.'
+    )
+    expect(summary.cause).toBe(run.outputs.reason)
+    expect(summary.fix).toBeNull()
+    expect(summary.sections[0].rows).toEqual({
       'Pull request': '#104 fix-typo → main, from the fork mallory/monorepo',
       'Encryption key': "input 'encryption-key', exported as NX_CLOUD_ENCRYPTION_KEY",
       Exported: 'NX_CLOUD_ACCESS_TOKEN, NX_CLOUD_ENCRYPTION_KEY'
     })
-    // No row repeats the heading or the reason.
-    for (const gone of ['Setup', 'Access', 'Token source', 'Trust', 'Skip cache', 'Branch', 'Event'])
-      expect(run.summary).not.toContain(`<th>${gone}</th>`)
-    expect(run.summary).toContain('isolated to this branch')
+    expect(summary.sections[0].items).toEqual([expect.stringContaining('isolated to this branch')])
+    expect(summary.other).toEqual([])
     expectNoSecretLeak(run)
   })
 
-  test("docs/inputs-outputs.md's rendered summary is what the action writes for that pull request, word for word", async () => {
-    const readme = readFileSync(join(REPO_ROOT, 'docs/inputs-outputs.md'), 'utf8')
-    const block = /For a pull request from a fork under `setup: ci-read-write` [^`]*, as rendered:\n\n```text\n([\s\S]*?)```/.exec(readme)
+  test('a fork pull request with no token: the reason short, one To fix line, the whole rule in the details, no key row', async () => {
+    const run = await runAction({
+      workspace: workspace(JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678' })),
+      event: 'pull_request',
+      ref: 'refs/pull/104/merge',
+      payload: prPayload({ fork: 'mallory/monorepo' }),
+      inputs: {}
+    })
+    expect(run.outputs.access).toBe('none')
+    const summary = parseSummary(run.summary)
+    expect(summary.verdict).toBe('Nx Cloud access: none')
+    expect(summary.cause).toBe(run.outputs.reason)
+    expect(summary.cause).not.toMatch(/reads only/)
+    expect(summary.cause.split(' ').length).toBeLessThanOrEqual(45)
+    expect(summary.fix).toMatch(/^Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only/)
+    const rows = summary.sections[0].rows
+    expect(Object.keys(rows)).toEqual(['Pull request', 'Rule', 'Exported'])
+    expect(rows.Rule).toMatch(
+      /^main-only: a pull request from the fork mallory\/monorepo is untrusted, so it may only read, but no read-only token/
+    )
+    // The log says it as the output does, and the fix on a line of its own.
+    expect(run.stdout).toContain(`nx-cloud-access: none. ${run.outputs.reason}\n`)
+    expect(run.stdout).toContain(`To fix: ${summary.fix}\n`)
+  })
+
+  test('docs/inputs-outputs.md shows what the action writes for that pull request, character for character', async () => {
+    const page = readFileSync(join(REPO_ROOT, 'docs/inputs-outputs.md'), 'utf8')
+    const block =
+      /For a pull request from a fork \(GitHub gives it no secrets\) under\s+`setup: ci-read-write` with\s+`workspace-id-access: read-only`, the summary's markdown:\n\n````markdown\n([\s\S]*?)````/.exec(
+        page
+      )
     expect(block).not.toBeNull()
     const workspace = mkdtempSync(join(tmpdir(), 'nca-readme-'))
     writeFileSync(join(workspace, 'nx.json'), JSON.stringify({ nxCloudId: '65f1c2a9d4e8b70012345678' }))
@@ -633,17 +667,7 @@ describe('summary', () => {
       // What GitHub gives a fork's run: no secrets at all.
       inputs: { setup: 'ci-read-write', 'workspace-id-access': 'read-only' }
     })
-    // The summary as a reader sees it: tags gone, a list item's bullet kept, whitespace folded.
-    const rendered = run.summary
-      .replace(/<li>/g, ' • ')
-      .replace(/<[^>]+>/g, ' ')
-      .replace(/&gt;/g, '>')
-      .replace(/&lt;/g, '<')
-      .replace(/&amp;/g, '&')
-      .replace(/&#39;/g, "'")
-      .replace(/&quot;/g, '"')
-    const fold = (t: string): string => t.replace(/\s+/g, ' ').trim()
-    expect(fold((block as RegExpExecArray)[1])).toBe(fold(rendered))
+    expect((block as RegExpExecArray)[1]).toBe(run.summary)
   })
 
   test('a pull request from a branch of this repository says so', async () => {
@@ -653,8 +677,9 @@ describe('summary', () => {
       payload: prPayload(),
       inputs: { setup: 'ci-read-write', ...TOKENS }
     })
-    expect(headings(run.summary)[0]).toEqual({ level: 1, text: 'Nx Cloud access: read-write' })
-    expect(rows(run.summary)['Pull request']).toBe('#104 feature → main, from a branch of this repository')
+    const summary = parseSummary(run.summary)
+    expect(summary.verdict).toBe('Nx Cloud access: read-write')
+    expect(summary.sections[0].rows['Pull request']).toBe('#104 feature → main, from a branch of this repository')
   })
 
   test('a push to main: the verdict first, then the run, the key from nx.json, the exports', async () => {
@@ -666,13 +691,39 @@ describe('summary', () => {
       workspace: workspace(JSON.stringify({ nxCloudEncryptionKey: KEY }))
     })
     expect(run.status).toBe(0)
-    expect(headings(run.summary)).toEqual([{ level: 1, text: 'Nx Cloud access: read-write, cache skipped' }])
-    expect(rows(run.summary)).toEqual({
+    const summary = parseSummary(run.summary)
+    expect(summary.verdict).toBe('Nx Cloud access: read-write, cache skipped')
+    expect(summary.cause).toBe(
+      'main-only: a trusted push to main matches write-branches (main, the default branch), so it writes with read-write-token. The cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true), as rebuild-command is set.'
+    )
+    expect(summary.sections[0].rows).toEqual({
       Run: 'push on refs/heads/main',
+      Rule: 'main-only: a trusted push to main matches write-branches (main, the default branch), so it writes with read-write-token; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true) because rebuild-command is set.',
       'Encryption key': 'nx.json (nxCloudEncryptionKey)',
       Exported: 'NX_CLOUD_ACCESS_TOKEN, NX_SKIP_NX_CACHE'
     })
     expectNoSecretLeak(run)
+  })
+
+  test('warnings come before the details, each marked; values from the run are escaped, not markup', async () => {
+    const branch = 'x_<img src=y>*b*|`c`'
+    const run = await runAction({
+      event: 'push',
+      ref: `refs/heads/${branch}`,
+      payload: pushPayload(`refs/heads/${branch}`),
+      inputs: { 'read-only-token': RO, 'encryption-key': KEY, 'write-branches': branch },
+      workspace: workspace('{}')
+    })
+    expect(run.outputs.access).toBe('read-only')
+    const summary = parseSummary(run.summary)
+    expect(summary.warnings).toEqual([expect.stringMatching(/^This run may write, but input 'read-write-token' is empty/)])
+    expect(summary.fix).toMatch(/^Pass the read-write CI access token as 'read-write-token'/)
+    expect(summary.sections[0].rows.Run).toBe(`push on refs/heads/${branch}`)
+    expect(summary.cause).toContain(`a trusted push to ${branch} matches write-branches (${branch})`)
+    // As GitHub renders it: the branch name is text, not an image, emphasis, a table or a code span.
+    const html = marked.parse(run.summary, { async: false, gfm: true })
+    expect(html).not.toMatch(/<img|<em>|<table|<code>/)
+    expect(summary.other).toEqual([])
   })
 
   test('each secret is masked once', async () => {

@@ -22,6 +22,7 @@ import { type ActionRun, runAction, unmaskedText } from '../helpers/run-action.j
 import { type NxSettles, whatNxSettlesOn } from '../helpers/nx-settles.js'
 import { prPayload, pushPayload } from '../fixtures/payloads.js'
 import { KEY, RO, RW } from '../fixtures/run-cases.js'
+import { parseSummary } from '../helpers/step-summary.js'
 
 const CLOUD_ID = '65f1c2a9d4e8b70012345678'
 /** A token of a level the kit cannot decode (today's CI access tokens do not say their level). */
@@ -134,6 +135,12 @@ describe('the cases of the attack review: Nx and the kit agree, and a committed 
         )
         expect(r.env).toEqual({})
         expect(unmaskedText(r)).not.toContain(RW)
+        // The failure's summary: the refusal as its cause, what is accepted as the fix, no token.
+        const summary = parseSummary(r.summary)
+        expect(summary.verdict).toBe('❌ Failed: nothing was exported')
+        expect(summary.cause).toMatch(/commits a read-write Nx Cloud token|to a read-write Nx Cloud token/)
+        expect(summary.fix).toMatch(/^Use what is accepted: /)
+        expect(r.summary).not.toContain(RW)
       }
     },
     120000
@@ -147,6 +154,10 @@ describe('the cases of the attack review: Nx and the kit agree, and a committed 
       expect(r.warnings.join('\n')).toContain('sets neverConnectToCloud, so Nx never connects to Nx Cloud')
       expect(r.outputs.reason).toContain('neverConnectToCloud')
       expect(r.summary).toContain('neverConnectToCloud')
+      const summary = parseSummary(r.summary)
+      expect(summary.verdict).toBe('Nx Cloud access: none')
+      expect(summary.cause).toMatch(/but .*nx\.json sets neverConnectToCloud, which turns Nx Cloud off, so no remote cache is used/)
+      expect(summary.fix).toMatch(/^Remove neverConnectToCloud from .*nx\.json to use Nx Cloud, or use setup: off to say so\.$/)
       expect(Object.values(r.env).join('\n')).not.toContain(RW)
     }
   }, 60000)
@@ -158,6 +169,10 @@ describe('the same for NX_NO_CLOUD and the key in an env file', () => {
     const { kit, nx, run: r } = await both({ setup: 'main-only', run: 'push to main', files })
     expect([kit, nx]).toEqual(['none', 'none'])
     expect(r.warnings.join('\n')).toMatch(/\.env sets NX_NO_CLOUD=true/)
+    const summary = parseSummary(r.summary)
+    expect(summary.verdict).toBe('Nx Cloud access: none')
+    expect(summary.cause).toMatch(/\.env sets NX_NO_CLOUD=true, which turns Nx Cloud off, so no remote cache is used/)
+    expect(summary.fix).toMatch(/^Remove NX_NO_CLOUD from .*\.env to use Nx Cloud, or use setup: off to say so\.$/)
   }, 30000)
 
   test('NX_CLOUD_ENCRYPTION_KEY in .env.local is the key Nx uses: encryption is enabled, and the key is masked', async () => {

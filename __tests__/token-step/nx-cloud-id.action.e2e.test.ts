@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readActionYml } from '../helpers/composite-step.js'
 import { type ActionRun, runAction, unmaskedText } from '../helpers/run-action.js'
+import { parseSummary } from '../helpers/step-summary.js'
 import { DEPENDABOT_USER, prPayload, pushPayload } from '../fixtures/payloads.js'
 import { KEY, RW } from '../fixtures/run-cases.js'
 
@@ -80,7 +81,7 @@ const OFF_HINT: Want = {
   access: 'none',
   source: 'none',
   noCloud: true,
-  words: 'set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only'
+  words: 'Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only'
 }
 const OFF_WITHHELD = (who: string): Want => ({
   access: 'none',
@@ -120,14 +121,17 @@ describe('an nxCloudId workspace (no token in nx.json): runs × workspace-id-acc
     if (want.access === 'read-only') for (const v of TOKEN_VARS) expect(r.env[v]).toBe('')
     if (want.access === 'read-write') expect(r.env.NX_CLOUD_ACCESS_TOKEN).toBe(RW)
     else expect(Object.values(r.env).join('\n')).not.toContain(RW)
-    if (want.words) expect(r.outputs.reason).toContain(want.words)
+    // The words are in the reason, the To fix line, or the rule's whole chain (the summary's details).
+    const summary = parseSummary(r.summary)
+    expect(summary.cause).toBe(r.outputs.reason)
+    if (want.words) expect([summary.cause, summary.fix, summary.sections[0].rows.Rule].join('\n')).toContain(want.words)
     // Nx Cloud documents the branch-isolated cache for read-only CI access tokens, not for a read
     // through nxCloudId with no token: the summary does not promise it there.
     if (want === READS) {
-      expect(r.summary).not.toContain('isolated to this branch')
-      expect(r.summary).toContain('up to the workspace ID access level')
-      expect(r.summary).toContain(
-        '<td>NX_CLOUD_ACCESS_TOKEN (blanked), NX_CLOUD_AUTH_TOKEN (blanked), NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN (blanked)'
+      expect(summary.sections[0].items.join('\n')).not.toContain('isolated to this branch')
+      expect(summary.sections[0].items.join('\n')).toContain('up to the workspace ID access level')
+      expect(summary.sections[0].rows.Exported).toMatch(
+        /^NX_CLOUD_ACCESS_TOKEN \(blanked\), NX_CLOUD_AUTH_TOKEN \(blanked\), NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN \(blanked\)/
       )
     }
     if (want.notice) {

@@ -1,6 +1,7 @@
 // Small pieces shared by the command line's subcommands: usage errors (exit 2), output sinks,
-// colour, and masking of secrets in anything printed.
+// colour, and NAME=VALUE flags.
 
+import { MalformedNxJson } from '../core/nx-config.js'
 import { PolicyError } from '../core/types.js'
 
 export class UsageError extends Error {
@@ -18,6 +19,8 @@ export function asUsage<T>(read: () => T, prefix = ''): T {
   try {
     return read()
   } catch (e) {
+    // A malformed nx.json, said of the file: the command line has no 'working-directory' input.
+    if (e instanceof MalformedNxJson) throw new UsageError(prefix + e.plain)
     if (e instanceof PolicyError) throw new UsageError(prefix + e.message.replace(/^Input '(--[a-z-]+)'/, '$1'))
     throw e
   }
@@ -45,13 +48,6 @@ type Colour = keyof typeof CODES
 
 export function paint(io: Io, colour: Colour, text: string): string {
   return io.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text
-}
-
-/** Replaces every secret in a printed string by `***`, longest first so no fragment shows. */
-export function maskText(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const s of [...secrets].filter(s => s !== '').sort((a, b) => b.length - a.length)) out = out.split(s).join('***')
-  return out
 }
 
 /** Parses `NAME=VALUE` pairs given to a repeatable option. */

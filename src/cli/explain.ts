@@ -7,11 +7,14 @@ import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ACTION_INPUTS, type Env, SECRET_INPUTS, inputVariable, readInputs } from '../core/inputs.js'
 import { nxConfigOfText, readNxConfig } from '../action-io/nx-json.js'
+import { MalformedNxJson } from '../core/nx-config.js'
 import { decide, secretsOf } from '../core/policy.js'
-import { readOnlyNotes, summaryRows } from '../core/report.js'
+import { failedStepSummary, readOnlyNotes, summaryRows } from '../core/report.js'
 import { type RunInput, resolveRunFacts } from '../core/run-facts.js'
+import { hideSecrets } from '../core/secrets.js'
 import { type Config, type Decision, type NxConfig, type WorkspaceIdAccess, PolicyError, SETUPS } from '../core/types.js'
-import { type Io, UsageError, asUsage, maskText, paint, pairs } from './common.js'
+import { type Io, UsageError, asUsage, paint, pairs } from './common.js'
+import { suggestion } from './flags.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
 import { explainWorkflow } from './explain-workflow.js'
 
@@ -86,7 +89,12 @@ export interface ExplainResult {
   ref: string
   access: Decision['access']
   tokenSource: Decision['tokenSource']
+  /** Short, as the action's `reason` output. */
   reason: string
+  /** The rule's whole chain, as the job summary's details give it. */
+  detail: string
+  /** What to change, one sentence, or null (as the job summary's "To fix" line). */
+  fix: string | null
   encryption: Decision['encryption'] | null
   skipCache: boolean
   trusted: boolean
@@ -182,7 +190,7 @@ export async function explain(argv: string[], io: Io): Promise<number> {
   // A mistyped input would be ignored silently, and the run explained without it.
   for (const name of Object.keys(inputs)) {
     if (!(ACTION_INPUTS as readonly string[]).includes(name)) {
-      throw new UsageError(`--input '${name}' is not an input of the action (action.yml). Accepted: ${ACTION_INPUTS.join(', ')}.`)
+      throw new UsageError(`--input '${name}' is not an input of the action (action.yml)${suggestion(name, ACTION_INPUTS)}`)
     }
   }
   if (values.setup !== undefined) inputs.setup = values.setup
@@ -226,23 +234,37 @@ export async function explain(argv: string[], io: Io): Promise<number> {
 
 /**
  * nx.json as the action reads it (docs/POLICY.md#nxjson), or the file --nx-json names. What the
- * action refuses (malformed, unreadable, no such folder) is bad usage here: exit 2, naming the flag.
+ * action refuses (malformed, unreadable, no such folder) is bad usage here: exit 2, in the words of
+ * the flags that named the file (--dir, --input working-directory, --nx-json), never the action's input.
  */
 export function readNx(file: string | undefined, dir: string | undefined, workingDirectory: string, cwd: string): NxConfig {
-  const flag = file !== undefined ? '--nx-json' : workingDirectory === '.' ? '--dir' : "--dir with input 'working-directory'"
+  const flags = [dir !== undefined ? `--dir ${dir}` : '', workingDirectory !== '.' ? `--input working-directory=${workingDirectory}` : '']
+    .filter(f => f !== '')
+    .join(' with ')
   const named = (e: unknown): never => {
-    if (e instanceof PolicyError) throw new UsageError(e.message.replace(/^Input 'working-directory'/, flag))
+    if (e instanceof MalformedNxJson) throw new UsageError(file !== undefined ? `--nx-json: ${e.plain}` : e.plain)
+    if (e instanceof PolicyError) {
+      throw new UsageError(e.message.replace(/^Input 'working-directory' points at /, `${flags || 'The current folder'}: `))
+    }
     throw e
   }
   if (file === undefined) {
+    const folder = resolve(cwd, dir ?? '.', workingDirectory)
+    let kind: string
+    try {
+      kind = statSync(folder).isDirectory() ? 'folder' : 'not a folder'
+    } catch {
+      kind = 'does not exist'
+    }
+    if (kind !== 'folder') {
+      throw new UsageError(
+        `${flags || 'The current folder'} names ${folder}, which ${kind === 'not a folder' ? 'is not a folder' : 'does not exist'}. Accepted: the folder of an Nx workspace (where nx.json is).`
+      )
+    }
     try {
       // Not the workspace's env files: on a developer's machine they hold the developer's own
       // token (nx-cloud.env, a git-ignored .env), which a CI checkout does not have.
-      return {
-        ...readNxConfig(resolve(cwd, dir ?? '.', workingDirectory), resolve(cwd, dir ?? '.')),
-        envFileTokens: [],
-        envFiles: undefined
-      }
+      return { ...readNxConfig(folder, resolve(cwd, dir ?? '.')), envFileTokens: [], envFiles: undefined }
     } catch (e) {
       return named(e)
     }
@@ -301,7 +323,7 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
     config = readInputs(envOf({ ...inputs, setup }))
     common.setup = config.setup
     const d = decide(config, facts, s.nx, s.ambient)
-    const m = (t: string): string => maskText(t, d.secrets)
+    const m = (t: string): string => hideSecrets(t, d.secrets)
     const exports: Record<string, string> = {}
     for (const [k, v] of Object.entries(d.exports)) exports[k] = m(v)
     // Outside self-hosted caches, nx.json as the source with no token in it is nxCloudId (policy.ts tokenless()).
@@ -311,6 +333,8 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       access: d.access,
       tokenSource: d.tokenSource,
       reason: m(d.reason),
+      detail: m(d.detail),
+      fix: d.fix === null ? null : m(d.fix),
       encryption: d.encryption,
       skipCache: d.skipCache,
       trusted: facts.trusted,
@@ -323,7 +347,13 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       error: null,
       risk: d.access === 'read-write' && !facts.trusted ? RISK : null,
       viaNxCloudId,
-      rows: summaryRows(d).map(([k, v]) => [k, k === 'Token source' && viaNxCloudId ? `${m(v)} (nxCloudId, no token)` : m(v)])
+      rows: [
+        ...summaryRows(d).map(([k, v]): [string, string] => [
+          k,
+          k === 'Token source' && viaNxCloudId ? `${m(v)} (nxCloudId, no token)` : m(v)
+        ]),
+        ...(d.detail === d.reason ? [] : [['Rule', m(d.detail)] as [string, string]])
+      ]
     }
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e
@@ -337,12 +367,14 @@ export async function explainOne(setup: string, runInput: RunInput, s: Setting):
       s.nx,
       s.ambient
     )
-    const m = (t: string): string => maskText(t, secrets)
+    const m = (t: string): string => hideSecrets(t, secrets)
     return {
       ...common,
       access: 'none',
       tokenSource: 'none',
       reason: `The action fails this run and exports nothing: ${m(e.message)}`,
+      detail: `The action fails this run and exports nothing: ${m(e.message)}`,
+      fix: failedStepSummary(m(e.message)).fix,
       encryption: null,
       skipCache: config?.skipCache ?? false,
       trusted: facts.trusted,
@@ -382,6 +414,7 @@ function renderOne(r: ExplainResult, io: Io): string {
     `${paint(io, 'bold', `${r.event} ${r.ref}`)} under ${r.setup}: ${r.error === null ? accessText(r, io) : paint(io, 'gray', r.access)}`
   )
   lines.push(`  ${r.error === null ? r.reason : paint(io, 'red', r.reason)}`)
+  if (r.fix !== null) lines.push(`  ${paint(io, 'bold', 'To fix:')} ${r.fix}`)
   if (r.risk !== null) {
     lines.push(
       `  ${paint(io, 'magenta', 'warning !')} ${r.risk}: ${r.trustReason} gets read-write access, so what it uploads can reach every run that reads the cache, main included.`

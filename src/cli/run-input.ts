@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { PR_EVENTS, type Payload, type RunInput } from '../core/run-facts.js'
 import { UsageError } from './common.js'
+import { suggestion } from './flags.js'
 
 export interface RunFlags {
   event?: string
@@ -70,8 +71,9 @@ export function runFromFlags(f: RunFlags): RunInput {
   const event = f.event ?? ''
   if (event === '') throw new UsageError('explain needs --event (or --all).')
   if (!(WORKFLOW_EVENTS as readonly string[]).includes(event)) {
-    throw new UsageError(`--event '${event}' is not a GitHub Actions event. Accepted: ${WORKFLOW_EVENTS.join(', ')}.`)
+    throw new UsageError(`--event '${event}' is not a GitHub Actions event${suggestion(event, WORKFLOW_EVENTS)}`)
   }
+  checkRefFlags(f)
   if (f.payload !== undefined) return runFromPayloadFile(f, event)
   const base = f.baseRepo ?? 'acme/monorepo'
   const head = f.headRepo ?? base
@@ -106,6 +108,31 @@ export function runFromFlags(f: RunFlags): RunInput {
   ref ??= `refs/heads/${defaultBranch}`
   if (event === 'push') payload.ref = ref
   return { event, ref, actor, repository: base, payload }
+}
+
+/**
+ * GITHUB_REF is always a full ref (refs/heads/…, refs/tags/…, refs/pull/…): a short name would be
+ * taken as a ref that is no branch, and the run explained as one that cannot write. Branch flags
+ * take a branch's name, not its ref. Either mistake is refused, saying what was probably meant.
+ */
+function checkRefFlags(f: RunFlags): void {
+  if (f.ref !== undefined && f.ref !== '' && !f.ref.startsWith('refs/')) {
+    const name = f.ref.replace(/^heads\//, '')
+    throw new UsageError(
+      `--ref '${f.ref}' is not a full ref: it would be taken as a ref that is no branch, so the run could never write. ` +
+        `Did you mean --ref refs/heads/${name} (the branch ${name}), or --ref refs/tags/${name} (a tag)?`
+    )
+  }
+  for (const [flag, value] of [
+    ['--default-branch', f.defaultBranch],
+    ['--base-ref', f.baseRef]
+  ] as const) {
+    if (value === undefined || !value.startsWith('refs/')) continue
+    // A merge queue's target is given either way (payload.merge_group.base_ref is a full ref).
+    if (flag === '--base-ref' && f.event === 'merge_group') continue
+    const name = value.replace(/^refs\/heads\//, '')
+    throw new UsageError(`${flag} takes a branch's name, not a ref: did you mean ${flag} ${name}?`)
+  }
 }
 
 function queueTarget(ref: string | undefined): string | null {

@@ -4,6 +4,7 @@
 import { audit, AUDIT_USAGE } from './audit/command.js'
 import { type Io, UsageError } from './common.js'
 import { explain, EXPLAIN_USAGE } from './explain.js'
+import { flagError, suggestion } from './flags.js'
 
 /**
  * The package version. scripts/bundle.mjs writes package.json's version into the bundle in place
@@ -47,13 +48,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.err(USAGE)
         return 2
       default:
-        throw new UsageError(`Unknown command '${command}'. Accepted: explain, audit, --help, --version.`)
+        throw new UsageError(`Unknown command '${command}'${suggestion(command, ['explain', 'audit', '--help', '--version'])}`)
     }
-  } catch (e) {
-    // parseArgs reports unknown options and missing values with a code of its own.
-    const code = (e as { code?: string }).code ?? ''
-    if (e instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`nx-cloud-access: ${(e as Error).message}\n`)
+  } catch (caught) {
+    // parseArgs reports unknown flags and missing values in its own words: said again in the command's.
+    const usage = command === 'explain' ? EXPLAIN_USAGE : command === 'audit' ? AUDIT_USAGE : USAGE
+    const e = flagError(caught, command ?? 'nx-cloud-access', usage) ?? caught
+    if (e instanceof UsageError) {
+      io.err(`nx-cloud-access: ${e.message}\n`)
       if (command === 'explain' || command === 'audit') {
         io.err(`Run 'nx-cloud-access ${command} --help' for its options.\n`)
       }

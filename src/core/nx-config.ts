@@ -2,18 +2,49 @@
 // Nx ≥ 17's top-level `nxCloud*` keys and the older `tasksRunnerOptions.default.options`,
 // which Nx prefers when both are present. A missing nx.json is not an error; a malformed one is.
 
-import { jsoncParser } from './deferred.js'
+import { jsoncParser } from './lazy-packages.js'
 import { type CommittedNxToken, type NxConfig, type TokenLevel, PolicyError } from './types.js'
 
 export const NO_NX_JSON: NxConfig = { path: null, accessToken: '', encryptionKey: '', url: '', cloudId: '', neverConnectToCloud: false }
 
+const NX_JSON_ACCEPTED = 'Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.'
+
+/**
+ * An nx.json that does not parse. The action's message names its input ('working-directory');
+ * `plain` says the same of the file alone, for the command line, which has flags, not inputs.
+ */
+export class MalformedNxJson extends PolicyError {
+  readonly plain: string
+  constructor(path: string, where: string) {
+    super(`Input 'working-directory' points at a malformed ${path}${where}. ${NX_JSON_ACCEPTED}`)
+    this.plain = `${path} is malformed${where}. ${NX_JSON_ACCEPTED}`
+  }
+}
+
+/** jsonc-parser's error codes in words (`CommaExpected` → `a comma is missing`). */
+const PARSE_ERRORS: Record<string, string> = {
+  InvalidSymbol: 'an unexpected character',
+  InvalidNumberFormat: 'a malformed number',
+  PropertyNameExpected: 'a property name is missing',
+  ValueExpected: 'a value is missing',
+  ColonExpected: 'a colon is missing',
+  CommaExpected: 'a comma is missing',
+  CloseBraceExpected: 'a closing } is missing',
+  CloseBracketExpected: 'a closing ] is missing',
+  EndOfFileExpected: 'text after the end of the object',
+  InvalidCommentToken: 'a malformed comment',
+  UnexpectedEndOfComment: 'a comment that never ends',
+  UnexpectedEndOfString: 'a string that never ends',
+  UnexpectedEndOfNumber: 'a number that ends too soon',
+  InvalidUnicode: 'a malformed \\u escape',
+  InvalidEscapeCharacter: 'a malformed escape (\\)',
+  InvalidCharacter: 'a control character in a string'
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /** nx.json (or the file its `extends` names) as a JSON object, read as Nx reads it; malformed ones throw. */
 export function readNxJsonObject(text: string, path = 'nx.json'): Record<string, unknown> {
-  const malformed = (where: string): PolicyError =>
-    new PolicyError(
-      `Input 'working-directory' points at a malformed ${path}${where}. Accepted: a JSON object, comments and trailing commas allowed, as Nx reads it.`
-    )
+  const malformed = (where: string): PolicyError => new MalformedNxJson(path, where)
   // Nested deeper than any nx.json needs: refused before a recursive parser (jsonc-parser here,
   // parseTree in audit, Nx's own) can overflow the stack on it.
   const tooDeep = nestingBeyond(text, MAX_NX_JSON_DEPTH)
@@ -26,7 +57,10 @@ export function readNxJsonObject(text: string, path = 'nx.json'): Record<string,
     const { parse, printParseErrorCode } = jsoncParser()
     const errors: import('jsonc-parser').ParseError[] = []
     json = parse(text, errors, { allowTrailingComma: true, disallowComments: false })
-    if (errors.length > 0) throw malformed(` (${printParseErrorCode(errors[0].error)} at ${lineCol(text, errors[0].offset)})`)
+    if (errors.length > 0) {
+      const code = printParseErrorCode(errors[0].error)
+      throw malformed(` (${PARSE_ERRORS[code] ?? code} at ${lineCol(text, errors[0].offset)})`)
+    }
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw malformed('')
   return json as Record<string, unknown>

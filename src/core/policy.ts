@@ -3,7 +3,7 @@
 // the action, the cache action and the command line all call decide() on plain data.
 // The contract is docs/POLICY.md (#setups, #decision, #no-token, #exports, #encryption).
 
-import { picomatch } from './deferred.js'
+import { picomatch } from './lazy-packages.js'
 import { envFileSetting, nxCloudEnvToken, nxEnvironment, readWriteEnvFileTokens } from './env-files.js'
 import type { Env } from './inputs.js'
 import { tokenLevel } from './nx-config.js'
@@ -102,7 +102,12 @@ interface TokenChoice {
   access: Access
   source: TokenSource
   value: string
+  /** The whole chain after the write grant, for the detail: "so it reads only, with read-only-token". */
   clause: string
+  /** The same, short, for the reason; absent when it is the clause. */
+  short?: string
+  /** What to change, one sentence, where the run gets less than the setup could give it. */
+  fix?: string
 }
 
 function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: WriteGrant, warnings: string[]): TokenChoice {
@@ -151,6 +156,7 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
   }
 
   let withheld = ''
+  let writeFix: string | undefined
   if (grant.write) {
     if (config.readWriteToken !== '') {
       return {
@@ -161,6 +167,7 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
       }
     }
     withheld = "but 'read-write-token' is empty, "
+    writeFix = "Pass the read-write CI access token as 'read-write-token' (check the secret's name in the workflow)."
     warnings.push(
       "This run may write, but input 'read-write-token' is empty, so it reads only: secrets are withheld from forks and Dependabot, or the secret's name in the workflow is wrong."
     )
@@ -170,15 +177,26 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
       access: 'read-only',
       source: 'read-only-token',
       value: config.readOnlyToken,
-      clause: `${withheld}so it reads only, with read-only-token`
+      clause: `${withheld}so it reads only, with read-only-token`,
+      fix: writeFix
     }
   }
   if (nxToken !== '') {
-    return { access: 'read-only', source: 'nx.json', value: nxToken, clause: `${withheld}so it reads only, with nx.json's token` }
+    return {
+      access: 'read-only',
+      source: 'nx.json',
+      value: nxToken,
+      clause: `${withheld}so it reads only, with nx.json's token`,
+      fix: writeFix
+    }
   }
   const where = selfHosted ? "'read-only-token'" : "'read-only-token' or nx.json"
   const why = facts.secretsWithheld ? `; ${facts.secretsWithheld}` : ''
-  return tokenless(config, nx, `${withheld}so it reads only, but no read-only token is set (${where}${why})`)
+  return tokenless(config, nx, `${withheld}so it may only read, but no read-only token is set (${where}${why})`, {
+    short: `${withheld === '' ? 'and' : "but 'read-write-token' is empty, and"} no read-only token is set${facts.secretsWithheld ? ` (${facts.secretsWithheld})` : ''}`,
+    // Else tokenless's hint, in an nxCloudId workspace; a run GitHub gives no secrets cannot be given one.
+    fix: writeFix ?? (nx.cloudId !== '' || facts.secretsWithheld ? undefined : "Pass a read-only CI access token as 'read-only-token'.")
+  })
 }
 
 /**
@@ -186,27 +204,42 @@ function chooseToken(config: Config, facts: RunFacts, nx: NxConfig, grant: Write
  * ID access level, which the kit cannot read: only when `workspace-id-access` says that level is
  * read-only does the run connect (with no token); otherwise Nx Cloud is turned off for it.
  */
-function tokenless(config: Config, nx: NxConfig, why: string): TokenChoice {
+function tokenless(config: Config, nx: NxConfig, why: string, said: { short?: string; fix?: string } = {}): TokenChoice {
+  const short = said.short ?? why
   if (nx.cloudId !== '' && config.workspaceIdAccess === 'read-only' && config.selfHostedCacheUrl === '') {
     return {
       access: 'read-only',
       source: 'nx.json',
       value: '',
-      clause: `${why}, so it connects through nx.json's nxCloudId with no token, and the workspace ID access level set in Nx Cloud decides (read-only, as workspace-id-access says)`
+      clause: `${why}, so it connects through nx.json's nxCloudId with no token, and the workspace ID access level set in Nx Cloud decides (read-only, as workspace-id-access says)`,
+      short: `${short}, so it reads through nx.json's nxCloudId with no token (workspace-id-access: read-only)`
     }
   }
   const hint =
     nx.cloudId !== '' && config.selfHostedCacheUrl === ''
-      ? " (to let such runs read through nx.json's nxCloudId, set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only)"
-      : ''
-  return { access: 'none', source: 'none', value: '', clause: `${why}, so no remote cache is used${hint}` }
+      ? "Set the workspace ID access level to read-only in Nx Cloud, then workspace-id-access: read-only, to let such runs read through nx.json's nxCloudId."
+      : undefined
+  const fix = said.fix ?? hint
+  return {
+    access: 'none',
+    source: 'none',
+    value: '',
+    clause: `${why}, so no remote cache is used`,
+    short: `${short}, so no remote cache is used`,
+    fix
+  }
 }
 
 /** `access` reports what the exported token can do: one that decodes as read-only reads only. */
 function truthful(choice: TokenChoice): TokenChoice {
   if (choice.access !== 'read-write' || tokenLevel(choice.value) !== 'read-only') return choice
   const which = choice.source === 'nx.json' ? "nx.json's token" : `input '${choice.source}'`
-  return { ...choice, access: 'read-only', clause: `${choice.clause}, but ${which} decodes as read-only, so it reads only` }
+  return {
+    ...choice,
+    access: 'read-only',
+    clause: `${choice.clause}, but ${which} decodes as read-only, so it reads only`,
+    short: `but ${which} decodes as read-only, so it reads only`
+  }
 }
 
 /** The setup's premises, checked on the tokens themselves (legacy tokens decode to their level). */
@@ -352,20 +385,25 @@ export function decide(config: Config, facts: RunFacts, nx: NxConfig, ambient: E
 
   const secrets = secretsOf([config.readWriteToken, config.readOnlyToken, config.encryptionKey, config.githubToken], nx, ambient)
 
-  // One sentence: which rule decided.
+  // The detail: which rule decided, as one sentence with every clause. The reason: the same rule,
+  // short, with the skipped cache as a sentence of its own.
   const skip = skipCache
     ? `; the cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ' because rebuild-command is set' : ''}`
     : ''
-  const reason =
-    config.setup === 'off'
-      ? `off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)${skip}.`
-      : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
+  const skipped = skipCache
+    ? ` The cache is skipped for the rest of the job (NX_SKIP_NX_CACHE=true)${rebuild ? ', as rebuild-command is set' : ''}.`
+    : ''
+  const off = 'off: Nx Cloud is turned off for this job (NX_NO_CLOUD=true)'
+  const detail = config.setup === 'off' ? `${off}${skip}.` : `${config.setup}: ${grant.why}, ${token.clause}${skip}.`
+  const reason = config.setup === 'off' ? `${off}.${skipped}` : `${config.setup}: ${grant.why}, ${token.short ?? token.clause}.${skipped}`
 
   return {
     setup: config.setup,
     access: token.access,
     tokenSource: token.source,
     reason,
+    detail,
+    fix: token.fix ?? null,
     encryption: encryption.state,
     skipCache,
     facts,
@@ -404,11 +442,13 @@ function nxView(nx: NxConfig, job: Env): { env: Env; token: string; tokenFrom: s
  */
 function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, token: TokenChoice, warnings: string[]): TokenChoice {
   if (config.setup === 'off' || config.selfHostedCacheUrl !== '' || token.access === 'none') return token
-  const off = (but: string): TokenChoice => ({
+  const off = (but: string, fix: string): TokenChoice => ({
     access: 'none',
     source: 'none',
     value: '',
-    clause: `${token.clause}, but ${but}, so no remote cache is used`
+    clause: `${token.clause}, but ${but}, so no remote cache is used`,
+    short: `but ${but}, so no remote cache is used`,
+    fix
   })
   const could = token.access === 'read-write' ? 'write' : 'read'
   // Nx turns Nx Cloud off for exactly 'true', nothing else.
@@ -416,13 +456,19 @@ function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, toke
     warnings.push(
       `NX_NO_CLOUD=true is set in the job's environment (workflow- or job-level env:), so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${could}. Remove it from env: to use Nx Cloud, or use setup: off to say so.`
     )
-    return off("NX_NO_CLOUD=true in the job's environment turns Nx Cloud off")
+    return off(
+      "NX_NO_CLOUD=true in the job's environment turns Nx Cloud off",
+      "Remove NX_NO_CLOUD from the workflow's or job's env: to use Nx Cloud, or use setup: off to say so."
+    )
   }
   if (nx.neverConnectToCloud) {
     warnings.push(
       `${nx.path ?? 'nx.json'} sets neverConnectToCloud, so Nx never connects to Nx Cloud and this run gets no remote cache, although it could ${could}. Remove it from nx.json to use Nx Cloud, or use setup: off to say so.`
     )
-    return off(`${nx.path ?? 'nx.json'} sets neverConnectToCloud, which turns Nx Cloud off`)
+    return off(
+      `${nx.path ?? 'nx.json'} sets neverConnectToCloud, which turns Nx Cloud off`,
+      `Remove neverConnectToCloud from ${nx.path ?? 'nx.json'} to use Nx Cloud, or use setup: off to say so.`
+    )
   }
   const blank = token.value === '' ? { NX_CLOUD_ACCESS_TOKEN: '', NX_CLOUD_AUTH_TOKEN: '' } : { NX_CLOUD_ACCESS_TOKEN: token.value }
   const view = nxView(nx, { ...ambient, ...blank })
@@ -431,13 +477,19 @@ function offWhereNxWouldNotDoIt(config: Config, nx: NxConfig, ambient: Env, toke
     warnings.push(
       `${file ?? 'An env file of the workspace'} sets NX_NO_CLOUD=true, and Nx loads it into every run, so Nx does not use Nx Cloud and this run gets no remote cache, although it could ${could}. Remove it from that file to use Nx Cloud, or use setup: off to say so.`
     )
-    return off(`${file ?? 'an env file'} sets NX_NO_CLOUD=true, which turns Nx Cloud off`)
+    return off(
+      `${file ?? 'an env file'} sets NX_NO_CLOUD=true, which turns Nx Cloud off`,
+      `Remove NX_NO_CLOUD from ${file ?? "the workspace's env files"} to use Nx Cloud, or use setup: off to say so.`
+    )
   }
   if (token.value === '' && view.token !== '') {
     warnings.push(
       `${view.tokenFrom}: Nx would use that token instead of reading through nxCloudId with no token, and the kit cannot know its level, so this run gets no remote cache. Keep Nx Cloud tokens out of the workspace's env files and the job's env:.`
     )
-    return off(`${view.tokenFrom}, which Nx would use instead`)
+    return off(
+      `${view.tokenFrom}, which Nx would use instead`,
+      `Remove that token (${view.tokenFrom}): keep Nx Cloud tokens out of the workspace's env files and the job's env:.`
+    )
   }
   return token
 }
@@ -478,7 +530,9 @@ function withoutKey(token: TokenChoice, withheld: string, facts: RunFacts, notic
     access: 'none',
     source: 'none',
     value: '',
-    clause: `${token.clause}, but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`
+    clause: `${token.clause}, but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`,
+    short: `but no encryption key was found (${withheld}, and nx.json has none), so no remote cache is used`,
+    fix: "Commit the key in nx.json (nxCloudEncryptionKey), as Nx Cloud's security guide does, to let such runs read."
   }
 }
 

@@ -12,6 +12,7 @@ export function outputsOf(d: Decision): Record<string, string> {
   return {
     access: d.access,
     'token-source': d.tokenSource,
+    // Short: the whole chain (d.detail) is in the job summary and in `explain --json`.
     reason: d.reason,
     encryption: d.encryption,
     setup: d.setup,
@@ -82,22 +83,51 @@ function runLine(f: RunFacts): [string, string] {
 }
 
 /**
- * The token step's job summary: the verdict (the heading), the reason, then only what the reason
- * does not already say and a reviewer needs: the run or pull request, where the encryption key
- * came from, what was exported (names only). The notes follow.
+ * The token step's job summary, as data (apply.ts renders it): the verdict, the reason (short), the
+ * one thing to fix if any, the warnings, then the details a reviewer needs that the reason does not
+ * already say: the run or pull request, the rule's whole chain when it says more than the reason,
+ * where the encryption key came from (on runs that use a remote cache), what was exported (names
+ * only). The notices and notes follow.
  */
-interface StepSummary {
-  heading: string
+export interface StepSummary {
+  verdict: string
   reason: string
+  fix: string | null
+  warnings: string[]
   rows: [string, string][]
   notes: string[]
 }
 
 export function stepSummary(d: Decision, nxJsonHasKey: boolean): StepSummary {
+  const rows: [string, string][] = [runLine(d.facts)]
+  if (d.detail !== d.reason) rows.push(['Rule', d.detail])
+  // A run with no remote cache has no key to speak of.
+  if (d.access !== 'none') rows.push(['Encryption key', encryptionKeySource(d, nxJsonHasKey)])
+  rows.push(['Exported', exportedNames(d)])
   return {
-    heading: `Nx Cloud access: ${d.access}${d.skipCache ? ', cache skipped' : ''}`,
+    verdict: `Nx Cloud access: ${d.access}${d.skipCache ? ', cache skipped' : ''}`,
     reason: d.reason,
-    rows: [runLine(d.facts), ['Encryption key', encryptionKeySource(d, nxJsonHasKey)], ['Exported', exportedNames(d)]],
-    notes: [...d.warnings, ...d.notices, ...readOnlyNotes(d)]
+    fix: d.fix,
+    warnings: d.warnings,
+    rows,
+    notes: [...d.notices, ...readOnlyNotes(d)]
+  }
+}
+
+/**
+ * The summary of a step the kit failed (a PolicyError, an unreadable event): what failed, and
+ * what is accepted, which the kit's errors say after `Accepted:`. Nothing was exported.
+ */
+export function failedStepSummary(message: string): StepSummary {
+  const at = message.indexOf(' Accepted: ')
+  return {
+    verdict: '❌ Failed: nothing was exported',
+    reason: at < 0 ? message : message.slice(0, at),
+    fix: at < 0 ? null : `Use what is accepted: ${message.slice(at + ' Accepted: '.length)}`,
+    warnings: [],
+    rows: [],
+    notes: [
+      'Later steps get nothing from this step (no token, no key, no NX_NO_CLOUD); the job stops here unless the step has continue-on-error.'
+    ]
   }
 }

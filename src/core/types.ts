@@ -128,7 +128,15 @@ export interface Decision {
   setup: Setup
   access: Access
   tokenSource: TokenSource
+  /**
+   * Which rule decided, in a sentence or two (`main-only: a pull request never writes, so it reads
+   * only, with read-only-token.`): the `reason` output, the log line and the summary's cause.
+   */
   reason: string
+  /** The whole chain of the rule, every clause: `explain --json` and the summary's details. */
+  detail: string
+  /** What to change, in one sentence, where the run got less than the setup could give it; else null. */
+  fix: string | null
   encryption: 'enabled' | 'disabled'
   skipCache: boolean
   facts: RunFacts

@@ -4,12 +4,12 @@
 // (dist/rebuild/index.js), so the token step does not grow.
 //
 // Environment: NCA_REBUILD_LOG, the captured output's path. Outputs: `rebuilt`, the tasks that ran,
-// space-separated. The job summary leads with the verdict (summary.ts).
+// space-separated. The job summary leads with the verdict (summary.ts), on a failure too.
 
 import * as core from '../action-io/core.js'
 import { readFileSync } from 'node:fs'
 import { analyseRebuildOutput, cacheUseError, cloudUseError, freshCount } from './output.js'
-import { rebuildSummary } from './summary.js'
+import { rebuildFailureSummary, rebuildSummary } from './summary.js'
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const path = env.NCA_REBUILD_LOG ?? ''
@@ -18,9 +18,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (path === '') throw new Error('NCA_REBUILD_LOG is not set')
     text = readFileSync(path, 'utf8')
   } catch (e) {
-    core.setFailed(
-      `The pre-deploy rebuild's output could not be read (${e instanceof Error ? e.message : String(e)}), so it cannot be verified: deploy nothing from this job.`
-    )
+    const message = `The pre-deploy rebuild's output could not be read (${e instanceof Error ? e.message : String(e)}), so it cannot be verified: deploy nothing from this job.`
+    core.setFailed(message)
+    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(rebuildFailureSummary(message)).write()
     return
   }
   const report = analyseRebuildOutput(text)
