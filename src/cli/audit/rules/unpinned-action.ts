@@ -26,14 +26,18 @@ function pinning(w: Workflow): Finding[] {
       const ref = m[1]
       if (/^[0-9a-f]{40}$/i.test(ref)) continue
       const tag = /^v?\d+(?:\.\d+)*(?:[-+][\w.-]+)?$/.test(ref)
+      // The token step receives the read-write token; the cache action, the Actions cache's runtime token.
+      const what = /\/cache(?:@|$)/.test(s.uses.split('@')[0] + '@')
+        ? 'the runtime token that writes your Actions cache'
+        : 'your read-write token'
       out.push({
         rule: 'unpinned-action',
         severity: tag ? 'low' : 'high',
         file: w.file,
         line: s.usesLoc.line,
         message: tag
-          ? `${s.uses} is pinned to the tag ${ref}, and a tag can be moved to other code that then receives your read-write token.`
-          : `${s.uses} follows the branch ${ref}: every new commit on it runs with your read-write token, unreviewed.`,
+          ? `${s.uses} is pinned to the tag ${ref}, and a tag can be moved to other code that then receives ${what}.`
+          : `${s.uses} follows the branch ${ref}: every new commit on it runs with ${what}, unreviewed.`,
         fix: `Pin the full 40-character commit SHA of the release you reviewed (uses: ${s.uses.split('@')[0]}@<sha> # ${tag ? ref : 'v1.x.y'}).`
       })
     }
