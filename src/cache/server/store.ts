@@ -213,11 +213,14 @@ export class EntryStore {
         }
       }
       // The file is opened asynchronously: one that fails before it is open is created after this
-      // first removal, and removed again once the stream has closed.
-      out.once('close', remove)
+      // first removal, and removed again once the stream has closed. The upload is settled only
+      // then, so whoever awaits it finds no temporary file left, however loaded the machine.
+      out.once('close', () => {
+        remove()
+        settle({ failed, message })
+      })
       out.destroy()
       remove()
-      settle({ failed, message })
     }
     out.on('error', e => fail('store-error', `The entry could not be written: ${e.message}`))
     return {
