@@ -18,22 +18,23 @@ import { resolveRunFacts } from '../core/run-facts.js'
 import { type Io, UsageError, paint } from './common.js'
 import { type ExplainResult, type Setting, accessText, explainOne, readNx } from './explain.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
+import { COMMON_RUNS, type NamedRun } from './explain-runs.js'
 
 /** The kit's token step as a workflow names it (not the cache action, `…/cache@`). */
 const KIT_STEP = /^nx-cloud-access\/nx-cloud-access(?:@|$)/i
 
-/** The runs a workflow is explained for: those of the issue's list its `on:` triggers. */
-const WORKFLOW_RUNS: { label: string; flags: RunFlags }[] = [
-  { label: 'push to main', flags: { event: 'push', ref: 'refs/heads/main' } },
-  { label: 'push to another branch', flags: { event: 'push', ref: 'refs/heads/feature' } },
-  { label: 'pull request, same repository', flags: { event: 'pull_request' } },
-  { label: 'pull request from a fork', flags: { event: 'pull_request', headRepo: 'someone/fork' } },
-  { label: 'pull request by Dependabot', flags: { event: 'pull_request', actor: 'dependabot[bot]' } },
-  { label: 'merge queue into main', flags: { event: 'merge_group' } },
-  { label: 'workflow_dispatch on main', flags: { event: 'workflow_dispatch', ref: 'refs/heads/main' } },
-  { label: 'schedule (on main)', flags: { event: 'schedule', ref: 'refs/heads/main' } },
-  { label: 'pull_request_target', flags: { event: 'pull_request_target', headRepo: 'someone/fork' } }
-]
+/** The runs a workflow is explained for, in this order: those of `explain --all` its `on:` triggers. */
+const WORKFLOW_RUNS: NamedRun[] = [
+  'push to main',
+  'push to a feature branch',
+  'pull request, same repository',
+  'pull request from a fork',
+  'pull request by Dependabot',
+  'merge queue into main',
+  'workflow_dispatch on main',
+  'schedule (on main)',
+  'pull_request_target'
+].map(label => COMMON_RUNS.find(r => r.label === label) as NamedRun)
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Yaml = any

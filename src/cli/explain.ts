@@ -16,6 +16,7 @@ import { type Config, type Decision, type NxConfig, type WorkspaceIdAccess, Poli
 import { type Io, UsageError, asUsage, paint, pairs } from './common.js'
 import { suggestion } from './flags.js'
 import { type RunFlags, runFromFlags } from './run-input.js'
+import { COMMON_RUNS } from './explain-runs.js'
 import { explainWorkflow } from './explain-workflow.js'
 
 export const EXPLAIN_USAGE = `Usage: nx-cloud-access explain [options]
@@ -441,23 +442,6 @@ function renderOne(r: ExplainResult, io: Io): string {
   }
   return lines.join('\n') + '\n'
 }
-
-/** The common runs of a repository, as `explain --all` shows them. */
-const COMMON_RUNS: { label: string; flags: RunFlags }[] = [
-  { label: 'push to main', flags: { event: 'push', ref: 'refs/heads/main' } },
-  { label: 'push to a feature branch', flags: { event: 'push', ref: 'refs/heads/feature' } },
-  { label: 'push of a tag', flags: { event: 'push', ref: 'refs/tags/v1.0.0' } },
-  { label: 'pull request, same repository', flags: { event: 'pull_request' } },
-  { label: 'pull request from a fork', flags: { event: 'pull_request', headRepo: 'someone/fork' } },
-  { label: 'pull request by Dependabot', flags: { event: 'pull_request', actor: 'dependabot[bot]' } },
-  { label: 'pull_request_target', flags: { event: 'pull_request_target', headRepo: 'someone/fork' } },
-  { label: 'merge queue into main', flags: { event: 'merge_group' } },
-  { label: 'schedule (on main)', flags: { event: 'schedule', ref: 'refs/heads/main' } },
-  { label: 'workflow_dispatch on main', flags: { event: 'workflow_dispatch', ref: 'refs/heads/main' } },
-  { label: 'workflow_run', flags: { event: 'workflow_run' } },
-  { label: 'issue_comment', flags: { event: 'issue_comment' } },
-  { label: 'release', flags: { event: 'release', ref: 'refs/tags/v1.0.0' } }
-]
 
 async function explainAll(setups: string[], run: RunFlags, s: Setting, json: boolean, io: Io): Promise<number> {
   const results: (ExplainResult & { run: string })[] = []
